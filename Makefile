@@ -1,0 +1,76 @@
+# aiorch developer commands. `make` alone lists them.
+#
+# Every target first makes sure .venv is installed; that step re-runs only when
+# constraints.txt or a pyproject.toml changed (the stamp below records the last
+# successful install). Cluster settings (ports, state dir, external servers) are
+# environment variables, see deploy/local/README.md; `make up AIORCH_PG_PORT=...`
+# works too, make exports command-line variables to the commands it runs.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CLUSTER := $(PY) deploy/local/cluster.py
+PYTEST_ARGS ?=
+
+PACKAGES := -e 'shared[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
+# Tools the packages do not depend on; their versions come from constraints.txt too.
+DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfactory Faker py-spy
+INSTALL_INPUTS := constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+TYPED_SOURCES := shared/src services/identity/src services/chat/src services/orchestrator/src
+
+.PHONY: help venv install run up down status logs test test-containers bench lint clean
+
+help: ## list the targets
+	@echo "usage: make TARGET"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+( [a-z-]+)*:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv install: $(STAMP) ## create .venv and install every package and tool, pinned by constraints.txt
+	@:
+
+$(STAMP): $(INSTALL_INPUTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
+	@touch $@
+
+run: $(STAMP) ## start PostgreSQL, NATS and every service in the foreground; Ctrl-C stops all
+	@$(CLUSTER) run
+
+up: $(STAMP) ## the same in the background; returns once every service is ready
+	@$(CLUSTER) up
+
+down: $(STAMP) ## stop everything `up` started, PostgreSQL and NATS included
+	@$(CLUSTER) down
+
+status: $(STAMP) ## each process of the local cluster, its pid, port and health
+	@$(CLUSTER) status || [ $$? -eq 3 ]  # 3: not running, which is an answer, not an error
+
+logs: $(STAMP) ## follow the combined log of the local cluster
+	@$(CLUSTER) logs
+
+test: $(STAMP) ## the whole test suite (PYTEST_ARGS="..." adds pytest options)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-containers: $(STAMP) ## the suite on Testcontainers, with a Docker engine started where none runs
+	bash deploy/containers/test-containers.sh
+
+bench: $(STAMP) ## benchmark GET /users/me against a bare asyncpg endpoint, and logins/s (prints figures)
+	bash deploy/bench/bench.sh
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy, import-linter
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(TYPED_SOURCES)
+	cd deploy/local && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml .
+	$(VENV)/bin/lint-imports --no-logo
+
+clean: $(STAMP) ## stop the local cluster, delete its data and logs, and every cache (keeps .venv)
+	@$(CLUSTER) clean
+	find . \( -path ./$(VENV) -o -path ./.git -o -path ./.cluster \) -prune -o \
+		\( -name __pycache__ -o -name '*.egg-info' \) -type d -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist

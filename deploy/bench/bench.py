@@ -1,0 +1,303 @@
+"""The Python half of ``make bench`` (bench.sh drives it): ports, the bench user, waits, the table.
+
+bench.py ports N                   N distinct free ports on 127.0.0.1
+bench.py prepare ...               register and log in the bench user; prints shell assignments
+bench.py wait URL                  poll until URL answers 200
+bench.py worker-pid STATE SERVICE  the pid of one uvicorn worker of SERVICE's API (for py-spy)
+bench.py table RUN_DIR ...         parse wrk's outputs there, print the table, write results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import secrets
+import shlex
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.db.engine import asyncpg_dsn
+from shared.db.provision import service_url
+from shared.devservers import free_port
+
+API = "/api/v1"
+ARGON2_PARAMS = re.compile(r"^\$(argon2(?:id|i|d))\$v=\d+\$(m=\d+,t=\d+,p=\d+)\$")
+RESULT_LINE = re.compile(r"^BENCH_RESULT (\{.*\})$", re.MULTILINE)
+TARGET_RATIO = 0.60
+JSON = {"Content-Type": "application/json"}
+
+
+class BenchError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def loopback(url: str) -> str:
+    if not url.startswith("http://127.0.0.1:"):
+        raise BenchError(f"refusing {url}: the bench only talks to 127.0.0.1")
+    return url.rstrip("/")
+
+
+# --- ports -----------------------------------------------------------------------------
+
+
+def ports(count: int) -> list[int]:
+    found: list[int] = []
+    while len(found) < count:
+        port = free_port()
+        if port not in found:
+            found.append(port)
+    return found
+
+
+# --- prepare ---------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    user_id: str
+    token: str
+    login_body: str  # the JSON wrk posts to /auth/login
+    argon2: str  # the parameters of the user's stored hash, e.g. "argon2id m=19456,t=2,p=1"
+    dsn: str  # identity's own role, for the bare app
+
+    def shell(self) -> str:
+        values = {
+            "BENCH_USER_ID": self.user_id,
+            "BENCH_TOKEN": self.token,
+            "BENCH_LOGIN_BODY": self.login_body,
+            "BENCH_ARGON2": self.argon2,
+            "BENCH_DSN": self.dsn,
+        }
+        return "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
+
+
+def identity_dsn(state_dir: Path, pg_port: int) -> str:
+    secrets_file = state_dir / "secrets.json"
+    try:
+        password = json.loads(secrets_file.read_text())["identity"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise BenchError(f"no identity role password in {secrets_file}: {exc}") from None
+    admin = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+    return asyncpg_dsn(service_url(admin, "identity", password))
+
+
+async def _password_hash(dsn: str, user_id: str) -> str | None:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        value = await conn.fetchval(
+            "SELECT password_hash FROM identity.users WHERE id = $1", uuid.UUID(user_id)
+        )
+    finally:
+        await conn.close()
+    return None if value is None else str(value)
+
+
+def _explain(response: httpx.Response) -> str:
+    request = response.request
+    return f"{request.method} {request.url.path} answered {response.status_code}: {response.text[:400]}"
+
+
+def prepare(state_dir: Path, pg_port: int, identity: str) -> Prepared:
+    """Register a user through identity's API, log in, and check ``/users/me`` answers it."""
+    identity = loopback(identity)
+    dsn = identity_dsn(state_dir, pg_port)
+    email = f"bench-{secrets.token_hex(6)}@example.com"
+    password = secrets.token_urlsafe(18)
+    with httpx.Client(base_url=f"{identity}{API}", timeout=30) as client:
+        registered = client.post(
+            "/auth/register", json={"email": email, "password": password, "name": "Bench"}
+        )
+        if registered.status_code != 201:
+            raise BenchError(_explain(registered))
+        user_id = str(registered.json()["id"])
+        login_body = json.dumps({"email": email, "password": password})
+        logged_in = client.post("/auth/login", content=login_body, headers=JSON)
+        if logged_in.status_code != 200:
+            raise BenchError(_explain(logged_in))
+        token = str(logged_in.json()["access_token"])
+        me = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+        if me.status_code != 200:
+            raise BenchError(_explain(me))
+        if str(me.json().get("id")) != user_id:
+            raise BenchError(f"GET {API}/users/me answered another user than the one registered ({user_id})")
+    match = ARGON2_PARAMS.match(asyncio.run(_password_hash(dsn, user_id)) or "")
+    argon2 = f"{match.group(1)} {match.group(2)}" if match else "argon2 parameters unknown"
+    return Prepared(user_id, token, login_body, argon2, dsn)
+
+
+# --- wait ------------------------------------------------------------------------------
+
+
+def wait(url: str, timeout: float) -> None:
+    url = loopback(url)
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=5)
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code}: {response.text[:300]}"
+        time.sleep(0.2)
+    raise BenchError(f"{url} did not answer 200 within {timeout:.0f} s (last: {last})")
+
+
+# --- worker-pid ------------------------------------------------------------------------
+
+
+def worker_pid(state_dir: Path, service: str) -> int:
+    import psutil  # type: ignore[import-untyped]
+
+    run = json.loads((state_dir / "run" / "cluster.json").read_text())
+    api = psutil.Process(int(run["processes"][f"{service}-api"]["pid"]))
+    # uvicorn's workers are multiprocessing children (spawn_main); a lone process serves itself
+    workers = [c for c in api.children() if "spawn_main" in " ".join(c.cmdline())]
+    return int(workers[0].pid if workers else api.pid)
+
+
+# --- table -----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    label: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def clean(self) -> bool:
+        return self.requests > 0 and self.non_2xx == 0 and self.socket_errors == 0
+
+    def row(self) -> str:
+        flag = "" if self.clean else "   <- errors: figure not valid"
+        return (
+            f"  {self.label:<44} {self.per_second:>10,.0f} {self.p50_ms:>9.2f} {self.p99_ms:>9.2f}"
+            f" {self.non_2xx:>8} {self.socket_errors:>7}{flag}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "requests": self.requests,
+            "seconds": self.seconds,
+            "per_second": round(self.per_second, 1),
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "non_2xx": self.non_2xx,
+            "socket_errors": self.socket_errors,
+        }
+
+
+def parse_wrk(path: Path, label: str) -> Run:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise BenchError(f"no wrk output at {path}: {exc}") from None
+    found = RESULT_LINE.findall(text)
+    if not found:
+        raise BenchError(f"{path} has no BENCH_RESULT line (did wrk fail?):\n{text[-1500:]}")
+    data = json.loads(found[-1])
+    return Run(
+        label=label,
+        requests=int(data["requests"]),
+        seconds=int(data["duration_us"]) / 1e6,
+        p50_ms=float(data["p50_us"]) / 1000,
+        p99_ms=float(data["p99_us"]) / 1000,
+        non_2xx=int(data["status"]),
+        socket_errors=sum(int(data[k]) for k in ("connect", "read", "write", "timeout")),
+    )
+
+
+def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
+    """Print the figures; False when one of them is not valid (errors during the run)."""
+    target = parse_wrk(run_dir / "users-me.out", f"GET {API}/users/me (identity)")
+    bare = parse_wrk(run_dir / "bare.out", "GET /bare/users/{id} (raw asyncpg, no reset)")
+    login = parse_wrk(run_dir / "login.out", f"POST {API}/auth/login (identity)")
+
+    header = f"  {'':<44} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8} {'errors':>7}"
+    print(header)
+    print(target.row())
+    print(bare.row())
+    ratio = target.per_second / bare.per_second if bare.per_second else 0.0
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"\n  ratio users/me / bare: {ratio:.2f}  ({verdict} the target of {TARGET_RATIO:.2f})\n")
+    connections = context.get("login_connections", "?")
+    print(f"  logins at {argon2}, {connections} connections (req/s = logins/s)")
+    print(header)
+    print(login.row())
+
+    results = {
+        "context": context,
+        "users_me": target.as_json(),
+        "bare": bare.as_json(),
+        "ratio": round(ratio, 3),
+        "login": {**login.as_json(), "argon2": argon2},
+    }
+    (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return target.clean and bare.clean and login.clean
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("ports")
+    p.add_argument("count", type=int)
+    p = commands.add_parser("prepare")
+    p.add_argument("--state-dir", type=Path, required=True)
+    p.add_argument("--pg-port", type=int, required=True)
+    p.add_argument("--identity", required=True, help="identity's base URL")
+    p = commands.add_parser("wait")
+    p.add_argument("url")
+    p.add_argument("--timeout", type=float, default=60.0)
+    p = commands.add_parser("worker-pid")
+    p.add_argument("state_dir", type=Path)
+    p.add_argument("service")
+    p = commands.add_parser("table")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--argon2", required=True)
+    p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "ports":
+            print(" ".join(map(str, ports(args.count))))
+        elif args.command == "prepare":
+            sys.stdout.write(prepare(args.state_dir, args.pg_port, args.identity).shell())
+        elif args.command == "wait":
+            wait(args.url, args.timeout)
+        elif args.command == "worker-pid":
+            print(worker_pid(args.state_dir, args.service))
+        else:
+            context = dict(item.split("=", 1) for item in args.context)
+            return 0 if table(args.run_dir, args.argon2, context) else 3
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

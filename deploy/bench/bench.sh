@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# make bench: identity's authenticated GET /api/v1/users/me against a bare endpoint doing the
+# same primary-key SELECT on a raw asyncpg pool, in one run against one database; then
+# logins per second. Prints figures, asserts nothing. See deploy/bench/README.md.
+#
+# A private cluster (its own state directory under /tmp, free ports) is started for the run
+# and always stopped at the end. Output is also saved under .bench/<time>-<sha>/.
+set -Eeuo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$REPO/deploy/bench
+PY=$REPO/.venv/bin/python
+THREADS=2
+CONNECTIONS=64
+WORKERS=2
+POOL_SIZE=32
+WARMUP=${BENCH_WARMUP:-3}
+DURATION=${BENCH_DURATION:-10}
+LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-8}
+# identity's access log: off by default, as the bare app writes none, and each line would also
+# cost the local cluster's supervisor (which copies every line of every process to its logs)
+# CPU on the same two cores. 1 measures with a line per request.
+ACCESS_LOG_SAMPLE=${BENCH_ACCESS_LOG_SAMPLE:-0}
+
+SHA=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+RUN_DIR=$REPO/.bench/$(date -u +%Y%m%dT%H%M%SZ)-$SHA
+STATE_ROOT=
+BARE_PID=
+BARE_PORT=
+SPY_PID=
+
+say() { printf 'bench: %s\n' "$*"; }
+fail() { say "FAILED: $*" >&2; exit 1; }
+
+ensure_wrk() {
+    command -v wrk >/dev/null && return
+    say "wrk is missing: installing it from Debian's packages"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || fail "wrk is missing and this is not root: apt-get install wrk"
+        sudo=(sudo)
+    fi
+    local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
+    "${install[@]}" >/dev/null 2>&1 || { "${sudo[@]}" apt-get update -q >/dev/null && "${install[@]}" >/dev/null; } \
+        || fail "could not install wrk (apt-get install -y wrk)"
+    command -v wrk >/dev/null || fail "wrk still missing after apt-get install"
+}
+
+# Nothing from the caller's environment may send the cluster to other servers or ports
+# (the same rule as tests/system/conftest.py): figures are comparable run to run.
+isolate_env() {
+    local name
+    for name in $(compgen -e); do
+        case $name in
+            AIORCH_* | IDENTITY_* | CHAT_* | ORCHESTRATOR_* | DATABASE_URL | NATS_URL | LOG_LEVEL | MAKEFLAGS | MAKELEVEL | MFLAGS | MAKEOVERRIDES | BENCH_BODY)
+                unset "$name" ;;
+        esac
+    done
+}
+
+cleanup() {
+    local status=$?
+    trap '' INT TERM
+    set +e
+    [ -z "$SPY_PID" ] || kill "$SPY_PID" 2>/dev/null
+    if [ -n "$BARE_PID" ]; then
+        local children=()
+        mapfile -t children < <(pgrep -P "$BARE_PID")  # its uvicorn workers
+        kill -TERM "$BARE_PID" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$BARE_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$BARE_PID" 2>/dev/null
+        local child
+        for child in "${children[@]}"; do  # still ours only if it still carries our port
+            grep -qzx "BARE_PORT=$BARE_PORT" "/proc/$child/environ" 2>/dev/null && kill -KILL "$child"
+        done
+        wait "$BARE_PID" 2>/dev/null
+    fi
+    if [ -n "$STATE_ROOT" ]; then
+        say "stopping the cluster"
+        if "$PY" "$REPO/deploy/local/cluster.py" down >"$RUN_DIR/cluster-down.txt" 2>&1; then
+            case $status in
+                0 | 130 | 143) rm -rf "$STATE_ROOT" ;;  # done, or interrupted
+                *) say "cluster state kept for a look: $STATE_ROOT (logs/ holds every process's log)" ;;
+            esac
+        else
+            say "cluster.py down failed (state in $STATE_ROOT):"
+            tail -n 20 "$RUN_DIR/cluster-down.txt"
+        fi
+    fi
+    say "output saved in ${RUN_DIR#"$REPO"/}/"
+    exit "$status"
+}
+
+# Percent of the machine's CPU time busy over one second (other work skews the figures).
+cpu_busy() {
+    local a b i total=0
+    read -r -a a < <(grep '^cpu ' /proc/stat)
+    sleep 1
+    read -r -a b < <(grep '^cpu ' /proc/stat)
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    local idle=$((b[4] + b[5] - a[4] - a[5]))  # idle + iowait
+    echo $((total > 0 ? 100 * (total - idle) / total : 0))
+}
+
+# name connections url [wrk options...]: a warm-up run (discarded), then the measured one.
+run_wrk() {
+    local name=$1 connections=$2 url=$3
+    shift 3
+    case $url in http://127.0.0.1:*) ;; *) fail "refusing to load $url: the bench stays on loopback" ;; esac
+    say "$name: ${WARMUP} s warm-up, then ${DURATION} s with $THREADS threads, $connections connections"
+    local common=(-t"$THREADS" -c"$connections" --timeout 10s -s "$HERE/wrk.lua" "$@" "$url")
+    wrk -d"${WARMUP}s" "${common[@]}" >"$RUN_DIR/$name.warmup.out" 2>&1 || fail "wrk warm-up of $name failed: $(tail -n 5 "$RUN_DIR/$name.warmup.out")"
+    [ "$name" != users-me ] || profile_start
+    wrk -d"${DURATION}s" --latency "${common[@]}" >"$RUN_DIR/$name.out" 2>&1 || fail "wrk run of $name failed: $(tail -n 5 "$RUN_DIR/$name.out")"
+    [ "$name" != users-me ] || profile_wait
+}
+
+# BENCH_PROFILE=1: py-spy samples one of identity's API workers during the measured run
+# (collapsed stacks, for speedscope or flamegraph.pl). Sampling slows that run a little.
+profile_start() {
+    [ -n "${BENCH_PROFILE:-}" ] || return 0
+    local spy=$REPO/.venv/bin/py-spy pid
+    [ -x "$spy" ] || fail "BENCH_PROFILE needs py-spy: .venv/bin/pip install py-spy"
+    pid=$("$PY" "$HERE/bench.py" worker-pid "$AIORCH_STATE_DIR" identity) \
+        || fail "no API worker to profile"
+    say "profiling worker $pid with py-spy during the measured run"
+    "$spy" record --pid "$pid" --duration "$DURATION" --rate 100 --format raw \
+        --output "$RUN_DIR/profile.folded" >"$RUN_DIR/py-spy.log" 2>&1 &
+    SPY_PID=$!
+}
+
+profile_wait() {
+    [ -n "$SPY_PID" ] || return 0
+    wait "$SPY_PID" || say "py-spy failed: $(tail -n 5 "$RUN_DIR/py-spy.log")"
+    SPY_PID=
+}
+
+main() {
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    isolate_env
+    [ -x "$PY" ] || fail "$PY is missing: run make venv"
+    ensure_wrk
+
+    local cores model busy
+    cores=$(nproc)
+    busy=$(cpu_busy)
+    model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+    local dirty=""
+    [ -z "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] || dirty=" (with uncommitted changes)"
+    echo "aiorch bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  git $SHA$dirty"
+    echo "machine       $cores cores ($model), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
+    echo "software      $("$PY" --version), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+    echo "setup         identity API and bare app: $WORKERS uvicorn workers each; bare: asyncpg pool $POOL_SIZE/worker, reset off;"
+    echo "              identity's access log sample: $ACCESS_LOG_SAMPLE (BENCH_ACCESS_LOG_SAMPLE; the bare app logs nothing);"
+    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + ${DURATION} s, 127.0.0.1 only"
+    echo "idle check    ${busy}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    [ "$busy" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
+    echo
+
+    local ports
+    read -r -a ports <<<"$("$PY" "$HERE/bench.py" ports 6)"
+    STATE_ROOT=$(mktemp -d /tmp/aiorch-bench-XXXXXX)
+    export AIORCH_STATE_DIR=$STATE_ROOT/cluster
+    export AIORCH_PG_PORT=${ports[0]} AIORCH_NATS_PORT=${ports[1]}
+    export AIORCH_IDENTITY_PORT=${ports[2]} AIORCH_CHAT_PORT=${ports[3]} AIORCH_ORCHESTRATOR_PORT=${ports[4]}
+    export IDENTITY_HTTP_WORKERS=$WORKERS IDENTITY_ACCESS_LOG_SAMPLE=$ACCESS_LOG_SAMPLE
+    BARE_PORT=${ports[5]}
+    local identity=http://127.0.0.1:$AIORCH_IDENTITY_PORT
+
+    say "starting a private cluster (state in $STATE_ROOT)"
+    "$PY" "$REPO/deploy/local/cluster.py" up >"$RUN_DIR/cluster-up.txt" 2>&1 || {
+        tail -n 60 "$RUN_DIR/cluster-up.txt"
+        fail "the cluster did not come up (full account in ${RUN_DIR#"$REPO"/}/cluster-up.txt)"
+    }
+
+    say "registering the bench user and logging in"
+    local prepared
+    prepared=$("$PY" "$HERE/bench.py" prepare --state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" \
+        --identity "$identity") || fail "could not register the bench user and take its token"
+    eval "$prepared"
+
+    say "starting the bare app on 127.0.0.1:$BARE_PORT"
+    BARE_DSN=$BENCH_DSN BARE_PORT=$BARE_PORT BARE_WORKERS=$WORKERS BARE_POOL_SIZE=$POOL_SIZE \
+        "$PY" "$HERE/bare_app.py" >"$RUN_DIR/bare-app.log" 2>&1 &
+    BARE_PID=$!
+    local bare_url=http://127.0.0.1:$BARE_PORT/bare/users/$BENCH_USER_ID
+    "$PY" "$HERE/bench.py" wait "$bare_url" --timeout 30 \
+        || fail "the bare app did not answer: $(tail -n 20 "$RUN_DIR/bare-app.log")"
+
+    run_wrk users-me "$CONNECTIONS" "$identity/api/v1/users/me" -H "Authorization: Bearer $BENCH_TOKEN"
+    run_wrk bare "$CONNECTIONS" "$bare_url"
+    BENCH_BODY=$BENCH_LOGIN_BODY run_wrk login "$LOGIN_CONNECTIONS" "$identity/api/v1/auth/login"
+
+    echo
+    local valid=0
+    "$PY" "$HERE/bench.py" table "$RUN_DIR" --argon2 "$BENCH_ARGON2" \
+        --context "sha=$SHA$dirty" --context "cores=$cores" --context "cpu=$model" --context "busy_before_pct=$busy" \
+        --context "workers=$WORKERS" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" \
+        --context "identity_access_log_sample=$ACCESS_LOG_SAMPLE" \
+        --context "login_connections=$LOGIN_CONNECTIONS" || valid=$?
+    echo
+    echo "idle check    $(cpu_busy)% of the CPU busy after the runs, with the cluster idle (other work skews the figures)"
+    [ "$valid" -eq 0 ] || fail "a run had errors (see the table); its figures are not valid"
+}
+
+mkdir -p "$RUN_DIR"
+ln -sfn "$(basename "$RUN_DIR")" "$REPO/.bench/latest"
+# Everything goes to the terminal and to output.txt; tee ignores Ctrl-C, so that the
+# clean-up's messages still reach both.
+main 2>&1 | (trap '' INT TERM && exec tee "$RUN_DIR/output.txt")

@@ -1,0 +1,6 @@
+"""chat's Alembic environment: everything is in shared.db.migrations.run_env."""
+
+from chat import SERVICE
+from shared.db.migrations import run_env
+
+run_env(SERVICE)

@@ -1,0 +1,1 @@
+"""Implementations of chat's ports: PostgreSQL (SQLAlchemy Core), the outbox, Alembic."""

@@ -1,0 +1,1 @@
+"""chat's side of the event bus: domain events → public contracts."""

@@ -1,0 +1,1 @@
+"""chat's use cases and the ports they need."""

@@ -1,0 +1,28 @@
+"""The ports chat's use cases depend on; adapters implement them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from chat.domain.erasure import Erasure
+from chat.domain.events import DomainEvent
+from shared.kernel import unit_of_work
+
+
+class ErasureRepository(Protocol):
+    """The record of users whose data chat has erased."""
+
+    async def get(self, user_id: UUID) -> Erasure | None:
+        """The erasure of ``user_id``, or None if it never happened."""
+        ...
+
+    async def add(self, erasure: Erasure) -> None:
+        """Record an erasure; at most one per user (the caller checks with :meth:`get`)."""
+        ...
+
+
+class UnitOfWork(unit_of_work.UnitOfWork[DomainEvent], Protocol):
+    """chat's transaction (see ``shared.kernel.unit_of_work``) and its repositories."""
+
+    erasures: ErasureRepository

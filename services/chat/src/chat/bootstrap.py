@@ -1,0 +1,40 @@
+"""chat's composition root: the only module that knows every concrete class.
+
+It names chat's pieces; ``shared.bootstrap.ServiceRoot`` composes them as it does for
+every service (the app and its lifespan, the worker, migrations). Nothing
+connects at import time.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import chat
+from chat import SERVICE, __version__
+from chat.adapters.messaging.translators import to_contract
+from chat.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from chat.entrypoints import worker
+from chat.entrypoints.http import route_handlers
+from chat.settings import Settings
+from shared.bootstrap import ServiceRoot
+from shared.db.migrations import migrations_of
+from shared.kernel.clock import SystemClock
+from shared.messaging.consumer import ConsumerSpec
+
+
+def user_erasure(uow_on: worker.UnitOfWorkOn) -> ConsumerSpec:
+    return worker.user_erasure(partial(worker.on_user_deleted, uow_on=uow_on, clock=SystemClock()))
+
+
+ROOT = ServiceRoot(
+    service=SERVICE,
+    version=__version__,
+    description="Conversations, messages and streamed assistant replies.",
+    settings=Settings,
+    migrations=migrations_of(chat),
+    unit_of_work=SqlAlchemyUnitOfWork,
+    translate=to_contract,
+    route_handlers=route_handlers,
+    consumers=[user_erasure],
+    app_factory=f"{__name__}:ROOT.create_app_from_env",
+)

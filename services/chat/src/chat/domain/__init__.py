@@ -1,0 +1,1 @@
+"""chat's domain: pure Python, no framework, database or broker."""

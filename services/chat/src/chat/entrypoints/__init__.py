@@ -1,0 +1,1 @@
+"""chat's ways in: the HTTP API, the event worker, the command line."""

@@ -1,0 +1,16 @@
+"""``aiorch-chat`` (also ``python -m chat``): migrate | api | worker | dead-letters.
+
+The commands, their exit codes and what each one does are shared by every service
+(``shared.cli``); chat's composition root supplies the pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chat.bootstrap import ROOT
+from shared.cli import run, service_commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(service_commands(ROOT), argv)

@@ -1,0 +1,6 @@
+"""identity's Alembic environment: everything is in shared.db.migrations.run_env."""
+
+from identity import SERVICE
+from shared.db.migrations import run_env
+
+run_env(SERVICE)

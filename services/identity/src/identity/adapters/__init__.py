@@ -1,0 +1,1 @@
+"""Implementations of identity's ports: PostgreSQL (SQLAlchemy Core), the outbox, Alembic."""

@@ -1,0 +1,50 @@
+"""Failed logins by throttle key in PostgreSQL.
+
+Keys are stored as their SHA-256: the table counts attempts, it need not (and must not)
+keep a list of the addresses people typed, existing or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from identity.adapters.tables import login_failures as failures
+
+_RECENT = (
+    sa.select(failures.c.at)
+    .where(failures.c.key == sa.bindparam("key"), failures.c.at > sa.bindparam("since"))
+    .order_by(failures.c.at.desc())
+    .limit(sa.bindparam("limit"))
+)
+_PRUNE = failures.delete().where(
+    failures.c.key.in_(sa.bindparam("keys", expanding=True)), failures.c.at < sa.bindparam("before")
+)
+_CLEAR = failures.delete().where(failures.c.key == sa.bindparam("key"))
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+class SqlAlchemyLoginFailures:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
+        rows = await self._conn.execute(_RECENT, {"key": _digest(key), "since": since, "limit": limit})
+        return [row.at for row in rows]
+
+    async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
+        digests = [_digest(key) for key in keys]
+        # Pruning here keeps the table at most a window's worth of failures per key, with
+        # no clean-up job to forget.
+        await self._conn.execute(_PRUNE, {"keys": digests, "before": prune_before})
+        await self._conn.execute(failures.insert(), [{"key": digest, "at": at} for digest in digests])
+
+    async def clear(self, key: str) -> None:
+        await self._conn.execute(_CLEAR, {"key": _digest(key)})

@@ -1,0 +1,1 @@
+"""identity's side of the event bus: domain events → public contracts."""

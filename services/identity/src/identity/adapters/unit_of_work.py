@@ -1,0 +1,47 @@
+"""identity's unit of work: the shared transaction and outbox staging (``shared.db.unit_of_work``),
+with identity's repositories on its connection.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from identity.adapters.audit import SqlAlchemyAuditTrail
+from identity.adapters.login_failures import SqlAlchemyLoginFailures
+from identity.adapters.oidc_links import SqlAlchemyOidcLinkRepository, SqlAlchemyPendingLoginRepository
+from identity.adapters.one_time_tokens import SqlAlchemyOneTimeTokenRepository
+from identity.adapters.sessions import SqlAlchemyRefreshTokenRepository, SqlAlchemySessionRepository
+from identity.adapters.users import SqlAlchemyUserRepository
+from identity.application.ports import (
+    AuditTrail,
+    LoginFailures,
+    OidcLinkRepository,
+    OneTimeTokenRepository,
+    PendingLoginRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    UserRepository,
+)
+from identity.domain.events import DomainEvent
+from shared.db import unit_of_work
+
+
+class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[DomainEvent]):
+    users: UserRepository
+    sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
+    one_time_tokens: OneTimeTokenRepository
+    oidc_links: OidcLinkRepository
+    pending_logins: PendingLoginRepository
+    audit: AuditTrail
+    login_failures: LoginFailures
+
+    def attach_repositories(self, conn: AsyncConnection) -> None:
+        self.users = SqlAlchemyUserRepository(conn)
+        self.sessions = SqlAlchemySessionRepository(conn)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(conn)
+        self.one_time_tokens = SqlAlchemyOneTimeTokenRepository(conn)
+        self.oidc_links = SqlAlchemyOidcLinkRepository(conn)
+        self.pending_logins = SqlAlchemyPendingLoginRepository(conn)
+        self.audit = SqlAlchemyAuditTrail(conn)
+        self.login_failures = SqlAlchemyLoginFailures(conn)

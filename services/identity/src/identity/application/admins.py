@@ -1,0 +1,55 @@
+"""Use case: the first admin, from the command line or the cluster's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from identity.application.ports import EmailTaken, UnitOfWork
+from identity.application.registration import Register, register
+from identity.application.services import Services
+from identity.domain.audit import AuditEntry, AuditKind
+from identity.domain.emails import normalise_email
+from identity.domain.users import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateAdmin:
+    email: str
+    password: str = field(repr=False)
+    name: str | None = None
+    promote_existing: bool = True
+    """If an account has the address: make it an admin (True) or leave it as it is (False)."""
+
+
+async def create_admin(cmd: CreateAdmin, uow: UnitOfWork, services: Services) -> tuple[User, bool]:
+    """An admin account with this address; whether it was created (False: it existed).
+
+    Rules:
+        * A new account is registered as any other (same address and password rules, same
+          event), with the ``admin`` role.
+        * An existing account keeps its password; it is promoted to admin if asked
+          (``identity.user.updated``), else left alone. Two starts racing are fine: the
+          loser finds the winner's account.
+    """
+    email = normalise_email(cmd.email)
+    async with uow:
+        existing = await uow.users.by_email(email)
+    if existing is None:
+        try:
+            command = Register(email=email, password=cmd.password, name=cmd.name, role="admin")
+            return await register(command, uow, services), True
+        except EmailTaken:
+            pass
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.by_email(email)
+        if user is None:  # deleted between the two looks: rare enough to report, not retry
+            raise EmailTaken
+        if cmd.promote_existing and user.change_role("admin", now):
+            await uow.users.update(user)
+            await uow.audit.record(
+                AuditEntry.record(AuditKind.ROLE_CHANGED, at=now, user_id=user.id, role="admin")
+            )
+            uow.emit(*user.pull_events())
+            await uow.commit()
+    return user, False

@@ -1,0 +1,77 @@
+"""Use cases: prove that the account's address reaches its owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from identity.application.errors import InvalidOneTimeToken
+from identity.application.mail import verify_email_mail
+from identity.application.ports import UnitOfWork
+from identity.application.services import Services
+from identity.domain.audit import AuditEntry, AuditKind
+from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
+from identity.domain.sessions import ClientInfo
+from shared.kernel.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestEmailVerification:
+    user_id: UUID
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyEmail:
+    token: str = field(repr=False)
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+
+async def request_email_verification(
+    cmd: RequestEmailVerification, uow: UnitOfWork, services: Services
+) -> None:
+    """Mail a single-use verification link to the caller's own address.
+
+    Rules: an address already verified needs no link (``Conflict``); a new link replaces
+    earlier ones; same token rules as password reset (digest only, once, 15 minutes).
+    """
+    secret = services.secrets.new()
+    ttl = services.policy.one_time_token_ttl
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.get(cmd.user_id)
+        if user is None:
+            raise NotFound("No such account.")
+        if user.email_verified:
+            raise Conflict("The email address is already verified.")
+        await uow.one_time_tokens.discard(user.id, TokenPurpose.VERIFY_EMAIL)
+        await uow.one_time_tokens.add(
+            OneTimeToken.issue(
+                digest=secret.digest, purpose=TokenPurpose.VERIFY_EMAIL, user_id=user.id, now=now, ttl=ttl
+            )
+        )
+        await uow.audit.record(
+            AuditEntry.record(
+                AuditKind.EMAIL_VERIFICATION_REQUESTED, at=now, user_id=user.id, client=cmd.client
+            )
+        )
+        await uow.commit()
+    link = f"{services.policy.public_url}/verify-email#token={secret.plaintext}"
+    await services.mailer.send(verify_email_mail(user.email, link, int(ttl.total_seconds() // 60)))
+
+
+async def verify_email(cmd: VerifyEmail, uow: UnitOfWork, services: Services) -> None:
+    """Mark the address of the token's account verified; the token works once, within 15 minutes."""
+    digest = services.secrets.digest(cmd.token)
+    now = services.clock.now()
+    async with uow:
+        token = await uow.one_time_tokens.consume(digest, TokenPurpose.VERIFY_EMAIL, now)
+        user = None if token is None else await uow.users.get(token.user_id, for_update=True)
+        if user is None:
+            raise InvalidOneTimeToken
+        user.verify_email(now)
+        await uow.users.update(user)
+        await uow.audit.record(
+            AuditEntry.record(AuditKind.EMAIL_VERIFIED, at=now, user_id=user.id, client=cmd.client)
+        )
+        await uow.commit()

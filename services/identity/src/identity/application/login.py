@@ -1,0 +1,107 @@
+"""Use case: log in with an email address and a password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from identity.application.errors import InvalidCredentials, TooManyAttempts
+from identity.application.ports import UnitOfWork
+from identity.application.services import Services
+from identity.application.throttle import record_failure, throttle_keys, wait_needed
+from identity.application.tokens import TokenPair, open_session
+from identity.domain.audit import AuditEntry, AuditKind
+from identity.domain.emails import InvalidEmail, normalise_email
+from identity.domain.passwords import normalise_password
+from identity.domain.sessions import ClientInfo
+from identity.domain.throttling import account_key
+from identity.domain.users import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogIn:
+    email: str
+    password: str = field(repr=False)
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+
+async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
+    """Check the password and open a session: a new refresh-token family and its first pair.
+
+    Rules:
+        * An unknown address, a wrong password, an account without a password (OIDC only) and
+          a deactivated account all get the same ``InvalidCredentials``, after the same work:
+          a real hash is verified in every case (``verify_dummy`` where there is none), so
+          neither the answer nor its timing tells whether the account exists.
+        * Throttling (``domain.throttling``): once the address typed, or the client's IP, has
+          too many failures in the window, ``TooManyAttempts`` is raised before any password
+          is checked, whether or not an account has that address. A success clears the
+          address's failures (not the IP's).
+        * A hash made with other parameters than the current ones is replaced by a fresh one.
+        * Every outcome is audited; the password never is.
+    """
+    policy = services.policy.throttle
+    email = _lenient(cmd.email)
+    keys = throttle_keys(email, cmd.client, policy)
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.by_email(email)
+        wait = await wait_needed(uow.login_failures, keys, policy, now)
+        if wait is not None:
+            await uow.audit.record(_entry(AuditKind.LOGIN_THROTTLED, user, cmd, now))
+            await uow.commit()
+            raise TooManyAttempts(wait)
+    # No transaction (nor pooled connection) is held while the hash runs.
+    password = normalise_password(cmd.password)
+    if user is not None and user.password_hash is not None:
+        matches = await services.hasher.verify(user.password_hash, password)
+    else:
+        matches = await services.hasher.verify_dummy(password)
+    if user is None or not matches or not user.is_active:
+        async with uow:
+            await record_failure(uow.login_failures, keys, policy, now)
+            reason = "unknown_account" if user is None else ("wrong_password" if not matches else "inactive")
+            await uow.audit.record(_entry(AuditKind.LOGIN_FAILED, user, cmd, now, reason=reason))
+            await uow.commit()
+        raise InvalidCredentials
+    assert user.password_hash is not None
+    fresh_hash = (
+        await services.hasher.hash(password) if services.hasher.needs_rehash(user.password_hash) else None
+    )
+    async with uow:
+        current = await uow.users.get(user.id, for_update=fresh_hash is not None)
+        if current is None or not current.is_active:  # deleted or deactivated meanwhile
+            raise InvalidCredentials
+        if fresh_hash is not None:
+            current.set_password_hash(fresh_hash, now)
+            await uow.users.update(current)
+        await uow.login_failures.clear(account_key(email))
+        pair = await open_session(uow, services, user=current, client=cmd.client, now=now)
+        await uow.audit.record(
+            _entry(
+                AuditKind.LOGIN_SUCCEEDED,
+                current,
+                cmd,
+                now,
+                method="password",
+                rehashed=fresh_hash is not None,
+            )
+        )
+        await uow.commit()
+    return pair
+
+
+def _lenient(raw: str) -> str:
+    # A malformed address names no account; it is throttled and answered like an unknown one.
+    try:
+        return normalise_email(raw)
+    except InvalidEmail:
+        return raw.strip()
+
+
+def _entry(
+    kind: AuditKind, user: User | None, cmd: LogIn, now: datetime, **details: str | bool
+) -> AuditEntry:
+    return AuditEntry.record(
+        kind, at=now, user_id=user.id if user else None, client=cmd.client, details=details
+    )

@@ -1,0 +1,112 @@
+"""Use cases on one's own account: profile, password, deletion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from identity.application.erasure import erase
+from identity.application.ports import UnitOfWork
+from identity.application.reauthentication import reauthenticate
+from identity.application.services import Services
+from identity.domain.audit import AuditEntry, AuditKind
+from identity.domain.passwords import check_password
+from identity.domain.sessions import ClientInfo, RevokeReason
+from identity.domain.throttling import account_key
+from identity.domain.users import User, normalise_name
+from shared.kernel.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateProfile:
+    user_id: UUID
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePassword:
+    user_id: UUID
+    session_id: UUID
+    current_password: str = field(repr=False)
+    new_password: str = field(repr=False)
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteAccount:
+    user_id: UUID
+    password: str = field(repr=False)
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+
+async def update_profile(cmd: UpdateProfile, uow: UnitOfWork, services: Services) -> User:
+    """Change one's display name; publishes ``identity.user.updated`` if it changed."""
+    name = normalise_name(cmd.name)
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.get(cmd.user_id, for_update=True)
+        if user is None:
+            raise NotFound("No such account.")
+        user.rename(name, now)
+        events = user.pull_events()
+        if events:
+            await uow.users.update(user)
+            uow.emit(*events)
+        await uow.commit()
+    return user
+
+
+async def change_password(cmd: ChangePassword, uow: UnitOfWork, services: Services) -> None:
+    """Replace one's password, proving the current one first.
+
+    Rules:
+        * The new password must pass the policy (checked before anything else).
+        * The current password is checked as ``reauthenticate`` does (throttled, audited).
+        * Every other session is revoked at once; the one making the change stays.
+    """
+    new_password = check_password(cmd.new_password)
+    await reauthenticate(
+        uow,
+        services,
+        user_id=cmd.user_id,
+        password=cmd.current_password,
+        client=cmd.client,
+        purpose="password_change",
+    )
+    new_hash = await services.hasher.hash(new_password)
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.get(cmd.user_id, for_update=True)
+        if user is None:
+            raise NotFound("No such account.")
+        user.set_password_hash(new_hash, now)
+        await uow.users.update(user)
+        revoked = await uow.sessions.revoke_all(
+            user.id, now=now, reason=RevokeReason.PASSWORD_CHANGED, keep=cmd.session_id
+        )
+        await uow.login_failures.clear(account_key(user.email))
+        await uow.audit.record(
+            AuditEntry.record(
+                AuditKind.PASSWORD_CHANGED, at=now, user_id=user.id, client=cmd.client, revoked=revoked
+            )
+        )
+        await uow.commit()
+
+
+async def delete_account(cmd: DeleteAccount, uow: UnitOfWork, services: Services) -> None:
+    """Erase one's own account (``erasure.erase``), proving the password first."""
+    await reauthenticate(
+        uow,
+        services,
+        user_id=cmd.user_id,
+        password=cmd.password,
+        client=cmd.client,
+        purpose="account_deletion",
+    )
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.get(cmd.user_id, for_update=True)
+        if user is None:
+            raise NotFound("No such account.")
+        await erase(uow, user, now=now)
+        await uow.commit()

@@ -1,0 +1,54 @@
+"""Asking for the password again before a sensitive change (password change, deletion)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from identity.application.errors import NoPassword, TooManyAttempts, WrongPassword
+from identity.application.ports import UnitOfWork
+from identity.application.services import Services
+from identity.application.throttle import record_failure, throttle_keys, wait_needed
+from identity.domain.audit import AuditEntry, AuditKind
+from identity.domain.passwords import normalise_password
+from identity.domain.sessions import ClientInfo
+from identity.domain.users import User
+from shared.kernel.errors import NotFound
+
+
+async def reauthenticate(
+    uow: UnitOfWork, services: Services, *, user_id: UUID, password: str, client: ClientInfo, purpose: str
+) -> User:
+    """The account, once ``password`` proved to be its password.
+
+    Rules: the same throttle as logins (a stolen access token must not become a way to
+    guess the password); a wrong password counts as a failed login and is audited.
+    An account without a password cannot prove anything this way (``NoPassword``).
+    """
+    policy = services.policy.throttle
+    now = services.clock.now()
+    async with uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("No such account.")
+        keys = throttle_keys(user.email, client, policy)
+        wait = await wait_needed(uow.login_failures, keys, policy, now)
+    if user.password_hash is None:
+        raise NoPassword
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    if await services.hasher.verify(user.password_hash, normalise_password(password)):
+        return user
+    async with uow:
+        await record_failure(uow.login_failures, keys, policy, now)
+        await uow.audit.record(
+            AuditEntry.record(
+                AuditKind.LOGIN_FAILED,
+                at=now,
+                user_id=user.id,
+                client=client,
+                reason="wrong_password",
+                during=purpose,
+            )
+        )
+        await uow.commit()
+    raise WrongPassword

@@ -1,0 +1,1 @@
+"""identity's domain: pure Python, no framework, database or broker."""

@@ -1,0 +1,107 @@
+"""``/auth/oidc/{provider}``: log in through an external OpenID Connect provider."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from litestar import Controller, Response, get
+from litestar.datastructures import Cookie
+from litestar.params import CookieParameter, PathParameter, QueryParameter
+from litestar.response import Redirect
+
+from identity.application.oidc import PENDING_LOGIN_TTL
+from identity.application.oidc_login import FinishOidcLogin, finish_oidc_login, start_oidc_login
+from identity.entrypoints.http.auth import NO_STORE, token_response
+from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
+from identity.entrypoints.http.openapi import problems
+from identity.entrypoints.http.schemas import TokenResponse
+
+STATE_COOKIE: Final = "aiorch_oidc_state"
+Provider = Annotated[
+    str, PathParameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="A configured provider.")
+]
+QueryText = Annotated[str | None, QueryParameter(max_length=4096)]
+
+
+def state_cookie(provider: str, value: str, *, secure: bool, max_age: int) -> Cookie:
+    # HttpOnly: no script reads it. SameSite=Lax: the provider's redirect back is a top-level
+    # navigation, which Lax lets through, while other sites' subrequests carry nothing.
+    return Cookie(
+        key=STATE_COOKIE,
+        value=value,
+        path=f"/api/v1/auth/oidc/{provider}",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=max_age,
+    )
+
+
+class OidcController(Controller):
+    path = "/auth/oidc/{provider:str}"
+    tags = ["auth"]
+
+    @get(
+        "/authorize",
+        operation_id="oidc_authorize",
+        responses=problems(400, 502),
+        status_code=302,
+        cache_control=NO_STORE,
+    )
+    async def authorize(self, provider: Provider, uow: UnitOfWorkDep, services: ServicesDep) -> Redirect:
+        """Start a login with an OIDC provider: redirects the browser there.
+
+        Args:
+            provider: The provider's configured name (e.g. ``google``).
+
+        Returns:
+            302 to the provider, with a short-lived state cookie; 400 for an unknown provider;
+            502 if the provider cannot be reached.
+        """
+        request = await start_oidc_login(provider, uow, services)
+        secure = services.policy.public_url.startswith("https://")
+        cookie = state_cookie(
+            provider, request.pending.state, secure=secure, max_age=int(PENDING_LOGIN_TTL.total_seconds())
+        )
+        return Redirect(request.url, status_code=302, cookies=[cookie])
+
+    @get(
+        "/callback",
+        operation_id="oidc_callback",
+        responses=problems(400, 401, 409, 502),
+        cache_control=NO_STORE,
+    )
+    async def callback(
+        self,
+        provider: Provider,
+        uow: UnitOfWorkDep,
+        services: ServicesDep,
+        client_info: ClientDep,
+        browser_state: Annotated[str | None, CookieParameter(name=STATE_COOKIE)] = None,
+        returned_state: Annotated[str | None, QueryParameter(name="state", max_length=4096)] = None,
+        code: QueryText = None,
+        error: QueryText = None,
+    ) -> Response[TokenResponse]:
+        """Where the provider sends the browser back: completes the login.
+
+        Args:
+            provider: The provider's configured name.
+            browser_state: The state cookie set by ``authorize``.
+            returned_state: The state the provider echoes (query ``state``).
+            code: The authorization code.
+            error: The provider's error code, instead of a code.
+
+        Returns:
+            An access token and the first refresh token of a new session; 400 when the login is
+            refused (state, nonce, signature...); 409 when an unverified account has the
+            address; 502 if the provider cannot be reached.
+        """
+        params = {
+            k: v for k, v in (("state", returned_state), ("code", code), ("error", error)) if v is not None
+        }
+        command = FinishOidcLogin(
+            provider=provider, params=params, browser_state=browser_state, client=client_info
+        )
+        pair = await finish_oidc_login(command, uow, services)
+        secure = services.policy.public_url.startswith("https://")
+        return Response(token_response(pair), cookies=[state_cookie(provider, "", secure=secure, max_age=0)])

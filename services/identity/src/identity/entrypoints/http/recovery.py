@@ -1,0 +1,117 @@
+"""``/auth/password-reset`` and ``/auth/verify-email``: links mailed to the account's address."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from litestar import Controller, post
+from litestar.params import JSONBody
+
+from identity.application.email_verification import (
+    RequestEmailVerification,
+    VerifyEmail,
+    request_email_verification,
+    verify_email,
+)
+from identity.application.password_reset import (
+    RequestPasswordReset,
+    ResetPassword,
+    request_password_reset,
+    reset_password,
+)
+from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
+from identity.entrypoints.http.openapi import problems
+from identity.entrypoints.http.schemas import (
+    Accepted,
+    EmailVerificationConfirmation,
+    PasswordResetConfirmation,
+    PasswordResetRequest,
+)
+from shared.auth import BEARER_SECURITY, CurrentPrincipal
+
+# One body for every address, known or not.
+RESET_ACCEPTED: Final = Accepted(detail="If an account has this address, a reset link is on its way to it.")
+VERIFICATION_SENT: Final = Accepted(detail="A verification link is on its way to your address.")
+
+
+class RecoveryController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/password-reset", operation_id="request_password_reset", responses=problems(400), status_code=202)
+    async def request_password_reset(
+        self,
+        data: JSONBody[PasswordResetRequest],
+        uow: UnitOfWorkDep,
+        services: ServicesDep,
+        client_info: ClientDep,
+    ) -> Accepted:
+        """Ask for a password-reset link by mail.
+
+        Args:
+            data: The account's address.
+
+        Returns:
+            202 with the same body, in the same time, whether or not an account has the
+            address; the link (single use, 15 minutes) goes only to an existing account.
+        """
+        # After the answer: its time must not tell whether an account has the address.
+        command = RequestPasswordReset(email=data.email, client=client_info)
+        await services.background.run(request_password_reset(command, uow, services), name="password-reset")
+        return RESET_ACCEPTED
+
+    @post("/password-reset/confirm", operation_id="reset_password", responses=problems(400), status_code=204)
+    async def reset_password(
+        self,
+        data: JSONBody[PasswordResetConfirmation],
+        uow: UnitOfWorkDep,
+        services: ServicesDep,
+        client_info: ClientDep,
+    ) -> None:
+        """Set a new password with the mailed token; every session of the account ends.
+
+        Args:
+            data: The token and the new password.
+
+        Returns:
+            204; 400 for an invalid, expired or used token, or a weak password (with the reason).
+        """
+        command = ResetPassword(token=data.token, new_password=data.new_password, client=client_info)
+        await reset_password(command, uow, services)
+
+    @post(
+        "/verify-email",
+        operation_id="request_email_verification",
+        responses=problems(401, 409),
+        status_code=202,
+        security=BEARER_SECURITY,
+    )
+    async def request_email_verification(
+        self, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
+    ) -> Accepted:
+        """Mail a verification link to my address.
+
+        Returns:
+            202; 409 if the address is already verified.
+        """
+        command = RequestEmailVerification(user_id=principal.user_id, client=client_info)
+        await request_email_verification(command, uow, services)
+        return VERIFICATION_SENT
+
+    @post("/verify-email/confirm", operation_id="verify_email", responses=problems(400), status_code=204)
+    async def verify_email(
+        self,
+        data: JSONBody[EmailVerificationConfirmation],
+        uow: UnitOfWorkDep,
+        services: ServicesDep,
+        client_info: ClientDep,
+    ) -> None:
+        """Confirm an address with the mailed token.
+
+        Args:
+            data: The token.
+
+        Returns:
+            204; 400 for an invalid, expired or used token.
+        """
+        await verify_email(VerifyEmail(token=data.token, client=client_info), uow, services)

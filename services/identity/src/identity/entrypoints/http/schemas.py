@@ -1,0 +1,158 @@
+"""Request and response bodies of identity's API (msgspec Structs; OpenAPI is generated from them).
+
+Requests refuse unknown fields, so a typo (``passwrd``) is a 400 naming it, not a silent
+default. No response carries a password hash; only the token endpoints carry tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from identity.domain.sessions import Session
+from identity.domain.users import User
+
+Email = Annotated[
+    str, msgspec.Meta(max_length=320, description="An email address.", examples=["ada@example.org"])
+]
+# Generous bounds: the password policy, not the schema, explains what is wrong with a password.
+Password = Annotated[str, msgspec.Meta(max_length=1024, description="A password (8-128 characters).")]
+Name = Annotated[str, msgspec.Meta(max_length=200, description="A display name (at most 100 characters).")]
+Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+Role = Literal["user", "admin"]
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every request body."""
+
+
+class RegisterRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    name: Name | None = None
+
+
+class LoginRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class RefreshRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    refresh_token: Secret
+
+
+class ProfileUpdate(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Name | None
+    """The new display name; ``null`` or blank removes it."""
+
+
+class PasswordChange(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class AccountDeletion(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    password: Password
+
+
+class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
+    access_token: str
+    """An EdDSA-signed JWT for ``Authorization: Bearer``; every aiorch service accepts it."""
+    refresh_token: str
+    """Opaque, single use: ``POST /auth/refresh`` spends it for the next pair."""
+    expires_in: int
+    """Seconds until the access token expires."""
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
+
+
+class UserResponse(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    email: str
+    name: str | None
+    role: Role
+    is_active: bool
+    email_verified: bool
+    has_password: bool
+    """False for accounts that only sign in through an OIDC provider."""
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            is_active=user.is_active,
+            email_verified=user.email_verified,
+            has_password=user.has_password,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class SessionResponse(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    """When the session ends unless it is refreshed before (idle or absolute limit)."""
+    user_agent: str | None
+    ip: str | None
+    current: bool
+    """True for the session of the access token making this request."""
+
+    @classmethod
+    def of(cls, session: Session, current_id: UUID) -> SessionResponse:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            expires_at=session.expires_at,
+            user_agent=session.user_agent,
+            ip=session.ip,
+            current=session.id == current_id,
+        )
+
+
+class PasswordResetRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+
+
+class PasswordResetConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    token: Secret
+    """The token from the link mailed by ``POST /auth/password-reset``."""
+    new_password: Password
+
+
+class EmailVerificationConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    token: Secret
+    """The token from the link mailed by ``POST /auth/verify-email``."""
+
+
+class Accepted(msgspec.Struct, frozen=True, kw_only=True):
+    detail: str
+
+
+class UserChange(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: Role | None = None
+    """The new role; absent or ``null`` leaves it."""
+    is_active: bool | None = None
+    """``false`` deactivates the account (its sessions end at once); absent or ``null`` leaves it."""
+
+
+class AuditEntryResponse(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    at: datetime
+    kind: str
+    user_id: UUID | None
+    """Whom the event concerns; ``null`` once that account was erased."""
+    actor_id: UUID | None
+    """Who caused it, when that was someone else (an admin)."""
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, str | int | bool | None]

@@ -1,0 +1,306 @@
+"""In-memory fakes of identity's ports, for use-case tests (no I/O).
+
+State lives in plain attributes so that ``shared.testing.fakes.FakeUnitOfWork`` can save
+it on entering a block and put it back when the block ends without a commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from identity.application.mail import OutgoingMail
+from identity.application.oidc import PendingLogin
+from identity.application.ports import EmailTaken
+from identity.application.security import IssuedToken, NewSecret
+from identity.application.services import Policy, Services
+from identity.domain.audit import AuditEntry
+from identity.domain.emails import same_address
+from identity.domain.oidc_links import OidcLink
+from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
+from identity.domain.sessions import RefreshToken, RevokeReason, Session
+from identity.domain.users import User
+from shared.testing.fakes import FakeUnitOfWork, FixedClock
+
+
+class FakeUserRepository:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, User] = {}
+
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
+        return copy.deepcopy(self.rows.get(user_id))
+
+    async def by_email(self, email: str) -> User | None:
+        found = next((u for u in self.rows.values() if same_address(u.email, email)), None)
+        return copy.deepcopy(found)
+
+    async def add(self, user: User) -> None:
+        if await self.by_email(user.email) is not None:
+            raise EmailTaken
+        self.rows[user.id] = _stored(user)
+
+    async def update(self, user: User) -> None:
+        self.rows[user.id] = _stored(user)
+
+    async def delete(self, user_id: UUID) -> None:
+        self.rows.pop(user_id, None)
+
+
+def _stored(user: User) -> User:
+    stored = copy.deepcopy(user)
+    stored.events = []  # events belong to the use case, not to storage
+    return stored
+
+
+class FakeSessionRepository:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Session] = {}
+
+    async def add(self, session: Session) -> None:
+        self.rows[session.id] = copy.deepcopy(session)
+
+    async def get(self, session_id: UUID, *, for_update: bool = False) -> Session | None:
+        return copy.deepcopy(self.rows.get(session_id))
+
+    async def update(self, session: Session) -> None:
+        self.rows[session.id] = copy.deepcopy(session)
+
+    async def revoke_all(
+        self, user_id: UUID, *, now: datetime, reason: RevokeReason, keep: UUID | None = None
+    ) -> int:
+        targets = [
+            s for s in self.rows.values() if s.user_id == user_id and s.id != keep and s.revoked_at is None
+        ]
+        for session in targets:
+            session.revoke(now, reason)
+        return len(targets)
+
+    async def delete_ended(self, user_id: UUID, now: datetime) -> int:
+        ended = [s.id for s in self.rows.values() if s.user_id == user_id and now >= s.expires_at]
+        for session_id in ended:
+            del self.rows[session_id]
+        return len(ended)
+
+
+class FakeRefreshTokenRepository:
+    def __init__(self) -> None:
+        self.rows: dict[bytes, RefreshToken] = {}
+
+    async def add(self, token: RefreshToken) -> None:
+        self.rows[token.digest] = copy.deepcopy(token)
+
+    async def spend(self, digest: bytes, now: datetime) -> UUID | None:
+        token = self.rows.get(digest)
+        if token is None or token.spent_at is not None:
+            return None
+        token.spent_at = now
+        return token.session_id
+
+    async def find(self, digest: bytes) -> RefreshToken | None:
+        return copy.deepcopy(self.rows.get(digest))
+
+
+class FakeOneTimeTokenRepository:
+    def __init__(self, find_user: Callable[[str], User | None]) -> None:
+        self.rows: dict[bytes, OneTimeToken] = {}
+        # A plain function, not the users repository: the fake unit of work copies attributes
+        # on rollback, and a copied repository would no longer be the one the test sees.
+        self.find_user = find_user
+
+    async def add(self, token: OneTimeToken) -> None:
+        self.rows[token.digest] = copy.deepcopy(token)
+
+    async def find(self, digest: bytes, purpose: TokenPurpose) -> OneTimeToken | None:
+        token = self.rows.get(digest)
+        return copy.deepcopy(token) if token is not None and token.purpose is purpose else None
+
+    async def consume(self, digest: bytes, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
+        token = self.rows.get(digest)
+        if token is None or token.purpose is not purpose or not token.usable(now):
+            return None
+        token.used_at = now
+        return copy.deepcopy(token)
+
+    async def discard(self, user_id: UUID, purpose: TokenPurpose) -> None:
+        self.rows = {
+            d: t for d, t in self.rows.items() if not (t.user_id == user_id and t.purpose is purpose)
+        }
+
+    async def issue_for_address(
+        self, email: str, *, purpose: TokenPurpose, digest: bytes, now: datetime, ttl: timedelta
+    ) -> tuple[UUID, str] | None:
+        user = self.find_user(email)
+        if user is None or not user.is_active:
+            return None
+        await self.discard(user.id, purpose)
+        await self.add(OneTimeToken.issue(digest=digest, purpose=purpose, user_id=user.id, now=now, ttl=ttl))
+        return user.id, user.email
+
+
+class FakeOidcLinkRepository:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], OidcLink] = {}
+
+    async def get(self, provider: str, subject: str) -> OidcLink | None:
+        return self.rows.get((provider, subject))
+
+    async def add(self, link: OidcLink) -> None:
+        self.rows[(link.provider, link.subject)] = link
+
+
+class FakePendingLoginRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[PendingLogin, datetime]] = {}
+
+    async def add(self, pending: PendingLogin, *, expires_at: datetime) -> None:
+        self.rows[pending.state] = (pending, expires_at)
+
+    async def take(self, state: str, now: datetime) -> PendingLogin | None:
+        entry = self.rows.pop(state, None)
+        return entry[0] if entry is not None and entry[1] > now else None
+
+    async def prune(self, now: datetime) -> int:
+        expired = [state for state, (_, expires_at) in self.rows.items() if expires_at <= now]
+        for state in expired:
+            del self.rows[state]
+        return len(expired)
+
+
+class FakeAuditTrail:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def record(self, *entries: AuditEntry) -> None:
+        self.entries.extend(entries)
+
+    async def anonymise(self, user_id: UUID) -> None:
+        self.entries = [
+            replace(e, user_id=None, ip=None, user_agent=None, details={})
+            if e.user_id == user_id
+            else replace(e, actor_id=None, ip=None, user_agent=None)
+            if e.actor_id == user_id
+            else e
+            for e in self.entries
+        ]
+
+    def kinds(self) -> list[str]:
+        return [entry.kind.value for entry in self.entries]
+
+
+class FakeLoginFailures:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, datetime]] = []
+
+    async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
+        times = sorted((at for k, at in self.rows if k == key and at > since), reverse=True)
+        return times[:limit]
+
+    async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
+        self.rows = [(k, t) for k, t in self.rows if not (k in keys and t < prune_before)]
+        self.rows.extend((key, at) for key in keys)
+
+    async def clear(self, key: str) -> None:
+        self.rows = [(k, t) for k, t in self.rows if k != key]
+
+
+def fake_uow() -> FakeUnitOfWork[Any]:
+    users = FakeUserRepository()
+
+    def find_user(email: str) -> User | None:
+        return next((u for u in users.rows.values() if same_address(u.email, email)), None)
+
+    return FakeUnitOfWork(
+        users=users,
+        sessions=FakeSessionRepository(),
+        refresh_tokens=FakeRefreshTokenRepository(),
+        one_time_tokens=FakeOneTimeTokenRepository(find_user),
+        oidc_links=FakeOidcLinkRepository(),
+        pending_logins=FakePendingLoginRepository(),
+        audit=FakeAuditTrail(),
+        login_failures=FakeLoginFailures(),
+    )
+
+
+class FakeHasher:
+    """``hash:<params>:<password>``; records which kind of verification ran."""
+
+    def __init__(self, params: str = "v1") -> None:
+        self.params = params
+        self.calls: list[str] = []
+
+    async def hash(self, password: str, /) -> str:
+        self.calls.append("hash")
+        return f"hash:{self.params}:{password}"
+
+    async def verify(self, hash: str, password: str, /) -> bool:
+        self.calls.append("verify")
+        return hash.split(":", 2)[2] == password
+
+    async def verify_dummy(self, password: str, /) -> bool:
+        self.calls.append("verify_dummy")
+        return False
+
+    def needs_rehash(self, hash: str, /) -> bool:
+        return hash.split(":", 2)[1] != self.params
+
+
+class FakeAccessTokens:
+    def __init__(self) -> None:
+        self.issued: list[dict[str, Any]] = []
+
+    def issue(self, *, user_id: UUID, role: str, session_id: UUID, now: datetime) -> IssuedToken:
+        self.issued.append({"user_id": user_id, "role": role, "session_id": session_id, "now": now})
+        return IssuedToken(token=f"access-{len(self.issued)}", expires_in=900, jti=str(len(self.issued)))
+
+
+class FakeSecretTokens:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def new(self) -> NewSecret:
+        self.count += 1
+        plaintext = f"secret-{self.count}"
+        return NewSecret(plaintext, self.digest(plaintext))
+
+    def digest(self, plaintext: str) -> bytes:
+        return hashlib.sha256(plaintext.encode()).digest()
+
+
+class FakeKeys:
+    def current_kid(self) -> str:
+        return "kid-1"
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": []}
+
+    def rotate(self, *, overlap: timedelta, now: datetime) -> str:
+        return "kid-2"
+
+    def retire_expired(self, *, now: datetime) -> list[str]:
+        return []
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+
+    async def send(self, message: OutgoingMail) -> None:
+        self.sent.append(message)
+
+
+def fake_services(clock: FixedClock | None = None, **overrides: Any) -> Services:
+    values: dict[str, Any] = {
+        "clock": clock or FixedClock(),
+        "hasher": FakeHasher(),
+        "access_tokens": FakeAccessTokens(),
+        "secrets": FakeSecretTokens(),
+        "keys": FakeKeys(),
+        "mailer": FakeMailer(),
+        "policy": Policy(public_url="https://id.example"),
+    }
+    return Services(**(values | overrides))

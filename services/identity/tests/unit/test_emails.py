@@ -1,0 +1,47 @@
+"""Email addresses: stored nearly as typed, matched on the whole address case-insensitively."""
+
+import pytest
+
+from identity.domain.emails import InvalidEmail, normalise_email, same_address
+from shared.kernel.errors import InvalidInput
+
+
+def test_blanks_around_the_address_go_and_the_domain_is_lower_cased():
+    assert normalise_email("  Ada.Lovelace@Example.ORG \n") == "Ada.Lovelace@example.org"
+
+
+def test_full_width_characters_become_their_plain_forms():
+    full_width_ada = "\uff41\uff44\uff41"
+    assert normalise_email(f"{full_width_ada}@example.org") == "ada@example.org"
+
+
+def test_the_local_part_keeps_its_case_but_addresses_match_whatever_the_case():
+    assert same_address(normalise_email("Ada@Example.org"), normalise_email("ada@EXAMPLE.org"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "ada",
+        "@example.org",
+        "ada@",
+        "ada@@example.org",
+        "ada@exa mple.org",
+        "Ada <ada@example.org>",
+        "ada@example..org",
+        "ada@.example.org",
+        ".ada@example.org",
+        "ada\x00@example.org",
+        "a" * 250 + "@example.org",
+    ],
+)
+def test_anything_but_one_plain_address_is_refused(raw):
+    with pytest.raises(InvalidEmail):
+        normalise_email(raw)
+
+
+def test_an_invalid_address_is_invalid_input_and_does_not_echo_it():
+    with pytest.raises(InvalidInput) as caught:
+        normalise_email("secret-thing")
+    assert "secret-thing" not in caught.value.detail

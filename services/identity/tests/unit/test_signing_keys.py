@@ -1,0 +1,372 @@
+"""Signing keys: generated once into the state directory, rotated with an overlap, or set by configuration."""
+
+import base64
+import json
+import multiprocessing
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from identity.adapters.jwk import thumbprint
+from identity.adapters.signing_keys import (
+    KEYS_FILE,
+    ConfiguredSigningKeys,
+    FileSigningKeys,
+    SigningKeysError,
+    open_signing_keys,
+    rotate_keys,
+)
+from identity.application.security import SigningKeys
+
+T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+OVERLAP = timedelta(hours=1)
+
+
+class SteppingClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@pytest.fixture
+def clock():
+    return SteppingClock()
+
+
+@pytest.fixture
+def directory(tmp_path):
+    return tmp_path / "cluster" / "identity-keys"
+
+
+def kids(keys: SigningKeys) -> list[str]:
+    return [entry["kid"] for entry in keys.jwks()["keys"]]
+
+
+def private_pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def public_pem(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# First start, second start
+
+
+def test_the_first_start_creates_the_directory_and_one_active_key(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+
+    assert (directory / KEYS_FILE).is_file()
+    assert kids(keys) == [keys.current_kid()]
+
+
+def test_the_published_key_is_an_exact_public_ed25519_jwk(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+
+    (entry,) = keys.jwks()["keys"]
+    assert set(entry) == {"kty", "crv", "x", "kid", "alg", "use"}
+    assert (entry["kty"], entry["crv"], entry["alg"], entry["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
+    assert len(base64.urlsafe_b64decode(entry["x"] + "=")) == 32
+    assert entry["kid"] == keys.current_kid()
+
+
+def test_the_published_key_matches_the_signing_key(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    active = keys.active_key()
+    token = jwt.encode({"probe": 1}, active.private_key, algorithm="EdDSA", headers={"kid": active.kid})
+
+    published = jwt.PyJWKSet.from_dict(keys.jwks())[active.kid]
+    assert jwt.decode(token, published, algorithms=["EdDSA"]) == {"probe": 1}
+
+
+def test_the_kid_is_the_rfc_7638_thumbprint():
+    # RFC 8037 appendix A.3: the thumbprint of its example Ed25519 key.
+    x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "="))
+    assert thumbprint(key) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+def test_a_second_start_loads_the_same_key(directory, clock):
+    first = FileSigningKeys(directory, clock=clock)
+    second = FileSigningKeys(directory, clock=clock)
+
+    assert second.current_kid() == first.current_kid()
+    assert second.jwks() == first.jwks()
+
+
+def test_the_key_file_and_lock_are_private_to_the_owner(directory, clock):
+    FileSigningKeys(directory, clock=clock)
+
+    assert mode(directory / KEYS_FILE) == 0o600
+    assert mode(directory / ".lock") == 0o600
+    assert mode(directory) & 0o077 == 0
+
+
+def test_writes_leave_no_temporary_files_behind(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    keys.rotate(overlap=OVERLAP, now=T0)
+    keys.retire_expired(now=T0 + 2 * OVERLAP)
+
+    assert sorted(p.name for p in directory.iterdir()) == [".lock", KEYS_FILE]
+
+
+def test_a_key_file_readable_by_others_is_restricted_on_load(directory, clock):
+    FileSigningKeys(directory, clock=clock)
+    os.chmod(directory / KEYS_FILE, 0o644)
+
+    FileSigningKeys(directory, clock=clock)
+
+    assert mode(directory / KEYS_FILE) == 0o600
+
+
+def test_a_corrupt_key_file_is_refused_with_a_clear_error(directory, clock):
+    directory.mkdir(parents=True)
+    (directory / KEYS_FILE).write_text('{"format": 1, "keys": [{"kid": "x"}]}')
+
+    with pytest.raises(SigningKeysError, match="not a readable key file"):
+        FileSigningKeys(directory, clock=clock)
+
+
+def test_a_key_file_whose_kid_does_not_match_its_key_is_refused(directory, clock):
+    FileSigningKeys(directory, clock=clock)
+    path = directory / KEYS_FILE
+    document = json.loads(path.read_text())
+    document["keys"][0]["kid"] = "forged"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(SigningKeysError):
+        FileSigningKeys(directory, clock=clock)
+
+
+def test_a_previous_key_without_a_retirement_time_is_refused(directory, clock):
+    FileSigningKeys(directory, clock=clock).rotate(overlap=OVERLAP, now=T0)
+    path = directory / KEYS_FILE
+    document = json.loads(path.read_text())
+    document["keys"][1]["retire_after"] = None
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(SigningKeysError):
+        FileSigningKeys(directory, clock=clock)
+
+
+def test_the_private_key_never_shows_in_a_repr(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    assert "private_key" not in repr(keys.active_key())
+
+
+def _open_and_report(directory, barrier, results) -> None:
+    barrier.wait()
+    results.put(FileSigningKeys(directory).current_kid())
+
+
+def test_processes_starting_at_once_agree_on_a_single_first_key(directory):
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(6), context.Queue()
+    processes = [
+        context.Process(target=_open_and_report, args=(directory, barrier, results)) for _ in range(6)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+
+    assert [process.exitcode for process in processes] == [0] * 6
+    assert len({results.get(timeout=5) for _ in processes}) == 1
+    assert len(json.loads((directory / KEYS_FILE).read_text())["keys"]) == 1
+
+
+# Rotation and retirement
+
+
+def test_rotation_makes_a_new_active_key_and_keeps_publishing_the_old_one(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+
+    new = keys.rotate(overlap=OVERLAP, now=T0)
+
+    assert new != old
+    assert keys.current_kid() == new
+    assert keys.active_key().kid == new
+    assert kids(keys) == [new, old]
+
+
+def test_retirement_keeps_the_old_key_until_the_overlap_has_passed(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+    new = keys.rotate(overlap=OVERLAP, now=T0)
+
+    assert keys.retire_expired(now=T0 + OVERLAP - timedelta(seconds=1)) == []
+    assert kids(keys) == [new, old]
+
+    assert keys.retire_expired(now=T0 + OVERLAP) == [old]
+    assert kids(keys) == [new]
+    assert len(json.loads((directory / KEYS_FILE).read_text())["keys"]) == 1
+
+
+def test_an_expired_previous_key_is_unpublished_even_before_retirement_runs(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    new = keys.rotate(overlap=OVERLAP, now=T0)
+
+    clock.advance(OVERLAP)
+
+    assert kids(keys) == [new]
+
+
+def test_successive_rotations_publish_every_key_still_in_its_overlap(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    first = keys.current_kid()
+    second = keys.rotate(overlap=OVERLAP, now=T0)
+    third = keys.rotate(overlap=OVERLAP, now=T0 + timedelta(minutes=30))
+
+    assert kids(keys) == [third, second, first]
+    assert keys.retire_expired(now=T0 + OVERLAP) == [first]
+    assert kids(keys) == [third, second]
+
+
+def test_a_negative_overlap_is_refused(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    with pytest.raises(ValueError, match="negative"):
+        keys.rotate(overlap=timedelta(seconds=-1), now=T0)
+
+
+def test_a_rotation_by_another_process_is_seen_by_a_running_instance(directory, clock):
+    running = FileSigningKeys(directory, clock=clock)
+    old = running.current_kid()
+
+    new = FileSigningKeys(directory, clock=clock).rotate(overlap=OVERLAP, now=T0)
+
+    assert running.current_kid() == new
+    assert running.active_key().kid == new
+    assert kids(running) == [new, old]
+
+
+def _rotate_once(directory, barrier) -> None:
+    barrier.wait()
+    FileSigningKeys(directory).rotate(overlap=OVERLAP, now=datetime.now(UTC))
+
+
+def test_concurrent_rotations_lose_no_key(directory):
+    FileSigningKeys(directory)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(4)
+    processes = [context.Process(target=_rotate_once, args=(directory, barrier)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+
+    assert [process.exitcode for process in processes] == [0] * 4
+    statuses = [key["status"] for key in json.loads((directory / KEYS_FILE).read_text())["keys"]]
+    assert sorted(statuses) == ["active"] + ["previous"] * 4
+
+
+def test_the_rotate_keys_command_rotates_and_later_retires(directory, clock):
+    original = FileSigningKeys(directory, clock=clock).current_kid()
+
+    first = rotate_keys(directory, OVERLAP.total_seconds(), clock=clock)
+
+    assert (first.previous_kid, first.retired) == (original, [])
+    assert first.published == [first.new_kid, original]
+
+    clock.advance(OVERLAP)
+    second = rotate_keys(directory, OVERLAP.total_seconds(), clock=clock)
+
+    assert second.retired == [original]
+    assert second.previous_kid == first.new_kid
+    assert second.published == [second.new_kid, first.new_kid]
+
+
+# Keys from configuration
+
+
+def test_a_pem_from_configuration_is_the_signing_key():
+    key = Ed25519PrivateKey.generate()
+    keys = ConfiguredSigningKeys(private_pem(key))
+
+    assert keys.current_kid() == thumbprint(key.public_key())
+    assert kids(keys) == [keys.current_kid()]
+    active = keys.active_key()
+    token = jwt.encode({"probe": 1}, active.private_key, algorithm="EdDSA")
+    assert jwt.decode(token, jwt.PyJWKSet.from_dict(keys.jwks())[active.kid], algorithms=["EdDSA"])
+
+
+def test_configuration_mode_touches_no_directory(tmp_path):
+    directory = tmp_path / "identity-keys"
+    keys = open_signing_keys(directory=directory, pem=private_pem(Ed25519PrivateKey.generate()))
+
+    assert isinstance(keys, ConfiguredSigningKeys)
+    assert not directory.exists()
+
+
+def test_without_a_pem_the_keys_come_from_the_directory(tmp_path):
+    keys = open_signing_keys(directory=tmp_path / "identity-keys", pem="")
+    assert isinstance(keys, FileSigningKeys)
+
+
+def test_a_pem_with_escaped_newlines_is_accepted():
+    key = Ed25519PrivateKey.generate()
+    escaped = private_pem(key).replace("\n", "\\n")
+
+    assert ConfiguredSigningKeys(escaped).current_kid() == thumbprint(key.public_key())
+
+
+def test_previous_keys_from_configuration_stay_published():
+    active, previous_one, previous_two = (Ed25519PrivateKey.generate() for _ in range(3))
+    previous = public_pem(previous_one) + private_pem(previous_two) + public_pem(active)
+
+    keys = ConfiguredSigningKeys(private_pem(active), previous)
+
+    expected = [thumbprint(k.public_key()) for k in (active, previous_one, previous_two)]
+    assert kids(keys) == expected  # the active key, listed again among previous, is published once
+    assert all("d" not in entry for entry in keys.jwks()["keys"])
+
+
+def test_configured_keys_cannot_be_rotated_by_command():
+    keys = ConfiguredSigningKeys(private_pem(Ed25519PrivateKey.generate()))
+
+    with pytest.raises(SigningKeysError, match="IDENTITY_SIGNING_KEY_PEM"):
+        keys.rotate(overlap=OVERLAP, now=T0)
+    assert keys.retire_expired(now=T0) == []
+
+
+def test_a_non_ed25519_key_is_refused_without_quoting_it():
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
+    with pytest.raises(ValueError, match="must be Ed25519") as caught:
+        ConfiguredSigningKeys(pem.decode())
+    assert "BEGIN" not in str(caught.value)
+
+
+def test_garbage_is_refused_without_quoting_it():
+    with pytest.raises(ValueError, match="not an unencrypted PEM private key") as caught:
+        ConfiguredSigningKeys("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----")
+    assert "c2VjcmV0" not in str(caught.value)
+
+
+def test_both_key_stores_implement_the_port(directory, clock):
+    stores: list[SigningKeys] = [
+        FileSigningKeys(directory, clock=clock),
+        ConfiguredSigningKeys(private_pem(Ed25519PrivateKey.generate())),
+    ]
+    assert all(store.current_kid() for store in stores)

@@ -1,0 +1,5 @@
+"""``python -m orchestrator`` is ``aiorch-orchestrator``."""
+
+from orchestrator.entrypoints.cli import main
+
+raise SystemExit(main())

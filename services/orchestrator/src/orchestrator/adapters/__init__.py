@@ -1,0 +1,1 @@
+"""Implementations of orchestrator's ports: PostgreSQL (SQLAlchemy Core), the outbox, Alembic."""

@@ -1,0 +1,1 @@
+"""orchestrator's side of the event bus: domain events → public contracts."""

@@ -1,0 +1,1 @@
+"""orchestrator's use cases and the ports they need."""

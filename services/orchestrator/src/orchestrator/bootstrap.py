@@ -1,0 +1,40 @@
+"""orchestrator's composition root: the only module that knows every concrete class.
+
+It names orchestrator's pieces; ``shared.bootstrap.ServiceRoot`` composes them as it does for
+every service (the app and its lifespan, the worker, migrations). Nothing
+connects at import time.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import orchestrator
+from orchestrator import SERVICE, __version__
+from orchestrator.adapters.messaging.translators import to_contract
+from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from orchestrator.entrypoints import worker
+from orchestrator.entrypoints.http import route_handlers
+from orchestrator.settings import Settings
+from shared.bootstrap import ServiceRoot
+from shared.db.migrations import migrations_of
+from shared.kernel.clock import SystemClock
+from shared.messaging.consumer import ConsumerSpec
+
+
+def user_erasure(uow_on: worker.UnitOfWorkOn) -> ConsumerSpec:
+    return worker.user_erasure(partial(worker.on_user_deleted, uow_on=uow_on, clock=SystemClock()))
+
+
+ROOT = ServiceRoot(
+    service=SERVICE,
+    version=__version__,
+    description="Projects, requirement interviews, prompts, task boards, commits and AI models.",
+    settings=Settings,
+    migrations=migrations_of(orchestrator),
+    unit_of_work=SqlAlchemyUnitOfWork,
+    translate=to_contract,
+    route_handlers=route_handlers,
+    consumers=[user_erasure],
+    app_factory=f"{__name__}:ROOT.create_app_from_env",
+)

@@ -1,0 +1,1 @@
+"""orchestrator's domain: pure Python, no framework, database or broker."""

@@ -1,0 +1,1 @@
+"""orchestrator's ways in: the HTTP API, the event worker, the command line."""

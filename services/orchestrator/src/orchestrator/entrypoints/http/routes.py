@@ -1,0 +1,11 @@
+"""Every controller orchestrator serves (projects, tasks and the rest arrive with their issues)."""
+
+from litestar.types import ControllerRouterHandler
+
+from shared.http.whoami import whoami
+
+API_PREFIX = "/api/v1"
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    return [whoami]

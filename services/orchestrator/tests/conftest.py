@@ -1,0 +1,10 @@
+"""The service under test is orchestrator, as its composition root wires it (``shared.testing``)."""
+
+import pytest
+
+from orchestrator.bootstrap import ROOT
+
+
+@pytest.fixture(scope="session")
+def service_root():
+    return ROOT

@@ -1,0 +1,1 @@
+"""aiorch shared kernel."""

@@ -1,0 +1,222 @@
+"""What every service's composition root does, given the service's own pieces.
+
+A service's ``bootstrap.py`` names its pieces in a :class:`ServiceRoot` (its name,
+settings, migrations, unit of work, translator, routes and event consumers), and
+this module puts them together the same way everywhere:
+
+* :meth:`~ServiceRoot.migrate`: Alembic to head on the service's schema;
+* :meth:`~ServiceRoot.create_app`: the shared Litestar app, whose lifespan opens the
+  engine and NATS (the service's stream and the dead-letter stream ensured) on
+  ``app.state``; ready when both answer; a request-scoped unit of work as ``uow``;
+* :meth:`~ServiceRoot.open_worker`: the outbox relay and the event consumers, each
+  handler given units of work that join its consumer's transaction.
+
+Long-lived resources are built in the app's lifespan or the worker's context,
+never at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import httpx
+from alembic.config import Config
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.types import ControllerRouterHandler
+from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.auth import (
+    PRINCIPAL_DEPENDENCY,
+    VERIFIER_STATE_KEY,
+    JwksKeySet,
+    TokenVerifier,
+    principal_dependency,
+)
+from shared.db import create_engine
+from shared.db.migrations import alembic_config, upgrade
+from shared.db.unit_of_work import SqlAlchemyUnitOfWork, Translate
+from shared.http.app import create_service_app
+from shared.http.checks import DATABASE, NATS
+from shared.logging import configure_logging
+from shared.messaging.connection import connect_nats
+from shared.messaging.consumer import ConsumerSpec, EventConsumer
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.relay import OutboxRelay
+from shared.messaging.streams import DEAD_LETTER, context_stream, ensure_stream
+from shared.messaging.worker import Worker
+from shared.service_settings import (
+    CoreSettings,
+    ServiceSettings,
+    TokenVerifyingSettings,
+    load_service_settings,
+)
+
+NATS_CONNECT_WAIT_S = 30.0
+"""Give up starting (and let the supervisor restart us) when NATS stays unreachable this long."""
+
+S = TypeVar("S", bound=ServiceSettings)
+U = TypeVar("U", bound=SqlAlchemyUnitOfWork[Any])
+
+UnitOfWorkOn = Callable[[AsyncConnection], U]
+"""Builds a unit of work that joins the consumer's open transaction."""
+
+ConsumerFactory = Callable[[UnitOfWorkOn[U]], ConsumerSpec]
+"""Builds one consumer's spec, its handler bound to units of work on the consumer's connection."""
+
+Resources = Callable[[S, AsyncEngine], AbstractAsyncContextManager[Mapping[str, Any]]]
+"""A service's own long-lived API resources (key store, hasher, mailer...), opened in the
+app's lifespan after the database and NATS, given the settings and the app's engine (for
+resources that read the database, such as a verifier checking sessions); the mapping it
+yields lands on ``app.state``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceRoot(Generic[S, U]):
+    """A service's own pieces; the methods compose them (see the module docstring)."""
+
+    service: str
+    """The name its schema, role, stream, variables (``CHAT_*``) and logs are called by."""
+    version: str
+    description: str
+    """One line for the OpenAPI document."""
+    settings: type[S]
+    migrations: Path
+    unit_of_work: type[U]
+    translate: Translate[Any]
+    """Domain events → public contracts, as the unit of work stages them in the outbox."""
+    route_handlers: Callable[[], Sequence[ControllerRouterHandler]]
+    app_factory: str
+    """``module:attribute`` uvicorn imports in each API process; it calls :meth:`create_app_from_env`."""
+    consumers: Sequence[ConsumerFactory[U]] = ()
+    resources: Resources[S] | None = None
+    dependencies: Callable[[], Mapping[str, Provide]] = dict
+    """Request-scoped providers beyond ``uow`` and ``principal`` (they read ``app.state``)."""
+
+    @property
+    def event_source(self) -> str:
+        return f"/aiorch/{self.service}"
+
+    def load_settings(self, environ: Mapping[str, str] | None = None) -> S:
+        return load_service_settings(self.settings, self.service, environ)
+
+    def load_core_settings(self, environ: Mapping[str, str] | None = None) -> CoreSettings:
+        return load_service_settings(CoreSettings, self.service, environ)
+
+    # -- database and broker -----------------------------------------------------------
+
+    def alembic_config(self, settings: CoreSettings) -> Config:
+        return alembic_config(self.migrations, database_url=settings.database_url, schema=settings.db_schema)
+
+    async def migrate(self, settings: CoreSettings) -> None:
+        await upgrade(self.alembic_config(settings))
+
+    def engine(self, settings: S, role: str) -> AsyncEngine:
+        return create_engine(
+            settings.database_url,
+            schema=settings.db_schema,
+            application_name=f"{self.service}-{role}",
+            pool_size=settings.db_pool_size,
+        )
+
+    async def nats(self, settings: S, role: str) -> Client:
+        nc = await connect_nats(settings.nats_url, name=f"{self.service}-{role}", wait=NATS_CONNECT_WAIT_S)
+        try:
+            js = nc.jetstream()
+            for stream in (context_stream(self.service), DEAD_LETTER):
+                await ensure_stream(js, stream)
+        except BaseException:
+            await nc.close()
+            raise
+        return nc
+
+    @asynccontextmanager
+    async def connections(self, settings: S, role: str) -> AsyncIterator[tuple[AsyncEngine, Client]]:
+        """The engine and the NATS connection of one process role (``api``, ``worker``), closed on exit."""
+        async with AsyncExitStack() as stack:
+            engine = self.engine(settings, role)
+            stack.push_async_callback(engine.dispose)
+            nc = await self.nats(settings, role)
+            stack.push_async_callback(nc.close)
+            yield engine, nc
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def create_app(self, settings: S) -> Litestar:
+        @asynccontextmanager
+        async def connected(app: Litestar) -> AsyncIterator[None]:
+            async with AsyncExitStack() as stack:
+                engine, nc = await stack.enter_async_context(self.connections(settings, "api"))
+                app.state.engine = engine
+                app.state.nats = nc
+                if isinstance(settings, TokenVerifyingSettings):
+                    app.state[VERIFIER_STATE_KEY] = await stack.enter_async_context(_jwks_verifier(settings))
+                if self.resources is not None:
+                    for key, value in (
+                        await stack.enter_async_context(self.resources(settings, engine))
+                    ).items():
+                        app.state[key] = value
+                yield
+
+        outbox = OutboxWriter(self.event_source)
+
+        def provide_uow(state: State) -> object:
+            return self.unit_of_work.from_engine(state.engine, outbox, self.translate)
+
+        return create_service_app(
+            service=self.service,
+            version=self.version,
+            description=self.description,
+            route_handlers=self.route_handlers(),
+            readiness=[DATABASE, NATS],
+            lifespan=[connected],
+            dependencies={
+                "uow": Provide(provide_uow, sync_to_thread=False),
+                PRINCIPAL_DEPENDENCY: principal_dependency(),
+                **self.dependencies(),
+            },
+            access_log_sample=settings.access_log_sample,
+        )
+
+    def create_app_from_env(self) -> Litestar:
+        settings = self.load_settings()
+        configure_logging(self.service, settings.log_level)
+        return self.create_app(settings)
+
+    # -- worker ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def open_worker(self, settings: S) -> AsyncIterator[Worker]:
+        """The relay and the consumers, wired to live connections closed on exit."""
+        async with self.connections(settings, "worker") as (engine, nc):
+            outbox = OutboxWriter(self.event_source)
+
+            def uow_on(conn: AsyncConnection) -> U:
+                return self.unit_of_work.joining(conn, outbox, self.translate)
+
+            relay = OutboxRelay(
+                database_url=settings.database_url,
+                schema=settings.db_schema,
+                nats=nc,
+                name=f"{self.service}-relay",
+            )
+            consumers = tuple(EventConsumer(spec(uow_on), nats=nc, engine=engine) for spec in self.consumers)
+            yield Worker(relay=relay, consumers=consumers)
+
+    async def run_worker(self, settings: S) -> None:
+        async with self.open_worker(settings) as worker:
+            await worker.run()
+
+
+@asynccontextmanager
+async def _jwks_verifier(settings: TokenVerifyingSettings) -> AsyncIterator[TokenVerifier]:
+    """Verifies identity's access tokens locally, against its JWKS fetched over HTTP and cached."""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        keys = JwksKeySet(settings.jwks_url, client)
+        yield TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

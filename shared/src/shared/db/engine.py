@@ -1,0 +1,43 @@
+"""Async SQLAlchemy engines for a service's own schema.
+
+A service connects as its own role, and ``search_path`` is pinned to its schema
+so unqualified table names resolve there and nowhere else.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Any PostgreSQL URL (``postgres://``, ``postgresql://``) as the asyncpg dialect's."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The same URL in the plain libpq form asyncpg and psql accept."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str,
+    *,
+    schema: str,
+    application_name: str,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        connect_args={
+            "server_settings": {"search_path": schema, "application_name": application_name},
+            # statements are prepared per connection by asyncpg; keep the cache modest
+            "prepared_statement_cache_size": 256,
+        },
+    )

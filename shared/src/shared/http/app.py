@@ -1,0 +1,98 @@
+"""The app factory every service builds its Litestar app with.
+
+It wires what must be the same everywhere: problem details for every error,
+request ids and JSON access logs, health endpoints, Prometheus metrics, OpenAPI
+at ``/schema``. Services add their controllers, dependencies and lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusController
+from litestar.types import ControllerRouterHandler, Receive, Scope, Send
+
+from shared.auth import BEARER_SCHEME
+from shared.http.health import ReadinessCheck, health_handlers
+from shared.http.metrics import RequestMetricsMiddleware
+from shared.http.problems import EXCEPTION_HANDLERS
+from shared.http.request_id import RequestIdMiddleware
+
+
+class _MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+class ServiceApp(Litestar):
+    """Litestar with the request-id layer outside its router.
+
+    Litestar's own middleware runs only for matched routes; an unknown path or
+    method would answer without a request id. Wrapping ``__call__`` covers all.
+    """
+
+    def __init__(self, *args: Any, access_log_sample: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outermost = RequestIdMiddleware(
+            partial(Litestar.__call__, self), access_log_sample=access_log_sample
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        await self._outermost(scope, receive, send)
+
+
+def create_service_app(
+    *,
+    service: str,
+    version: str,
+    route_handlers: Sequence[ControllerRouterHandler],
+    description: str = "",
+    readiness: Sequence[ReadinessCheck] = (),
+    lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[Any]]] = (),
+    dependencies: Mapping[str, Provide] | None = None,
+    state: Mapping[str, Any] | None = None,
+    debug: bool = False,
+    access_log_sample: float = 1.0,
+) -> Litestar:
+    openapi = OpenAPIConfig(
+        title=f"aiorch {service}",
+        version=version,
+        description=description or None,
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                BEARER_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="Access token issued by the identity service.",
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )
+    return ServiceApp(
+        route_handlers=[*route_handlers, *health_handlers(readiness), _MetricsController],
+        exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        middleware=[DefineMiddleware(RequestMetricsMiddleware, app_name=service)],
+        openapi_config=openapi,
+        lifespan=list(lifespan),
+        dependencies=dict(dependencies or {}),
+        state=State(dict(state or {})),
+        # Litestar's default logging config replaces the root handler with its own
+        # plain-text one; logging belongs to shared.logging (JSON, request ids).
+        logging_config=None,
+        debug=debug,
+        access_log_sample=access_log_sample,
+    )

@@ -1,0 +1,158 @@
+"""RFC 9457 problem details for every error a service can answer with.
+
+Validation errors carry the path of each offending field (``$.email``), domain
+errors map to their status, and anything unexpected becomes a bare 500 whose
+details go to the log only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from shared.kernel import errors
+from shared.pagination import InvalidCursor
+
+PROBLEM_JSON = "application/problem+json"
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
+
+_log = structlog.get_logger("http.errors")
+
+_DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InvalidInput: 400,
+    errors.Forbidden: 403,
+    errors.PreconditionFailed: 412,
+}
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """The problem details body (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str = ""
+    status: int = 500
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None,
+    *,
+    title: str | None = None,
+    field_errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    body = Problem(
+        title=title or _TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=field_errors,
+        request_id=request_id,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(key: str | None) -> str:
+    if not key:
+        return "$"
+    return key if key.startswith("$") else f"$.{key}"
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    found: list[FieldError] = []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        key = item.get("key")
+        source = item.get("source")
+        # msgspec reports the location inside the body as "... - at `$.a.b`"
+        body_path: str | None = None
+        if " - at `" in message:
+            message, _, path = message.partition(" - at `")
+            body_path = path.rstrip("`")
+        # a missing or unknown field is named in the message, not in the path
+        named = _NAMED_FIELD.search(message)
+        if named:
+            key = f"{body_path or '$'}.{named.group(1)}"
+        elif body_path:
+            key = body_path
+        elif source == "body":
+            key = "$" if key in (None, "", "data") else f"$.{key}"
+        elif source and key:
+            key = f"{source}.{key}"
+        found.append(FieldError(field=_field_path(key), message=message))
+    return found
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    field_errors = _validation_errors(exc)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in field_errors) or exc.detail
+    return problem_response(request, 400, detail, title="Invalid request", field_errors=field_errors)
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else None
+    return problem_response(request, status, detail, headers=exc.headers)
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Problem]:
+    status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), 400)
+    return problem_response(request, status, exc.detail, title=exc.title)
+
+
+def handle_cursor(request: Request[Any, Any, Any], exc: InvalidCursor) -> Response[Problem]:
+    return problem_response(request, 400, str(exc), title="Invalid cursor")
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    _log.exception("unhandled error", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred.")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    errors.DomainError: handle_domain,
+    InvalidCursor: handle_cursor,
+    Exception: handle_unexpected,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "FieldError", "Problem", "problem_response"]

@@ -1,0 +1,1 @@
+"""Event publishing (transactional outbox + relay) and consuming (idempotent inbox)."""

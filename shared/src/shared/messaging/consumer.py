@@ -1,0 +1,193 @@
+"""Idempotent event consumers: durable pull consumer + inbox, ack after commit.
+
+For each message: decode the contract; in one database transaction record
+``(consumer, event_id)`` in the inbox and run the handler; commit; then ack. A
+redelivered event finds its inbox row and changes nothing twice. A handler
+failure is retried with back-off (``nak`` with a delay, so the messages behind
+it go on); after ``max_deliver`` failed deliveries, or at once for a malformed
+message, the message is parked on the dead-letter stream with the reason and
+acked. An outage (database unreachable) is not the message's fault: it is
+retried for as long as the outage lasts and never parked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.messaging.deadletter import park
+from shared.messaging.envelope import MalformedEvent, decode
+
+_log = structlog.get_logger("consumer")
+
+Handler = Callable[[Any, AsyncConnection], Awaitable[None]]
+
+_RECORD = text(
+    "INSERT INTO inbox (consumer, event_id, event_type) VALUES (:consumer, :event_id, :event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSpec:
+    """A durable consumer ``<consumer-service>.<purpose>`` on one stream."""
+
+    name: str
+    stream: str
+    subjects: Sequence[str]
+    decoder: msgspec.json.Decoder[Any]
+    handler: Handler
+    max_deliver: int = 5
+    backoff_s: Sequence[float] = field(default=(0.2, 1.0, 5.0, 15.0))
+    ack_wait_s: float = 30.0
+    batch: int = 64
+
+    @property
+    def durable(self) -> str:
+        # durable names may not contain dots
+        return self.name.replace(".", "_")
+
+    def delay_after(self, deliveries: int) -> float:
+        return self.backoff_s[min(deliveries, len(self.backoff_s)) - 1]
+
+
+class EventConsumer:
+    def __init__(self, spec: ConsumerSpec, *, nats: Client, engine: AsyncEngine) -> None:
+        self.spec = spec
+        self._nc = nats
+        self._js = nats.jetstream()
+        self._engine = engine
+        self.applied = 0
+
+    async def ensure(self) -> None:
+        """Create or update the durable consumer (idempotent)."""
+        spec = self.spec
+        config = ConsumerConfig(
+            durable_name=spec.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=spec.ack_wait_s,
+            # We count deliveries ourselves and park the message; the server must
+            # keep redelivering until we do, or a crash on the last try loses it.
+            max_deliver=-1,
+            max_ack_pending=1000,
+            filter_subjects=list(spec.subjects) if len(spec.subjects) > 1 else None,
+            filter_subject=spec.subjects[0] if len(spec.subjects) == 1 else None,
+        )
+        await self._js.add_consumer(spec.stream, config)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch and handle until ``stop``; the subscription is recreated after any failure."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self.ensure()
+                sub = await self._js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
+                backoff = 0.2
+                try:
+                    await self._fetch_loop(sub, stop)
+                finally:
+                    await _quietly(sub.unsubscribe())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the supervisor's job: log, back off, start again
+                _log.warning(
+                    "consumer loop failed; recreating",
+                    consumer=self.spec.name,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _fetch_loop(self, sub: Any, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                messages = await sub.fetch(self.spec.batch, timeout=1.0)
+            except (NatsTimeoutError, TimeoutError):
+                continue
+            for msg in messages:
+                await self.handle(msg)
+
+    async def handle(self, msg: Msg) -> None:
+        spec = self.spec
+        deliveries = msg.metadata.num_delivered
+        try:
+            event = decode(msg.headers, msg.data, spec.decoder)
+        except MalformedEvent as exc:
+            await self._park(msg, f"malformed: {exc}", deliveries)
+            return
+        try:
+            applied = await self._apply(event)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            if _is_transient(exc):
+                # The database (or the network) is down, not the message bad: retry
+                # until it is back, however long, and never park it for that.
+                _log.warning("handler hit an outage; will retry", consumer=spec.name, error=reason)
+                await msg.nak(delay=spec.backoff_s[-1])
+                return
+            if deliveries >= spec.max_deliver:
+                await self._park(msg, reason, deliveries)
+            else:
+                delay = spec.delay_after(deliveries)
+                _log.warning(
+                    "handler failed; will retry",
+                    consumer=spec.name,
+                    event_id=str(event.event_id),
+                    delivery=deliveries,
+                    retry_in_s=delay,
+                    error=reason,
+                )
+                await msg.nak(delay=delay)
+            return
+        await msg.ack()
+        if applied:
+            self.applied += 1
+
+    async def _apply(self, event: Any) -> bool:
+        async with self._engine.begin() as conn:
+            recorded = await conn.execute(
+                _RECORD,
+                {"consumer": self.spec.name, "event_id": event.event_id, "event_type": type(event).__name__},
+            )
+            if recorded.first() is None:
+                return False  # already applied: a redelivery
+            await self.spec.handler(event, conn)
+        return True
+
+    async def _park(self, msg: Msg, reason: str, deliveries: int) -> None:
+        await park(self._js, msg, consumer=self.spec.name, reason=reason, deliveries=deliveries)
+        await msg.ack()
+        _log.error("message parked on the dead-letter stream", consumer=self.spec.name, reason=reason)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, (InterfaceError, OperationalError))
+    return isinstance(exc, (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError))
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception:  # cleanup of a subscription on a dead connection may fail
+        return
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,103 @@
+"""The settings every service has, read from ``<SERVICE>_*`` variables with shared fallbacks.
+
+A service declares its ``Settings`` as a subclass of :class:`ServiceSettings`
+(or :class:`TokenVerifyingSettings`, when it verifies access tokens) and gives
+it what is its own: the port, and any fields of its features. ``migrate`` loads
+only :class:`CoreSettings`, so a migration job needs no NATS or JWT configuration.
+
+Every field ``name`` of service ``chat`` is read from ``CHAT_NAME``, then from the
+cluster-wide variables in :data:`FALLBACKS` (``DATABASE_URL``, ``NATS_URL``...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, TypeVar
+
+import msgspec
+
+from shared.settings import load_settings
+
+FALLBACKS = {
+    "database_url": ["DATABASE_URL"],
+    "nats_url": ["NATS_URL"],
+    "log_level": ["LOG_LEVEL"],
+    "jwks_url": ["AIORCH_JWKS_URL"],
+    "jwt_issuer": ["AIORCH_JWT_ISSUER"],
+    "jwt_audience": ["AIORCH_JWT_AUDIENCE"],
+    "admin_email": ["AIORCH_ADMIN_EMAIL"],
+    "admin_password": ["AIORCH_ADMIN_PASSWORD"],
+}
+
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+LogLevel = Annotated[str, msgspec.Meta(pattern=r"(?i)^(debug|info|warning|error|critical)$")]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+
+class CoreSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """What every command needs, ``migrate`` included."""
+
+    database_url: str
+    """PostgreSQL URL of the service's own role (``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL``).
+    Required."""
+
+    db_schema: Identifier
+    """The schema the service owns: its tables, its Alembic version table, its search_path.
+    Defaults to the service's name."""
+
+    log_level: LogLevel = "INFO"
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL (``<SERVICE>_LOG_LEVEL``, else ``LOG_LEVEL``)."""
+
+
+class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
+    """What the API and the worker need besides."""
+
+    nats_url: str
+    """NATS server URL (``<SERVICE>_NATS_URL``, else ``NATS_URL``). Required: no default, because
+    the machine's own NATS on the standard port is not this cluster's."""
+
+    http_host: str = "127.0.0.1"
+    """Address the API listens on."""
+
+    http_port: Port
+    """Port the API listens on; each service declares its own default."""
+
+    http_workers: Positive = 1
+    """Number of API worker processes."""
+
+    db_pool_size: Positive = 10
+    """Connections kept open per process (as many again may overflow under load)."""
+
+    access_log_sample: Fraction = 1.0
+    """The fraction of requests the API writes an access line for: 1 every one, 0 none (a server
+    error always gets its line). Lower it when a proxy in front keeps access logs already."""
+
+
+class TokenVerifyingSettings(ServiceSettings, kw_only=True, frozen=True):
+    """A service that verifies identity's access tokens locally, against its public keys."""
+
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    """identity's public signing keys (``AIORCH_JWKS_URL``), fetched and cached to verify tokens."""
+
+    jwt_issuer: str = "http://127.0.0.1:8001"
+    """The ``iss`` an access token must carry (``AIORCH_JWT_ISSUER``)."""
+
+    jwt_audience: str = "aiorch"
+    """The ``aud`` an access token must carry (``AIORCH_JWT_AUDIENCE``)."""
+
+
+S = TypeVar("S", bound=CoreSettings)
+
+
+def env_prefix(service: str) -> str:
+    """``chat`` → ``CHAT_``."""
+    return f"{service.upper()}_"
+
+
+def load_service_settings(cls: type[S], service: str, environ: Mapping[str, str] | None = None) -> S:
+    """``cls`` from the environment; raises ``shared.settings.SettingsError`` naming the variable at fault."""
+    return load_settings(
+        cls, prefix=env_prefix(service), environ=environ, fallbacks=FALLBACKS, defaults={"db_schema": service}
+    )

@@ -1,0 +1,127 @@
+"""The state change and its outbox rows commit, or roll back, together; in its own transaction or
+joined to another's."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
+from shared.contracts.identity import UserDeleted
+from shared.db.unit_of_work import SqlAlchemyUnitOfWork
+from shared.kernel.ids import new_id
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.outbox_schema import outbox
+
+things = sa.Table("things", sa.MetaData(), sa.Column("id", PgUUID(as_uuid=True), primary_key=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SomethingHappened:
+    thing_id: UUID
+
+
+class ThingRepository:
+    def __init__(self, conn) -> None:
+        self._conn = conn
+
+    async def add(self, thing_id: UUID) -> None:
+        await self._conn.execute(things.insert(), {"id": thing_id})
+
+
+class ThingsUnitOfWork(SqlAlchemyUnitOfWork[SomethingHappened]):
+    things: ThingRepository
+
+    def attach_repositories(self, conn) -> None:
+        self.things = ThingRepository(conn)
+
+
+def translate(event: SomethingHappened) -> UserDeleted:
+    # any public contract will do: the unit of work only stages what it is given
+    return UserDeleted(event_id=new_id(), occurred_at=datetime.now(UTC), user_id=event.thing_id)
+
+
+OUTBOX = OutboxWriter("/aiorch/tests")
+
+
+@pytest.fixture
+async def engine(service_schema):
+    async with service_schema.engine.begin() as conn:
+        await conn.run_sync(things.metadata.create_all)
+    return service_schema.engine
+
+
+async def counts(engine) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        kept = await conn.scalar(sa.select(sa.func.count()).select_from(things))
+        staged = await conn.scalar(sa.select(sa.func.count()).select_from(outbox))
+    return kept, staged
+
+
+async def do_work(uow: ThingsUnitOfWork, *, commit: bool) -> None:
+    async with uow:
+        thing_id = new_id()
+        await uow.things.add(thing_id)
+        uow.emit(SomethingHappened(thing_id=thing_id), SomethingHappened(thing_id=new_id()))
+        if commit:
+            await uow.commit()
+
+
+async def test_committed_work_keeps_the_change_and_every_emitted_event(engine):
+    await do_work(ThingsUnitOfWork.from_engine(engine, OUTBOX, translate), commit=True)
+
+    assert await counts(engine) == (1, 2)
+
+
+async def test_work_left_uncommitted_keeps_neither(engine):
+    await do_work(ThingsUnitOfWork.from_engine(engine, OUTBOX, translate), commit=False)
+
+    assert await counts(engine) == (0, 0)
+
+
+async def test_a_failure_inside_the_block_keeps_neither(engine):
+    async def fail_midway(uow: ThingsUnitOfWork) -> None:
+        async with uow:
+            await uow.things.add(new_id())
+            uow.emit(SomethingHappened(thing_id=new_id()))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await fail_midway(ThingsUnitOfWork.from_engine(engine, OUTBOX, translate))
+
+    assert await counts(engine) == (0, 0)
+
+
+async def test_joined_work_is_kept_when_the_owner_commits(engine):
+    async with engine.begin() as conn:
+        await do_work(ThingsUnitOfWork.joining(conn, OUTBOX, translate), commit=True)
+
+    assert await counts(engine) == (1, 2)
+
+
+async def test_joined_work_is_lost_when_the_owner_rolls_back(engine):
+    async with engine.connect() as conn:
+        await conn.begin()
+        await do_work(ThingsUnitOfWork.joining(conn, OUTBOX, translate), commit=True)
+        await conn.rollback()
+
+    assert await counts(engine) == (0, 0)
+
+
+async def test_joined_work_left_uncommitted_is_discarded_while_the_owner_commits(engine):
+    async with engine.begin() as conn:
+        await do_work(ThingsUnitOfWork.joining(conn, OUTBOX, translate), commit=False)
+
+    assert await counts(engine) == (0, 0)
+
+
+async def test_commit_outside_the_block_is_an_error(engine):
+    with pytest.raises(RuntimeError, match="outside"):
+        await ThingsUnitOfWork.from_engine(engine, OUTBOX, translate).commit()
+
+
+def test_it_runs_either_on_an_engine_or_joined_to_a_connection():
+    with pytest.raises(ValueError, match="either"):
+        ThingsUnitOfWork(outbox=OUTBOX, translate=translate)

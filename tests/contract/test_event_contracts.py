@@ -1,0 +1,75 @@
+"""Every published contract round-trips, and payloads as first published still decode.
+
+``payloads/`` keeps one message body per event type exactly as its first version
+was published. A change to a contract that breaks one of them is a breaking
+change: publish a new ``v2`` beside ``v1`` instead.
+"""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from shared.contracts import Event, event_type_of, identity
+from shared.kernel.ids import new_id
+
+PAYLOADS = Path(__file__).with_name("payloads")
+DECODERS: dict[str, msgspec.json.Decoder[Any]] = {"identity": identity.decoder}
+CONTRACTS: list[type[Event]] = [identity.UserRegistered, identity.UserUpdated, identity.UserDeleted]
+
+
+def sample(cls: type[Event]) -> Event:
+    fields = {f.name: f for f in msgspec.structs.fields(cls)}
+    values: dict[str, Any] = {"event_id": new_id(), "occurred_at": datetime.now(UTC)}
+    if "user_id" in fields:
+        values["user_id"] = new_id()
+    if "email" in fields:
+        values["email"] = "someone@example.com"
+    return cls(**values)
+
+
+def context_of(cls: type[Event]) -> str:
+    return event_type_of(cls).split(".")[1]
+
+
+@pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
+def test_contract_round_trips_through_its_context_decoder(cls):
+    event = sample(cls)
+    assert DECODERS[context_of(cls)].decode(msgspec.json.encode(event)) == event
+
+
+@pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
+def test_type_and_subject_follow_the_naming_rule(cls):
+    context, aggregate, name = cls.subject.split(".")
+    assert event_type_of(cls) == f"aiorch.{context}.{aggregate}.{name}.v1"
+
+
+@pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
+def test_every_contract_has_a_stored_first_version_payload(cls):
+    assert (PAYLOADS / f"{event_type_of(cls)}.json").exists()
+
+
+@pytest.mark.parametrize("path", sorted(PAYLOADS.glob("*.json")), ids=lambda p: p.stem)
+def test_payloads_of_earlier_versions_still_decode(path):
+    raw = path.read_bytes()
+    event = DECODERS[path.stem.split(".")[1]].decode(raw)
+    assert event_type_of(event) == path.stem
+    stored = json.loads(raw)
+    assert str(event.event_id) == stored["event_id"]
+
+
+@pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
+def test_no_contract_carries_a_secret(cls):
+    names = {f.name for f in msgspec.structs.fields(cls)}
+    assert not names & {
+        "password",
+        "password_hash",
+        "hash",
+        "token",
+        "refresh_token",
+        "access_token",
+        "api_key",
+    }

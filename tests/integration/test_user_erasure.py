@@ -1,0 +1,222 @@
+"""identity.user.deleted → chat and orchestrator each erase the user, exactly once, through their real
+consumer and unit of work; a message they cannot read is parked, listed and replayed."""
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select, table, text
+
+from shared.contracts.identity import UserDeleted
+from shared.kernel.ids import new_id
+from shared.messaging.envelope import MSG_ID, headers_for, outgoing
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.outbox_schema import outbox
+from shared.messaging.streams import DEAD_LETTER, context_stream, ensure_stream
+from shared.testing.polling import eventually
+
+pytestmark = pytest.mark.parametrize("service_root", ["chat", "orchestrator"], indirect=True)
+
+
+@pytest.fixture
+def service(service_root) -> SimpleNamespace:
+    """The service's own modules this feature involves."""
+    name = service_root.service
+    return SimpleNamespace(
+        name=name,
+        worker=importlib.import_module(f"{name}.entrypoints.worker"),
+        domain=SimpleNamespace(
+            erasure=importlib.import_module(f"{name}.domain.erasure"),
+            events=importlib.import_module(f"{name}.domain.events"),
+        ),
+        main=importlib.import_module(f"{name}.entrypoints.cli").main,
+    )
+
+
+@pytest.fixture
+async def js(nats_client):
+    js = nats_client.jetstream()
+    await ensure_stream(js, context_stream("identity"))
+    return js
+
+
+@pytest.fixture
+async def erasure_consumer(
+    service_root, service_settings, service_engine, service, js
+) -> AsyncIterator[object]:
+    """The user-erasure consumer as the worker wires it, running until the test ends."""
+    async with service_root.open_worker(service_settings) as worker:
+        (consumer,) = [c for c in worker.consumers if c.spec.name == service.worker.USER_ERASURE]
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        yield consumer
+        stop.set()
+        await task
+
+
+async def publish(js, event: UserDeleted, *, msg_id: str | None = None) -> None:
+    message = outgoing(event, source="/aiorch/identity")
+    headers = headers_for(message)
+    if msg_id is not None:
+        headers[MSG_ID] = msg_id
+    await js.publish(event.subject, message.payload, headers=headers)
+
+
+def all_acked(js, durable: str, count: int):
+    async def check() -> bool:
+        info = await js.consumer_info("IDENTITY", durable)
+        return info.ack_floor.stream_seq >= count and info.num_ack_pending == 0
+
+    return check
+
+
+async def rows(engine, sql: str) -> list[tuple]:
+    async with engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(text(sql))]
+
+
+def user_deleted(user_id=None) -> UserDeleted:
+    return UserDeleted(event_id=new_id(), occurred_at=datetime.now(UTC), user_id=user_id or new_id())
+
+
+# -- the consumer ----------------------------------------------------------------------------------
+
+
+async def test_a_deletion_delivered_twice_is_applied_once(js, erasure_consumer, service_engine, service):
+    event = user_deleted()
+    await publish(js, event)
+    # the same event again under a new message id, as a replay or a late re-publish sends it
+    await publish(js, event, msg_id=f"{event.event_id}:again")
+
+    await eventually(all_acked(js, erasure_consumer.spec.durable, 2))
+
+    assert await rows(service_engine, "SELECT user_id, event_id FROM erasures") == [
+        (event.user_id, event.event_id)
+    ]
+    assert await rows(service_engine, "SELECT consumer, event_id FROM inbox") == [
+        (service.worker.USER_ERASURE, event.event_id)
+    ]
+    assert erasure_consumer.applied == 1
+
+
+async def test_a_second_deletion_of_the_same_user_keeps_the_first_erasure(
+    js, erasure_consumer, service_engine
+):
+    first = user_deleted()
+    second = user_deleted(first.user_id)
+    await publish(js, first)
+    await publish(js, second)
+
+    await eventually(all_acked(js, erasure_consumer.spec.durable, 2))
+
+    assert await rows(service_engine, "SELECT user_id, event_id FROM erasures") == [
+        (first.user_id, first.event_id)
+    ]
+    assert len(await rows(service_engine, "SELECT event_id FROM inbox")) == 2
+
+
+# -- the unit of work ------------------------------------------------------------------------------
+
+
+async def counts(engine) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        kept = await conn.scalar(select(func.count()).select_from(table("erasures")))
+        staged = await conn.scalar(select(func.count()).select_from(outbox))
+    return kept, staged
+
+
+async def erase_and_publish(service, uow, *, commit: bool) -> None:
+    """An erasure through the unit of work's repository, and an event staged beside it."""
+    async with uow:
+        erasure = service.domain.erasure.Erasure(
+            user_id=new_id(), event_id=new_id(), erased_at=datetime.now(UTC)
+        )
+        await uow.erasures.add(erasure)
+        uow.emit(service.domain.events.DomainEvent())
+        if commit:
+            await uow.commit()
+
+
+def translate(_event: object) -> UserDeleted:
+    return user_deleted()  # any public contract will do: the unit of work only stages what it is given
+
+
+@pytest.mark.parametrize(("commit", "expected"), [(True, (1, 1)), (False, (0, 0))])
+async def test_an_erasure_and_its_outbox_row_commit_or_roll_back_together(
+    service_root, service, service_engine, commit, expected
+):
+    outbox_writer = OutboxWriter(service_root.event_source)
+    uow = service_root.unit_of_work.from_engine(service_engine, outbox_writer, translate)
+
+    await erase_and_publish(service, uow, commit=commit)
+
+    assert await counts(service_engine) == expected
+
+
+async def test_an_erasure_joined_to_a_consumers_transaction_is_lost_when_the_owner_rolls_back(
+    service_root, service, service_engine
+):
+    outbox_writer = OutboxWriter(service_root.event_source)
+    async with service_engine.connect() as conn:
+        await conn.begin()
+        await erase_and_publish(
+            service, service_root.unit_of_work.joining(conn, outbox_writer, translate), commit=True
+        )
+        await conn.rollback()
+    assert await counts(service_engine) == (0, 0)
+
+    async with service_engine.begin() as conn:
+        await erase_and_publish(
+            service, service_root.unit_of_work.joining(conn, outbox_writer, translate), commit=True
+        )
+    assert await counts(service_engine) == (1, 1)
+
+
+# -- dead letters ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def parked(service_root, service_settings, service_environment, nats_client):
+    """A malformed identity.user.deleted message, parked by the erasure consumer."""
+    js = nats_client.jetstream()
+    await ensure_stream(js, context_stream("identity"))
+    await ensure_stream(js, DEAD_LETTER)
+    await js.publish("identity.user.deleted", b"not an event", headers={"ce-type": "x", "ce-id": "1"})
+    async with service_root.open_worker(service_settings) as worker:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.consumers[0].run(stop))
+
+        async def parked_one() -> bool:
+            return (await js.stream_info(DEAD_LETTER.name)).state.messages == 1
+
+        await eventually(parked_one)
+        stop.set()
+        await task
+    return js
+
+
+async def test_dead_letters_are_listed_and_replayed(parked, service, capsys):
+    main = service.main
+    assert await asyncio.to_thread(main, ["dead-letters", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert service.worker.USER_ERASURE in listing
+    assert "malformed" in listing
+
+    assert await asyncio.to_thread(main, ["dead-letters", "replay", "--seq", "999"]) == 1
+    assert await asyncio.to_thread(main, ["dead-letters", "replay", "--all"]) == 0
+
+    assert (await parked.stream_info(DEAD_LETTER.name)).state.messages == 0
+    assert (await parked.stream_info("IDENTITY")).state.messages == 2  # the original and its replay
+
+
+async def test_another_consumers_letters_are_out_of_scope(parked, service, capsys):
+    other = "orchestrator" if service.name == "chat" else "chat"
+
+    assert (
+        await asyncio.to_thread(service.main, ["dead-letters", "list", "--consumer", f"{other}.user-erasure"])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == "no dead letters"
