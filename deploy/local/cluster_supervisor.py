@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 import httpx
 from cluster_config import MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterConfig, env_prefix
-from cluster_logs import LogSink
+from cluster_logs import LineSplitter, LogSink
 from cluster_state import ProcessRecord, StateDir, load_secrets, write_run_file
 
 from shared.devservers import EmbeddedNats, EmbeddedPostgres
@@ -40,6 +40,7 @@ STOP_GRACE_S = 10.0
 MAX_RESTART_DELAY_S = 30.0
 STABLE_AFTER_S = 60.0  # a process up this long has its restart delay reset
 LINE_LIMIT = 1 << 20
+PIPE_CHUNK = 1 << 16
 BIN_DIR = Path(sys.executable).parent
 # The local cluster's first admin (README); identity creates it at start if absent.
 DEFAULT_ADMIN_EMAIL = "admin@aiorch.localhost"
@@ -376,7 +377,6 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             env=child.env,
             start_new_session=True,
-            limit=LINE_LIMIT,
         )
         child.started_at = time.monotonic()
         assert child.process.stdout is not None
@@ -384,15 +384,14 @@ class Supervisor:
         self.children[child.name] = child
 
     async def _pump(self, name: str, stream: asyncio.StreamReader) -> None:
-        while True:
-            try:
-                raw = await stream.readline()
-            except ValueError:  # longer than LINE_LIMIT: asyncio has dropped it
-                self.sink.write(name, f"[a line over {LINE_LIMIT} bytes was dropped]")
-                continue
-            if not raw:
-                return
-            self.sink.write(name, raw.decode(errors="replace").rstrip("\r\n"))
+        # One await per chunk the pipe holds, not per line: a service under load writes an
+        # access line per request.
+        lines = LineSplitter(LINE_LIMIT)
+        while chunk := await stream.read(PIPE_CHUNK):
+            for line in lines.feed(chunk):
+                self.sink.write(name, line)
+        for line in lines.end():
+            self.sink.write(name, line)
 
     async def supervise(self) -> None:
         self._keepers = [asyncio.create_task(self._keep_running(c)) for c in list(self.children.values())]

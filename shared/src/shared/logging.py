@@ -13,6 +13,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import msgspec
 import structlog
 
 SECRET_KEYS = frozenset(
@@ -31,6 +32,13 @@ SECRET_KEYS = frozenset(
     }
 )
 REDACTED = "[redacted]"
+# msgspec renders a line about four times faster than json.dumps; a value it has no encoding
+# for (an exception object, a Path...) is written as its str() rather than failing the line.
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
+def _serialize(event: Any, **_: Any) -> str:
+    return _encoder.encode(event).decode()
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -69,7 +77,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[
             *shared_processors,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_serialize),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         # no file given: each line goes to the sys.stdout of the moment (tests swap it)
@@ -83,7 +91,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_serialize),
         ],
     )
     handler = _StdoutHandler()
