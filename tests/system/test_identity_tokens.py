@@ -1,6 +1,7 @@
 """identity's tokens open the other services: sign up and log in on identity's real process,
 then the access token opens ``GET /api/v1/whoami`` on chat and orchestrator, which verify it
-locally against identity's key set; a tampered and an expired token do not.
+locally against identity's key set; a tampered and an expired token do not. A client
+cannot pass for another address with ``X-Forwarded-For`` unless it is a trusted proxy.
 
 Runs the processes as ``make up`` starts them, on a private cluster (the ``cluster`` fixture).
 """
@@ -53,6 +54,7 @@ def test_a_token_from_identity_opens_chat_and_orchestrator_and_a_tampered_or_exp
     # Keys (and mail) in the private state directory, not the repository's .cluster/.
     cluster.env["IDENTITY_KEYS_DIR"] = str(keys_dir(cluster))
     cluster.env["IDENTITY_MAIL_DIR"] = str(cluster.state_dir / "mail")
+    cluster.env["IDENTITY_TRUSTED_PROXIES"] = "10.9.9.9, 192.0.2.0/24"
     up = cluster.make("up", timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
 
@@ -76,6 +78,21 @@ def test_a_token_from_identity_opens_chat_and_orchestrator_and_a_tampered_or_exp
         assert answer.status_code == 200, f"{service}: {answer.text}"
         assert answer.json()["user_id"] == user_id
         assert answer.json()["role"] == "user"
+
+    # X-Forwarded-For is believed only from a trusted proxy; this cluster trusts none on loopback
+    proxied = httpx.post(
+        url(cluster, "identity", "/api/v1/auth/login"),
+        json={"email": "ada@example.org", "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        timeout=10,
+    )
+    assert proxied.status_code == 200, proxied.text
+    sessions = httpx.get(
+        url(cluster, "identity", "/api/v1/auth/sessions"),
+        headers={"Authorization": f"Bearer {access}"},
+        timeout=10,
+    )
+    assert [s["ip"] for s in sessions.json()] == ["127.0.0.1", "127.0.0.1"]
 
     forged = tampered(access)
     signed_long_ago = expired_token(cluster, UUID(user_id))

@@ -67,6 +67,8 @@ def service_commands(root: ServiceRoot[Any, Any]) -> ServiceCommands:
             http="httptools",
             log_config=None,
             access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
 
     def worker() -> None:

@@ -27,6 +27,7 @@ FALLBACKS = {
     "jwt_audience": ["AIORCH_JWT_AUDIENCE"],
     "admin_email": ["AIORCH_ADMIN_EMAIL"],
     "admin_password": ["AIORCH_ADMIN_PASSWORD"],
+    "trusted_proxies": ["AIORCH_TRUSTED_PROXIES"],
 }
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
@@ -34,6 +35,8 @@ LogLevel = Annotated[str, msgspec.Meta(pattern=r"(?i)^(debug|info|warning|error|
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+# "*" or comma-separated IP addresses and networks (uvicorn's forwarded_allow_ips)
+ProxyList = Annotated[str, msgspec.Meta(pattern=r"^(\*|[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*)$")]
 
 
 class CoreSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -66,6 +69,12 @@ class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
 
     http_workers: Positive = 1
     """Number of API worker processes."""
+
+    trusted_proxies: ProxyList = "127.0.0.1,::1"
+    """Proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed: IP addresses and
+    networks, comma-separated, or ``*`` for any. A request through one of them counts as coming
+    from the client the proxy names (throttling, sessions, audit); set it to the ingress's
+    addresses in a cluster, or every client looks like the ingress."""
 
     db_pool_size: Positive = 10
     """Connections kept open per process (as many again may overflow under load)."""

@@ -38,7 +38,7 @@ def test_defaults_fill_everything_but_the_database_and_nats():
 
 @pytest.mark.parametrize(("field", "variable"), [(f, v[0]) for f, v in FALLBACKS.items()])
 def test_every_field_with_a_fallback_reads_the_cluster_wide_variable(field, variable):
-    value = "debug" if field == "log_level" else f"from-{variable}"
+    value = {"log_level": "debug", "trusted_proxies": "10.0.0.0/8"}.get(field, f"from-{variable}")
 
     settings = load_service_settings(DemoSettings, "demo", {**MINIMAL, variable: value})
 
@@ -87,3 +87,16 @@ def test_migrations_need_only_the_database():
     settings = load_service_settings(CoreSettings, "demo", {"DATABASE_URL": "postgresql://db"})
 
     assert (settings.database_url, settings.db_schema) == ("postgresql://db", "demo")
+
+
+@pytest.mark.parametrize("proxies", ["*", "127.0.0.1", "10.0.0.0/8, 192.168.1.7,::1", "fd00::/8"])
+def test_trusted_proxies_take_addresses_networks_or_a_star(proxies):
+    settings = load_service_settings(DemoSettings, "demo", {**MINIMAL, "DEMO_TRUSTED_PROXIES": proxies})
+
+    assert settings.trusted_proxies == proxies
+
+
+@pytest.mark.parametrize("proxies", ["ingress.local", "10.0.0.0/8;*", "*,10.0.0.1"])
+def test_trusted_proxies_that_are_not_addresses_stop_the_start_naming_the_variable(proxies):
+    with pytest.raises(SettingsError, match="DEMO_TRUSTED_PROXIES"):
+        load_service_settings(DemoSettings, "demo", {**MINIMAL, "DEMO_TRUSTED_PROXIES": proxies})

@@ -1,5 +1,5 @@
 """Accounts: users, sessions and refresh tokens, one-time tokens, OIDC links and pending
-logins, the audit trail and login failures.
+logins, the audit trail and throttled attempts.
 
 Revision ID: 0002
 Revises: 0001
@@ -22,7 +22,7 @@ REVOKE_REASONS = (
 )
 PURPOSES = "('reset', 'verify_email')"
 TABLES = (
-    "login_failures",
+    "attempts",
     "audit_entries",
     "pending_oidc_logins",
     "oidc_links",
@@ -169,13 +169,13 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "login_failures",
+        "attempts",
         sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
         sa.Column("key", BYTEA, nullable=False),  # SHA-256 of the throttle key: no address stored
         at("at"),
         schema=schema,
     )
-    op.create_index("login_failures_key_at_idx", "login_failures", ["key", "at"], schema=schema)
+    op.create_index("attempts_key_at_idx", "attempts", ["key", "at"], schema=schema)
 
 
 def downgrade() -> None:

@@ -93,14 +93,19 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     argon2_max_concurrency: Annotated[int, msgspec.Meta(ge=0)] = 0
     """Hashes computed at once per process (each takes ``argon2_memory_kib``); 0: one per CPU."""
 
-    # -- login throttling ------------------------------------------------------------------------
+    # -- throttling ------------------------------------------------------------------------------
 
     login_window_s: Seconds = 900
-    """The sliding window failed logins are counted in."""
+    """The sliding window failed logins and mailed links are counted in."""
     login_max_failures_per_account: Positive = 10
     """Failed logins for one address within the window before further attempts get 429."""
     login_max_failures_per_address: Positive = 100
     """Failed logins from one client IP within the window before further attempts get 429."""
+    mail_max_per_address: Positive = 3
+    """Links (password reset, email verification) mailed to one address within the window; a
+    reset asked for beyond it is answered as usual but sends nothing."""
+    mail_max_requests_per_client: Positive = 20
+    """Mailed-link requests from one client IP within the window before further ones get 429."""
 
     # -- mail ------------------------------------------------------------------------------------
 

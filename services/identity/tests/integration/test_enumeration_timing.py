@@ -16,7 +16,11 @@ from .conftest import PASSWORD
 
 ATTEMPTS = 100
 REAL_ARGON2 = {"argon2_memory_kib": "19456", "argon2_time_cost": "2", "argon2_parallelism": "1"}
-NO_LOCKOUT = {"login_max_failures_per_account": "100000", "login_max_failures_per_address": "100000"}
+NO_LOCKOUT = {
+    "login_max_failures_per_account": "100000",
+    "login_max_failures_per_address": "100000",
+    "mail_max_requests_per_client": "100000",
+}
 
 
 async def _median_ms(client, path, bodies):

@@ -112,3 +112,32 @@ async def test_asking_for_verification_needs_a_token(api):
     response = await api.client.post("/api/v1/auth/verify-email")
 
     assert response.status_code == 401
+
+
+async def test_an_address_gets_at_most_three_links_in_fifteen_minutes_whatever_is_asked(api):
+    await api.register()
+
+    reset = {"email": "ada@example.org"}
+    answers = [await api.client.post("/api/v1/auth/password-reset", json=reset) for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [202] * 5
+    assert len({a.content for a in answers}) == 1
+    assert len(await api.mails()) == 3
+    throttled = "SELECT count(*) FROM audit_entries WHERE details->>'throttled' = 'true'"
+    assert await api.sql(throttled) == [(2,)]
+
+
+async def test_a_client_asking_for_too_many_links_gets_429_whatever_the_addresses(api, app_with):
+    await api.register()
+    async with app_with(mail_max_requests_per_client="2") as client:
+        for email in ("ada@example.org", "nobody@example.org"):
+            answer = await client.post("/api/v1/auth/password-reset", json={"email": email})
+            assert answer.status_code == 202
+        known = await client.post("/api/v1/auth/password-reset", json={"email": "ada@example.org"})
+        unknown = await client.post("/api/v1/auth/password-reset", json={"email": "someone@example.org"})
+
+    assert known.status_code == unknown.status_code == 429
+    assert without_request_id(known) == without_request_id(unknown)
+    assert known.headers["content-type"] == "application/problem+json"
+    assert int(known.headers["retry-after"]) > 0
+    assert "Too many requests for mailed links" in known.json()["detail"]

@@ -280,30 +280,28 @@ async def test_login_failures_are_counted_per_key_in_the_window_and_pruned(new_u
     async with new_uow() as uow:
         for minutes in (20, 10, 5, 1):
             at = NOW - timedelta(minutes=minutes)
-            await uow.login_failures.add(
-                ["account:a", "address:1"], at=at, prune_before=at - timedelta(minutes=15)
-            )
+            await uow.attempts.add(["account:a", "address:1"], at=at, prune_before=at - timedelta(minutes=15))
         await uow.commit()
 
     async with new_uow() as uow:
-        recent = await uow.login_failures.recent("account:a", since=NOW - timedelta(minutes=15), limit=2)
+        recent = await uow.attempts.recent("account:a", since=NOW - timedelta(minutes=15), limit=2)
         assert recent == [NOW - timedelta(minutes=1), NOW - timedelta(minutes=5)]
-        await uow.login_failures.clear("account:a")
-        assert await uow.login_failures.recent("account:a", since=NOW - timedelta(hours=1), limit=10) == []
+        await uow.attempts.clear("account:a")
+        assert await uow.attempts.recent("account:a", since=NOW - timedelta(hours=1), limit=10) == []
         # the failure 20 minutes old was pruned when the one a minute old came in
-        address = await uow.login_failures.recent("address:1", since=NOW - timedelta(hours=1), limit=10)
+        address = await uow.attempts.recent("address:1", since=NOW - timedelta(hours=1), limit=10)
         assert len(address) == 3
         await uow.commit()
-    assert await scalar(service_engine, "SELECT count(*) FROM login_failures") == 3
+    assert await scalar(service_engine, "SELECT count(*) FROM attempts") == 3
 
 
 async def test_no_address_is_stored_in_the_failure_table(new_uow, service_engine):
     async with new_uow() as uow:
-        await uow.login_failures.add(["account:ada@example.org"], at=NOW, prune_before=NOW)
+        await uow.attempts.add(["account:ada@example.org"], at=NOW, prune_before=NOW)
         await uow.commit()
 
     async with service_engine.connect() as conn:
-        (key,) = (await conn.execute(text("SELECT key FROM login_failures"))).one()
+        (key,) = (await conn.execute(text("SELECT key FROM attempts"))).one()
     assert b"ada" not in bytes(key)
 
 

@@ -192,7 +192,7 @@ class FakeAuditTrail:
         return [entry.kind.value for entry in self.entries]
 
 
-class FakeLoginFailures:
+class FakeAttempts:
     def __init__(self) -> None:
         self.rows: list[tuple[str, datetime]] = []
 
@@ -222,7 +222,7 @@ def fake_uow() -> FakeUnitOfWork[Any]:
         oidc_links=FakeOidcLinkRepository(),
         pending_logins=FakePendingLoginRepository(),
         audit=FakeAuditTrail(),
-        login_failures=FakeLoginFailures(),
+        attempts=FakeAttempts(),
     )
 
 

@@ -12,7 +12,7 @@ from identity.application.email_verification import (
     request_email_verification,
     verify_email,
 )
-from identity.application.errors import InvalidOneTimeToken
+from identity.application.errors import InvalidOneTimeToken, TooManyAttempts
 from identity.application.login import LogIn, log_in
 from identity.application.password_reset import (
     RequestPasswordReset,
@@ -21,8 +21,10 @@ from identity.application.password_reset import (
     reset_password,
 )
 from identity.application.registration import Register, register
+from identity.application.throttle import admit_mail_request
 from identity.domain.passwords import WeakPassword
-from identity.domain.sessions import RevokeReason
+from identity.domain.sessions import ClientInfo, RevokeReason
+from identity.domain.throttling import ThrottlePolicy
 from shared.kernel.errors import Conflict
 from shared.testing.fakes import FixedClock
 
@@ -157,3 +159,64 @@ async def test_a_reset_token_does_not_verify_an_address_nor_the_reverse(uow, ser
         await verify_email(VerifyEmail(token=reset), uow, services)
     with pytest.raises(InvalidOneTimeToken):
         await reset_password(ResetPassword(token=verification, new_password=NEW_PASSWORD), uow, services)
+
+
+async def test_past_three_links_in_the_window_a_reset_request_mails_nothing_and_is_audited(
+    uow, services, user, clock
+):
+    for _ in range(5):
+        await request_password_reset(RequestPasswordReset(email="ADA@example.org"), uow, services)
+
+    assert len(services.mailer.sent) == 3
+    throttled = [e for e in uow.audit.entries if e.details.get("throttled")]
+    assert len(throttled) == 2
+    assert len(uow.one_time_tokens.rows) == 1
+
+    clock.current += timedelta(minutes=15, seconds=1)
+    await requested(uow, services)
+    assert len(services.mailer.sent) == 4
+
+
+async def test_an_unknown_address_uses_up_its_allowance_exactly_as_a_known_one(uow, services, user):
+    for email in ["nobody@example.org"] * 4 + ["ada@example.org"] * 4:
+        await request_password_reset(RequestPasswordReset(email=email), uow, services)
+
+    assert [e.details.get("throttled", False) for e in uow.audit.entries[-8:]] == [False] * 3 + [True] + [
+        False
+    ] * 3 + [True]
+
+
+async def test_verification_links_share_the_allowance_and_past_it_get_too_many_attempts(uow, services, user):
+    await requested(uow, services)
+    for _ in range(2):
+        await request_email_verification(RequestEmailVerification(user_id=user.id), uow, services)
+
+    with pytest.raises(TooManyAttempts) as refused:
+        await request_email_verification(RequestEmailVerification(user_id=user.id), uow, services)
+
+    assert 0 < refused.value.retry_after <= 15 * 60
+    assert len(services.mailer.sent) == 3
+
+
+async def test_one_client_asking_for_links_to_many_addresses_is_refused_past_its_limit(uow, clock):
+    policy = ThrottlePolicy(mail_requests_per_client=3)
+    sprayer, neighbour = ClientInfo(ip="203.0.113.9"), ClientInfo(ip="198.51.100.4")
+    for _ in range(3):
+        await admit_mail_request(sprayer, uow, policy, clock.now())
+
+    with pytest.raises(TooManyAttempts) as refused:
+        await admit_mail_request(sprayer, uow, policy, clock.now())
+
+    assert refused.value.retry_after == 15 * 60
+    await admit_mail_request(neighbour, uow, policy, clock.now())
+    clock.current += timedelta(minutes=15, seconds=1)
+    await admit_mail_request(sprayer, uow, policy, clock.now())
+
+
+async def test_a_client_of_unknown_address_is_not_counted(uow, clock):
+    policy = ThrottlePolicy(mail_requests_per_client=1)
+
+    for _ in range(3):
+        await admit_mail_request(ClientInfo(), uow, policy, clock.now())
+
+    assert uow.attempts.rows == []

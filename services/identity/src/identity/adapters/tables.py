@@ -99,8 +99,8 @@ audit_entries = sa.Table(
     sa.Column("details", JSONB, nullable=False),
 )
 
-login_failures = sa.Table(
-    "login_failures",
+attempts = sa.Table(
+    "attempts",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
     sa.Column("key", BYTEA, nullable=False),

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from identity.adapters.attempts import SqlAlchemyAttempts
 from identity.adapters.audit import SqlAlchemyAuditTrail
-from identity.adapters.login_failures import SqlAlchemyLoginFailures
 from identity.adapters.oidc_links import SqlAlchemyOidcLinkRepository, SqlAlchemyPendingLoginRepository
 from identity.adapters.one_time_tokens import SqlAlchemyOneTimeTokenRepository
 from identity.adapters.sessions import SqlAlchemyRefreshTokenRepository, SqlAlchemySessionRepository
 from identity.adapters.users import SqlAlchemyUserRepository
 from identity.application.ports import (
+    Attempts,
     AuditTrail,
-    LoginFailures,
     OidcLinkRepository,
     OneTimeTokenRepository,
     PendingLoginRepository,
@@ -34,7 +34,7 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[DomainEvent]):
     oidc_links: OidcLinkRepository
     pending_logins: PendingLoginRepository
     audit: AuditTrail
-    login_failures: LoginFailures
+    attempts: Attempts
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.users = SqlAlchemyUserRepository(conn)
@@ -44,4 +44,4 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[DomainEvent]):
         self.oidc_links = SqlAlchemyOidcLinkRepository(conn)
         self.pending_logins = SqlAlchemyPendingLoginRepository(conn)
         self.audit = SqlAlchemyAuditTrail(conn)
-        self.login_failures = SqlAlchemyLoginFailures(conn)
+        self.attempts = SqlAlchemyAttempts(conn)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from identity.application.errors import InvalidOneTimeToken
+from identity.application.errors import InvalidOneTimeToken, TooManyAttempts
 from identity.application.mail import verify_email_mail
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
+from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import ClientInfo
@@ -33,7 +34,8 @@ async def request_email_verification(
     """Mail a single-use verification link to the caller's own address.
 
     Rules: an address already verified needs no link (``Conflict``); a new link replaces
-    earlier ones; same token rules as password reset (digest only, once, 15 minutes).
+    earlier ones; same token rules as password reset (digest only, once, 15 minutes); at most
+    ``policy.throttle.mails_per_address`` links in the window (``TooManyAttempts``).
     """
     secret = services.secrets.new()
     ttl = services.policy.one_time_token_ttl
@@ -44,6 +46,9 @@ async def request_email_verification(
             raise NotFound("No such account.")
         if user.email_verified:
             raise Conflict("The email address is already verified.")
+        wait = await take_mail_allowance(user.email, uow, services.policy.throttle, now)
+        if wait is not None:
+            raise TooManyAttempts(wait, "Too many links were mailed to this address. Try again later.")
         await uow.one_time_tokens.discard(user.id, TokenPurpose.VERIFY_EMAIL)
         await uow.one_time_tokens.add(
             OneTimeToken.issue(

@@ -24,6 +24,6 @@ async def erase(uow: UnitOfWork, user: User, *, now: datetime, actor_id: UUID | 
     user.delete(now)
     uow.emit(*user.pull_events())
     await uow.audit.anonymise(user.id)
-    await uow.login_failures.clear(account_key(user.email))
+    await uow.attempts.clear(account_key(user.email))
     await uow.users.delete(user.id)
     await uow.audit.record(AuditEntry.record(AuditKind.USER_DELETED, at=now, user_id=None, actor_id=actor_id))

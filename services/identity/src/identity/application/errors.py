@@ -27,12 +27,12 @@ class InvalidRefreshToken(Unauthenticated):
 
 
 class TooManyAttempts(DomainError):
-    """Too many failed attempts recently; try again in ``retry_after`` seconds (429)."""
+    """Too many attempts recently; try again in ``retry_after`` seconds (429)."""
 
     title = "Too many requests"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many failed attempts. Try again later.")
+    def __init__(self, retry_after: int, detail: str = "Too many failed attempts. Try again later.") -> None:
+        super().__init__(detail)
         self.retry_after = retry_after
 
 

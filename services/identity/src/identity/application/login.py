@@ -8,7 +8,7 @@ from datetime import datetime
 from identity.application.errors import InvalidCredentials, TooManyAttempts
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
-from identity.application.throttle import record_failure, throttle_keys, wait_needed
+from identity.application.throttle import record_attempt, throttle_keys, wait_needed
 from identity.application.tokens import TokenPair, open_session
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
@@ -46,7 +46,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
     now = services.clock.now()
     async with uow:
         user = await uow.users.by_email(email)
-        wait = await wait_needed(uow.login_failures, keys, policy, now)
+        wait = await wait_needed(uow.attempts, keys, policy, now)
         if wait is not None:
             await uow.audit.record(_entry(AuditKind.LOGIN_THROTTLED, user, cmd, now))
             await uow.commit()
@@ -59,7 +59,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
         matches = await services.hasher.verify_dummy(password)
     if user is None or not matches or not user.is_active:
         async with uow:
-            await record_failure(uow.login_failures, keys, policy, now)
+            await record_attempt(uow.attempts, keys, policy, now)
             reason = "unknown_account" if user is None else ("wrong_password" if not matches else "inactive")
             await uow.audit.record(_entry(AuditKind.LOGIN_FAILED, user, cmd, now, reason=reason))
             await uow.commit()
@@ -75,7 +75,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
         if fresh_hash is not None:
             current.set_password_hash(fresh_hash, now)
             await uow.users.update(current)
-        await uow.login_failures.clear(account_key(email))
+        await uow.attempts.clear(account_key(email))
         pair = await open_session(uow, services, user=current, client=cmd.client, now=now)
         await uow.audit.record(
             _entry(

@@ -8,6 +8,7 @@ from identity.application.errors import InvalidOneTimeToken
 from identity.application.mail import password_reset_mail
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
+from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
 from identity.domain.one_time_tokens import TokenPurpose
@@ -39,6 +40,10 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
         * The token has 128+ random bits, is stored as a digest, works once, expires after
           ``policy.one_time_token_ttl`` (15 minutes), and replaces any earlier reset token.
         * The link carries the token in its fragment, which browsers send to no server.
+        * At most ``policy.throttle.mails_per_address`` links go to one address in the
+          window (counted on the address typed, account or not); past that, nothing is issued
+          nor sent, and the audit entry says so. Callers admit the client first
+          (``admit_mail_request``).
     """
     try:
         email = normalise_email(cmd.email)
@@ -48,8 +53,13 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
     ttl = services.policy.one_time_token_ttl
     now = services.clock.now()
     async with uow:
-        account = await uow.one_time_tokens.issue_for_address(
-            email, purpose=TokenPurpose.RESET, digest=secret.digest, now=now, ttl=ttl
+        throttled = await take_mail_allowance(email, uow, services.policy.throttle, now) is not None
+        account = (
+            None
+            if throttled
+            else await uow.one_time_tokens.issue_for_address(
+                email, purpose=TokenPurpose.RESET, digest=secret.digest, now=now, ttl=ttl
+            )
         )
         await uow.audit.record(
             AuditEntry.record(
@@ -57,6 +67,7 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
                 at=now,
                 user_id=account[0] if account else None,
                 client=cmd.client,
+                details={"throttled": True} if throttled else None,
             )
         )
         await uow.commit()
@@ -95,7 +106,7 @@ async def reset_password(cmd: ResetPassword, uow: UnitOfWork, services: Services
         await uow.users.update(user)
         revoked = await uow.sessions.revoke_all(user.id, now=now, reason=RevokeReason.PASSWORD_RESET)
         await uow.one_time_tokens.discard(user.id, TokenPurpose.RESET)
-        await uow.login_failures.clear(account_key(user.email))
+        await uow.attempts.clear(account_key(user.email))
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.PASSWORD_RESET, at=now, user_id=user.id, client=cmd.client, revoked=revoked

@@ -136,15 +136,15 @@ class AuditTrail(Protocol):
         ...
 
 
-class LoginFailures(Protocol):
-    """Failed login attempts by throttle key (``identity.domain.throttling``)."""
+class Attempts(Protocol):
+    """Throttled attempts (failed logins, requested mails) by key (``identity.domain.throttling``)."""
 
     async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
-        """The ``limit`` newest failure times of ``key`` after ``since``."""
+        """The ``limit`` newest attempt times of ``key`` after ``since``."""
         ...
 
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
-        """Record one failure under each key, dropping failures older than ``prune_before``."""
+        """Record one attempt under each key, dropping attempts older than ``prune_before``."""
         ...
 
     async def clear(self, key: str) -> None: ...
@@ -163,7 +163,7 @@ class UnitOfWork(unit_of_work.UnitOfWork[DomainEvent], Protocol):
     oidc_links: OidcLinkRepository
     pending_logins: PendingLoginRepository
     audit: AuditTrail
-    login_failures: LoginFailures
+    attempts: Attempts
 
 
 class Queries(Protocol):

@@ -84,7 +84,7 @@ async def change_password(cmd: ChangePassword, uow: UnitOfWork, services: Servic
         revoked = await uow.sessions.revoke_all(
             user.id, now=now, reason=RevokeReason.PASSWORD_CHANGED, keep=cmd.session_id
         )
-        await uow.login_failures.clear(account_key(user.email))
+        await uow.attempts.clear(account_key(user.email))
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.PASSWORD_CHANGED, at=now, user_id=user.id, client=cmd.client, revoked=revoked

@@ -7,7 +7,7 @@ from uuid import UUID
 from identity.application.errors import NoPassword, TooManyAttempts, WrongPassword
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
-from identity.application.throttle import record_failure, throttle_keys, wait_needed
+from identity.application.throttle import record_attempt, throttle_keys, wait_needed
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.passwords import normalise_password
 from identity.domain.sessions import ClientInfo
@@ -31,7 +31,7 @@ async def reauthenticate(
         if user is None:
             raise NotFound("No such account.")
         keys = throttle_keys(user.email, client, policy)
-        wait = await wait_needed(uow.login_failures, keys, policy, now)
+        wait = await wait_needed(uow.attempts, keys, policy, now)
     if user.password_hash is None:
         raise NoPassword
     if wait is not None:
@@ -39,7 +39,7 @@ async def reauthenticate(
     if await services.hasher.verify(user.password_hash, normalise_password(password)):
         return user
     async with uow:
-        await record_failure(uow.login_failures, keys, policy, now)
+        await record_attempt(uow.attempts, keys, policy, now)
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.LOGIN_FAILED,

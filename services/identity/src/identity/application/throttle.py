@@ -1,37 +1,79 @@
-"""Applying the login throttle (``identity.domain.throttling``) through the failures repository."""
+"""Applying the throttles of ``identity.domain.throttling`` through the attempts repository."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from identity.application.ports import LoginFailures
+from identity.application.errors import TooManyAttempts
+from identity.application.ports import Attempts, UnitOfWork
 from identity.domain.sessions import ClientInfo
-from identity.domain.throttling import ThrottlePolicy, account_key, address_key, retry_after
+from identity.domain.throttling import (
+    ThrottlePolicy,
+    account_key,
+    address_key,
+    mail_client_key,
+    mail_key,
+    retry_after,
+)
 
 Keys = list[tuple[str, int]]
 
 
 def throttle_keys(email: str, client: ClientInfo, policy: ThrottlePolicy) -> Keys:
-    """The keys an attempt on ``email`` from ``client`` counts under, each with its limit."""
+    """The keys a login on ``email`` from ``client`` counts under, each with its limit."""
     keys = [(account_key(email), policy.per_account)]
     if client.ip:
         keys.append((address_key(client.ip), policy.per_address))
     return keys
 
 
-async def wait_needed(
-    failures: LoginFailures, keys: Keys, policy: ThrottlePolicy, now: datetime
-) -> int | None:
+async def wait_needed(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, now: datetime) -> int | None:
     """Seconds to wait before another attempt under ``keys``, or None if one is allowed now."""
     since = now - policy.window
     waits = [
         retry_after(
-            await failures.recent(key, since=since, limit=limit), limit=limit, window=policy.window, now=now
+            await attempts.recent(key, since=since, limit=limit), limit=limit, window=policy.window, now=now
         )
         for key, limit in keys
     ]
     return max((wait for wait in waits if wait is not None), default=None)
 
 
-async def record_failure(failures: LoginFailures, keys: Keys, policy: ThrottlePolicy, now: datetime) -> None:
-    await failures.add([key for key, _ in keys], at=now, prune_before=now - policy.window)
+async def record_attempt(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, now: datetime) -> None:
+    await attempts.add([key for key, _ in keys], at=now, prune_before=now - policy.window)
+
+
+async def admit_mail_request(
+    client: ClientInfo, uow: UnitOfWork, policy: ThrottlePolicy, now: datetime
+) -> None:
+    """Count a request for a mailed link from ``client``, refused past the client's limit.
+
+    Rule: the answer depends on the client alone, never on the address asked about, so it
+    tells nothing of which accounts exist (``TooManyAttempts``, 429, either way).
+    """
+    if not client.ip:
+        return
+    keys = [(mail_client_key(client.ip), policy.mail_requests_per_client)]
+    async with uow:
+        wait = await wait_needed(uow.attempts, keys, policy, now)
+        if wait is not None:
+            raise TooManyAttempts(
+                wait, "Too many requests for mailed links from this client. Try again later."
+            )
+        await record_attempt(uow.attempts, keys, policy, now)
+        await uow.commit()
+
+
+async def take_mail_allowance(
+    email: str, uow: UnitOfWork, policy: ThrottlePolicy, now: datetime
+) -> int | None:
+    """Count one link mailed to ``email`` inside ``uow``'s transaction.
+
+    Returns:
+        None when the link may go (the attempt is recorded), else the seconds until one may.
+    """
+    keys = [(mail_key(email), policy.mails_per_address)]
+    wait = await wait_needed(uow.attempts, keys, policy, now)
+    if wait is None:
+        await record_attempt(uow.attempts, keys, policy, now)
+    return wait

@@ -1,10 +1,15 @@
-"""Brute-force protection for logins: failed attempts counted in a sliding window.
+"""Attempts counted in a sliding window: brute-force protection and mail limits.
 
-Failures are counted per account (the address typed, whether or not an account has
-it, so a locked account looks exactly like a hammered unknown address) and per
+Logins: failures are counted per account (the address typed, whether or not an account
+has it, so a locked account looks exactly like a hammered unknown address) and per
 client address (with a higher limit: several people may share one). Once a key has
 ``limit`` failures in the window, further attempts are refused without checking the
 password until the oldest of those failures leaves the window.
+
+Mailed links (password reset, email verification): at most ``mails_per_address`` links
+go to one address in the window, so nobody can flood someone's inbox; and one client
+address may ask for at most ``mail_requests_per_client`` links in the window, whatever
+the addresses, so nobody can spray reset mails at every address they know.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ class ThrottlePolicy:
     window: timedelta = WINDOW
     per_account: int = 10
     per_address: int = 100
+    mails_per_address: int = 3
+    mail_requests_per_client: int = 20
 
 
 def account_key(email: str) -> str:
@@ -32,6 +39,15 @@ def account_key(email: str) -> str:
 
 def address_key(ip: str) -> str:
     return f"address:{ip}"
+
+
+def mail_key(email: str) -> str:
+    """The key of the links mailed to an address (the address typed, as for logins)."""
+    return f"mail:{email.strip().casefold()}"
+
+
+def mail_client_key(ip: str) -> str:
+    return f"mail-client:{ip}"
 
 
 def retry_after(failures: Sequence[datetime], *, limit: int, window: timedelta, now: datetime) -> int | None:

@@ -19,6 +19,7 @@ from identity.application.password_reset import (
     request_password_reset,
     reset_password,
 )
+from identity.application.throttle import admit_mail_request
 from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import (
@@ -38,7 +39,12 @@ class RecoveryController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/password-reset", operation_id="request_password_reset", responses=problems(400), status_code=202)
+    @post(
+        "/password-reset",
+        operation_id="request_password_reset",
+        responses=problems(400, 429),
+        status_code=202,
+    )
     async def request_password_reset(
         self,
         data: JSONBody[PasswordResetRequest],
@@ -53,8 +59,11 @@ class RecoveryController(Controller):
 
         Returns:
             202 with the same body, in the same time, whether or not an account has the
-            address; the link (single use, 15 minutes) goes only to an existing account.
+            address; the link (single use, 15 minutes) goes only to an existing account, and
+            at most a few times per address in 15 minutes. 429 with ``Retry-After`` when this
+            client asked for too many links.
         """
+        await admit_mail_request(client_info, uow, services.policy.throttle, services.clock.now())
         # After the answer: its time must not tell whether an account has the address.
         command = RequestPasswordReset(email=data.email, client=client_info)
         await services.background.run(request_password_reset(command, uow, services), name="password-reset")
@@ -82,7 +91,7 @@ class RecoveryController(Controller):
     @post(
         "/verify-email",
         operation_id="request_email_verification",
-        responses=problems(401, 409),
+        responses=problems(401, 409, 429),
         status_code=202,
         security=BEARER_SECURITY,
     )
@@ -92,7 +101,8 @@ class RecoveryController(Controller):
         """Mail a verification link to my address.
 
         Returns:
-            202; 409 if the address is already verified.
+            202; 409 if the address is already verified; 429 with ``Retry-After`` after too many
+            links to it in 15 minutes.
         """
         command = RequestEmailVerification(user_id=principal.user_id, client=client_info)
         await request_email_verification(command, uow, services)

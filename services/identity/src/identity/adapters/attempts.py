@@ -1,4 +1,4 @@
-"""Failed logins by throttle key in PostgreSQL.
+"""Throttled attempts (failed logins, requested mails) by throttle key in PostgreSQL.
 
 Keys are stored as their SHA-256: the table counts attempts, it need not (and must not)
 keep a list of the addresses people typed, existing or not.
@@ -13,25 +13,25 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from identity.adapters.tables import login_failures as failures
+from identity.adapters.tables import attempts
 
 _RECENT = (
-    sa.select(failures.c.at)
-    .where(failures.c.key == sa.bindparam("key"), failures.c.at > sa.bindparam("since"))
-    .order_by(failures.c.at.desc())
+    sa.select(attempts.c.at)
+    .where(attempts.c.key == sa.bindparam("key"), attempts.c.at > sa.bindparam("since"))
+    .order_by(attempts.c.at.desc())
     .limit(sa.bindparam("limit"))
 )
-_PRUNE = failures.delete().where(
-    failures.c.key.in_(sa.bindparam("keys", expanding=True)), failures.c.at < sa.bindparam("before")
+_PRUNE = attempts.delete().where(
+    attempts.c.key.in_(sa.bindparam("keys", expanding=True)), attempts.c.at < sa.bindparam("before")
 )
-_CLEAR = failures.delete().where(failures.c.key == sa.bindparam("key"))
+_CLEAR = attempts.delete().where(attempts.c.key == sa.bindparam("key"))
 
 
 def _digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
 
-class SqlAlchemyLoginFailures:
+class SqlAlchemyAttempts:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
@@ -41,10 +41,10 @@ class SqlAlchemyLoginFailures:
 
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
         digests = [_digest(key) for key in keys]
-        # Pruning here keeps the table at most a window's worth of failures per key, with
+        # Pruning here keeps the table at most a window's worth of attempts per key, with
         # no clean-up job to forget.
         await self._conn.execute(_PRUNE, {"keys": digests, "before": prune_before})
-        await self._conn.execute(failures.insert(), [{"key": digest, "at": at} for digest in digests])
+        await self._conn.execute(attempts.insert(), [{"key": digest, "at": at} for digest in digests])
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(_CLEAR, {"key": _digest(key)})
