@@ -176,6 +176,7 @@ def upgrade() -> None:
         schema=schema,
     )
     op.create_index("attempts_key_at_idx", "attempts", ["key", "at"], schema=schema)
+    op.create_index("attempts_at_idx", "attempts", ["at"], schema=schema)  # pruning, oldest first
 
 
 def downgrade() -> None:

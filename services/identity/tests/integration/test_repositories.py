@@ -295,6 +295,27 @@ async def test_login_failures_are_counted_per_key_in_the_window_and_pruned(new_u
     assert await scalar(service_engine, "SELECT count(*) FROM attempts") == 3
 
 
+async def test_attempts_of_any_key_older_than_the_window_are_pruned_by_the_next_insert(
+    new_uow, service_engine
+):
+    async with new_uow() as uow:
+        long_ago = NOW - timedelta(days=1)
+        await uow.attempts.add(["mail:old@example.org"], at=NOW - timedelta(hours=2), prune_before=long_ago)
+        await uow.attempts.add(
+            ["mail:recent@example.org"], at=NOW - timedelta(minutes=3), prune_before=long_ago
+        )
+        await uow.commit()
+    async with new_uow() as uow:
+        await uow.attempts.add(["account:someone"], at=NOW, prune_before=NOW - timedelta(minutes=15))
+        await uow.commit()
+
+    async with new_uow() as uow:
+        day = NOW - timedelta(days=1)
+        assert await uow.attempts.recent("mail:old@example.org", since=day, limit=5) == []
+        assert len(await uow.attempts.recent("mail:recent@example.org", since=day, limit=5)) == 1
+    assert await scalar(service_engine, "SELECT count(*) FROM attempts") == 2
+
+
 async def test_no_address_is_stored_in_the_failure_table(new_uow, service_engine):
     async with new_uow() as uow:
         await uow.attempts.add(["account:ada@example.org"], at=NOW, prune_before=NOW)

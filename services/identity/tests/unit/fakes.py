@@ -201,7 +201,7 @@ class FakeAttempts:
         return times[:limit]
 
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
-        self.rows = [(k, t) for k, t in self.rows if not (k in keys and t < prune_before)]
+        self.rows = [(k, t) for k, t in self.rows if t >= prune_before]
         self.rows.extend((key, at) for key in keys)
 
     async def clear(self, key: str) -> None:

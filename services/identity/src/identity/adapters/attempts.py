@@ -21,8 +21,20 @@ _RECENT = (
     .order_by(attempts.c.at.desc())
     .limit(sa.bindparam("limit"))
 )
+# Past the window an attempt counts for no key, so pruning is not per key: a bounded batch of
+# the oldest rows goes with every insert, which keeps the table at about a window's worth of
+# attempts with no clean-up job to forget. SKIP LOCKED: concurrent failures never wait on
+# each other's pruning.
+_PRUNE_BATCH = 100
 _PRUNE = attempts.delete().where(
-    attempts.c.key.in_(sa.bindparam("keys", expanding=True)), attempts.c.at < sa.bindparam("before")
+    attempts.c.id.in_(
+        sa.select(attempts.c.id)
+        .where(attempts.c.at < sa.bindparam("before"))
+        .order_by(attempts.c.at)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
 )
 _CLEAR = attempts.delete().where(attempts.c.key == sa.bindparam("key"))
 
@@ -40,11 +52,8 @@ class SqlAlchemyAttempts:
         return [row.at for row in rows]
 
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
-        digests = [_digest(key) for key in keys]
-        # Pruning here keeps the table at most a window's worth of attempts per key, with
-        # no clean-up job to forget.
-        await self._conn.execute(_PRUNE, {"keys": digests, "before": prune_before})
-        await self._conn.execute(attempts.insert(), [{"key": digest, "at": at} for digest in digests])
+        await self._conn.execute(_PRUNE, {"before": prune_before})
+        await self._conn.execute(attempts.insert(), [{"key": _digest(key), "at": at} for key in keys])
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(_CLEAR, {"key": _digest(key)})

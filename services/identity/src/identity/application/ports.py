@@ -144,7 +144,8 @@ class Attempts(Protocol):
         ...
 
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
-        """Record one attempt under each key, dropping attempts older than ``prune_before``."""
+        """Record one attempt under each key; attempts of any key older than ``prune_before``
+        may be dropped (they count for nothing once out of the window)."""
         ...
 
     async def clear(self, key: str) -> None: ...
