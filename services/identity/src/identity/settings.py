@@ -34,6 +34,7 @@ SECRET_FIELDS: Final = frozenset(
 
 DEFAULT_KEYS_DIR: Final = ".cluster/identity-keys"
 DEFAULT_OVERLAP_S: Final = 3600
+DEFAULT_PUBLISH_AHEAD_S: Final = 360  # the verifiers' 5-minute key cache, and a margin
 
 
 class KeyRingSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -42,10 +43,14 @@ class KeyRingSettings(msgspec.Struct, kw_only=True, frozen=True):
     keys_dir: str = DEFAULT_KEYS_DIR
     signing_key_pem: str = ""
     key_rotation_overlap_s: Seconds = DEFAULT_OVERLAP_S
+    key_publish_ahead_s: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_PUBLISH_AHEAD_S
 
     def __repr__(self) -> str:
-        overlap = self.key_rotation_overlap_s
-        return f"KeyRingSettings(keys_dir={self.keys_dir!r}, key_rotation_overlap_s={overlap})"
+        overlap, ahead = self.key_rotation_overlap_s, self.key_publish_ahead_s
+        return (
+            f"KeyRingSettings(keys_dir={self.keys_dir!r}, key_rotation_overlap_s={overlap}, "
+            f"key_publish_ahead_s={ahead})"
+        )
 
 
 class Settings(ServiceSettings, kw_only=True, frozen=True):
@@ -83,6 +88,9 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     key_rotation_overlap_s: Seconds = DEFAULT_OVERLAP_S
     """How long ``rotate-keys`` keeps the previous key published: at least an access token's
     lifetime plus the verifiers' key cache (5 minutes)."""
+    key_publish_ahead_s: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_PUBLISH_AHEAD_S
+    """How long ``rotate-keys`` publishes the new key before it signs: at least the verifiers'
+    key cache (5 minutes), so that none refuses its first tokens. 0 switches at once."""
 
     # -- passwords -------------------------------------------------------------------------------
 

@@ -278,7 +278,7 @@ class FakeKeys:
     def jwks(self) -> dict[str, Any]:
         return {"keys": []}
 
-    def rotate(self, *, overlap: timedelta, now: datetime) -> str:
+    def rotate(self, *, overlap: timedelta, now: datetime, publish_ahead: timedelta = timedelta(0)) -> str:
         return "kid-2"
 
     def retire_expired(self, *, now: datetime) -> list[str]:

@@ -1,4 +1,5 @@
-"""Signing keys: generated once into the state directory, rotated with an overlap, or set by configuration."""
+"""Signing keys: generated once into the state directory, rotated (published ahead, then kept
+for an overlap), or set by configuration."""
 
 import base64
 import json
@@ -31,6 +32,7 @@ from identity.application.security import SigningKeys
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 OVERLAP = timedelta(hours=1)
+AHEAD = timedelta(minutes=6)
 
 
 class SteppingClock:
@@ -64,6 +66,14 @@ def private_pem(key: Ed25519PrivateKey) -> str:
 
 def public_pem(key: Ed25519PrivateKey) -> str:
     return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def edit_entries(directory, edit) -> None:
+    """Change the stored key entries in place, as a hand edit or a damaged file would."""
+    path = directory / KEYS_FILE
+    document = json.loads(path.read_text())
+    edit(document["keys"])
+    path.write_text(json.dumps(document))
 
 
 def mode(path) -> int:
@@ -149,10 +159,7 @@ def test_a_corrupt_key_file_is_refused_with_a_clear_error(directory, clock):
 
 def test_a_key_file_whose_kid_does_not_match_its_key_is_refused(directory, clock):
     FileSigningKeys(directory, clock=clock)
-    path = directory / KEYS_FILE
-    document = json.loads(path.read_text())
-    document["keys"][0]["kid"] = "forged"
-    path.write_text(json.dumps(document))
+    edit_entries(directory, lambda entries: entries[0].update(kid="forged"))
 
     with pytest.raises(SigningKeysError):
         FileSigningKeys(directory, clock=clock)
@@ -160,13 +167,71 @@ def test_a_key_file_whose_kid_does_not_match_its_key_is_refused(directory, clock
 
 def test_a_previous_key_without_a_retirement_time_is_refused(directory, clock):
     FileSigningKeys(directory, clock=clock).rotate(overlap=OVERLAP, now=T0)
-    path = directory / KEYS_FILE
-    document = json.loads(path.read_text())
-    document["keys"][1]["retire_after"] = None
-    path.write_text(json.dumps(document))
+    edit_entries(directory, lambda entries: entries[1].update(retire_after=None))
 
     with pytest.raises(SigningKeysError):
         FileSigningKeys(directory, clock=clock)
+
+
+@pytest.mark.parametrize(
+    ("index", "fields"),
+    [
+        pytest.param(0, {"activate_after": None}, id="next-without-activation"),
+        pytest.param(0, {"overlap_s": None}, id="next-without-overlap"),
+        pytest.param(0, {"overlap_s": -1}, id="next-with-negative-overlap"),
+        pytest.param(0, {"retire_after": T0.isoformat()}, id="next-with-retirement"),
+        pytest.param(1, {"activate_after": T0.isoformat(), "overlap_s": 60}, id="active-with-activation"),
+        pytest.param(0, {"status": "pending"}, id="unknown-status"),
+    ],
+)
+def test_a_key_entry_whose_fields_do_not_fit_its_status_is_refused(directory, clock, index, fields):
+    FileSigningKeys(directory, clock=clock).rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+    edit_entries(directory, lambda entries: entries[index].update(fields))
+
+    with pytest.raises(SigningKeysError):
+        FileSigningKeys(directory, clock=clock)
+
+
+def test_a_file_with_two_next_keys_is_refused(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+    pending = json.loads((directory / KEYS_FILE).read_text())["keys"][0]
+    keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+    edit_entries(directory, lambda entries: entries.append(pending))
+
+    with pytest.raises(SigningKeysError, match="at most one next key"):
+        FileSigningKeys(directory, clock=clock)
+
+
+def test_a_key_file_of_the_first_format_still_loads(directory, clock):
+    active, previous = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    entries = [
+        (active, "active", None),
+        (previous, "previous", (T0 + OVERLAP).isoformat()),
+    ]
+    directory.mkdir(parents=True)
+    (directory / KEYS_FILE).write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "keys": [
+                    {
+                        "kid": thumbprint(key.public_key()),
+                        "status": status,
+                        "created_at": T0.isoformat(),
+                        "retire_after": retire_after,
+                        "private_key_pem": private_pem(key),
+                    }
+                    for key, status, retire_after in entries
+                ],
+            }
+        )
+    )
+
+    keys = FileSigningKeys(directory, clock=clock)
+
+    assert keys.current_kid() == thumbprint(active.public_key())
+    assert kids(keys) == [thumbprint(k.public_key()) for k in (active, previous)]
 
 
 def test_the_private_key_never_shows_in_a_repr(directory, clock):
@@ -260,6 +325,113 @@ def test_a_rotation_by_another_process_is_seen_by_a_running_instance(directory, 
     assert kids(running) == [new, old]
 
 
+# Publishing the next key ahead of its first signature
+
+
+def test_a_rotation_with_publish_ahead_publishes_the_new_key_while_the_old_one_keeps_signing(
+    directory, clock
+):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+
+    new = keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+
+    assert kids(keys) == [old, new]
+    clock.advance(AHEAD - timedelta(seconds=1))
+    assert keys.current_kid() == old
+    assert keys.active_key().kid == old
+
+
+def test_at_its_activation_time_the_next_key_signs_and_the_old_one_is_published_for_the_overlap(
+    directory, clock
+):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+    new = keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+
+    clock.advance(AHEAD)
+
+    assert keys.current_kid() == new
+    assert keys.active_key().kid == new
+    assert kids(keys) == [new, old]
+    clock.advance(OVERLAP - timedelta(seconds=1))
+    assert kids(keys) == [new, old]
+    clock.advance(timedelta(seconds=1))
+    assert kids(keys) == [new]
+
+
+def test_retirement_after_an_activation_settles_the_file_and_drops_the_old_key(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+    new = keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+
+    assert keys.retire_expired(now=T0 + AHEAD) == []
+    stored = json.loads((directory / KEYS_FILE).read_text())["keys"]
+    assert [(key["kid"], key["status"]) for key in stored] == [(new, "active"), (old, "previous")]
+    assert "activate_after" not in stored[0]
+
+    assert keys.retire_expired(now=T0 + AHEAD + OVERLAP) == [old]
+    assert kids(keys) == [new]
+
+
+def test_the_jwks_document_is_reused_until_the_next_key_activates(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+    before = keys.jwks()
+
+    clock.advance(AHEAD - timedelta(seconds=1))
+    assert keys.jwks() is before
+
+    clock.advance(timedelta(seconds=1))
+    after = keys.jwks()
+    assert after is not before
+    assert keys.jwks() is after
+    assert [entry["kid"] for entry in after["keys"]] == [keys.current_kid(), before["keys"][0]["kid"]]
+
+
+def test_a_rotation_while_a_key_is_pending_replaces_the_pending_key(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+    pending = keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+
+    clock.advance(timedelta(minutes=1))
+    replacement = keys.rotate(overlap=OVERLAP, now=clock.now(), publish_ahead=AHEAD)
+
+    assert pending not in kids(keys)
+    assert kids(keys) == [old, replacement]
+    clock.advance(AHEAD)
+    assert keys.current_kid() == replacement
+
+
+def test_an_immediate_rotation_replaces_a_pending_key_and_signs_at_once(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    old = keys.current_kid()
+    pending = keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+
+    new = keys.rotate(overlap=OVERLAP, now=T0)
+
+    assert keys.current_kid() == new
+    assert kids(keys) == [new, old]
+    assert pending not in kids(keys)
+
+
+def test_a_negative_publish_ahead_time_is_refused(directory, clock):
+    keys = FileSigningKeys(directory, clock=clock)
+    with pytest.raises(ValueError, match="negative"):
+        keys.rotate(overlap=OVERLAP, now=T0, publish_ahead=timedelta(seconds=-1))
+
+
+def test_a_running_instance_switches_to_the_next_key_without_the_file_changing(directory, clock):
+    running = FileSigningKeys(directory, clock=clock)
+    new = FileSigningKeys(directory, clock=clock).rotate(overlap=OVERLAP, now=T0, publish_ahead=AHEAD)
+    written = (directory / KEYS_FILE).read_bytes()
+
+    clock.advance(AHEAD)
+
+    assert running.active_key().kid == new
+    assert (directory / KEYS_FILE).read_bytes() == written
+
+
 def _rotate_once(directory, barrier) -> None:
     barrier.wait()
     FileSigningKeys(directory).rotate(overlap=OVERLAP, now=datetime.now(UTC))
@@ -294,6 +466,17 @@ def test_the_rotate_keys_command_rotates_and_later_retires(directory, clock):
     assert second.retired == [original]
     assert second.previous_kid == first.new_kid
     assert second.published == [second.new_kid, first.new_kid]
+
+
+def test_the_rotate_keys_command_tells_when_a_key_published_ahead_starts_signing(directory, clock):
+    original = FileSigningKeys(directory, clock=clock).current_kid()
+
+    rotation = rotate_keys(
+        directory, OVERLAP.total_seconds(), publish_ahead_seconds=AHEAD.total_seconds(), clock=clock
+    )
+
+    assert (rotation.previous_kid, rotation.activates_at) == (original, T0 + AHEAD)
+    assert rotation.published == [original, rotation.new_kid]
 
 
 # Keys from configuration

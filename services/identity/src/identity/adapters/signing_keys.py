@@ -3,7 +3,9 @@
 :class:`FileSigningKeys` keeps every key in one JSON file (mode 0600) in the state
 directory, written atomically (temporary file, fsync, rename) under an exclusive
 ``fcntl`` lock, so two processes starting at once agree on one first key and a
-rotation by the CLI is picked up by running API workers on their next use.
+rotation by the CLI is picked up by running API workers on their next use. A rotation
+may publish the new key ahead of its first signature; the switch then happens by the
+clock, with nothing writing the file at that moment.
 :class:`ConfiguredSigningKeys` takes the key from configuration instead (a PEM in an
 environment variable, for containers), where rotation means changing that variable.
 """
@@ -11,34 +13,38 @@ environment variable, for containers), where rotation means changing that variab
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from identity.adapters.jwk import load_private_pem, load_public_pems, public_jwk, thumbprint
+from identity.adapters.key_ring import AT_ONCE, KeyRing, SigningKeysError, new_key
 from shared.kernel.clock import Clock, SystemClock
+
+__all__ = [
+    "KEYS_FILE",
+    "ActiveKey",
+    "ActiveKeySource",
+    "ConfiguredSigningKeys",
+    "FileSigningKeys",
+    "Rotation",
+    "SigningKeysError",
+    "open_signing_keys",
+    "rotate_keys",
+]
 
 KEYS_FILE: Final = "signing-keys.json"
 _LOCK_FILE: Final = ".lock"
-_FORMAT: Final = 1
 
 _log = structlog.get_logger("identity.keys")
-
-Status = Literal["active", "previous"]
-
-
-class SigningKeysError(Exception):
-    """The key store is unreadable, inconsistent, or cannot do what was asked."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,71 +61,16 @@ class ActiveKeySource(Protocol):
     def active_key(self) -> ActiveKey: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _StoredKey:
-    kid: str
-    created_at: datetime
-    status: Status
-    retire_after: datetime | None  # set when the key became previous
-    private_key: Ed25519PrivateKey = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class _Ring:
-    keys: tuple[_StoredKey, ...]
-
-    @classmethod
-    def first(cls, now: datetime) -> _Ring:
-        return cls((_new_key(now),))
-
-    def active(self) -> _StoredKey:
-        return next(key for key in self.keys if key.status == "active")
-
-    def published(self, now: datetime) -> list[_StoredKey]:
-        previous = [k for k in self.keys if k.retire_after is not None and k.retire_after > now]
-        return [self.active(), *sorted(previous, key=lambda k: k.created_at, reverse=True)]
-
-    def next_retirement(self, now: datetime) -> datetime | None:
-        """When the published set next loses a key by the clock alone (None: never)."""
-        return min(
-            (k.retire_after for k in self.keys if k.retire_after and k.retire_after > now), default=None
-        )
-
-    def rotated(self, *, overlap: timedelta, now: datetime) -> _Ring:
-        demoted = [
-            replace(k, status="previous", retire_after=now + overlap) if k.status == "active" else k
-            for k in self.keys
-        ]
-        return _Ring((_new_key(now), *demoted))
-
-    def without_expired(self, now: datetime) -> tuple[_Ring, list[str]]:
-        expired = [k.kid for k in self.keys if k.retire_after is not None and k.retire_after <= now]
-        return _Ring(tuple(k for k in self.keys if k.kid not in expired)), expired
-
-    def to_json(self) -> bytes:
-        document = {"format": _FORMAT, "keys": [_key_to_json(k) for k in self.keys]}
-        return json.dumps(document, indent=2).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes, source: Path) -> _Ring:
-        try:
-            document = json.loads(data)
-            keys = tuple(_key_from_json(entry) for entry in document["keys"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SigningKeysError(f"{source} is not a readable key file: {type(exc).__name__}") from None
-        if sum(k.status == "active" for k in keys) != 1:
-            raise SigningKeysError(f"{source} must hold exactly one active key")
-        return cls(keys)
-
-
 class FileSigningKeys:
     """:class:`~identity.application.security.SigningKeys` kept in ``directory``.
 
-    Opening an empty (or missing) directory generates the first key. ``jwks()`` leaves
-    out previous keys whose overlap has passed even before :meth:`retire_expired`
-    removes them from the file, so a forgotten clean-up never extends a key's life.
-    It answers the same document object until the file changes or a key's overlap
-    ends (token verification asks for it on every request).
+    Opening an empty (or missing) directory generates the first key. Every read looks
+    at the ring as it stands by the clock: a next key signs from its activation time
+    on, though the file still calls it next until a rotation or :meth:`retire_expired`
+    writes it; ``jwks()`` leaves out previous keys whose overlap has passed even before
+    :meth:`retire_expired` removes them, so a forgotten clean-up never extends a key's
+    life. ``jwks()`` answers the same document object until the file changes, a key
+    activates or a key's overlap ends (token verification asks for it on every request).
     """
 
     def __init__(self, directory: Path, *, clock: Clock | None = None) -> None:
@@ -129,53 +80,61 @@ class FileSigningKeys:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._locked():
             if not self._path.exists():
-                ring = _Ring.first(self._clock.now())
+                ring = KeyRing.first(self._clock.now())
                 self._write(ring)
                 _log.info("signing key generated", kid=ring.active().kid, path=str(self._path))
         self._ring, self._stamp = self._read()
         # (ring, valid until, document): the last jwks() answer, while it stays true.
-        self._jwks: tuple[_Ring, datetime | None, dict[str, Any]] | None = None
+        self._jwks: tuple[KeyRing, datetime | None, dict[str, Any]] | None = None
 
     def current_kid(self) -> str:
-        return self._current().active().kid
+        return self._current().at(self._clock.now()).active().kid
 
     def active_key(self) -> ActiveKey:
-        key = self._current().active()
+        key = self._current().at(self._clock.now()).active()
         return ActiveKey(kid=key.kid, private_key=key.private_key)
 
     def jwks(self) -> dict[str, Any]:
-        ring, now = self._current(), self._clock.now()
+        stored, now = self._current(), self._clock.now()
         if self._jwks is not None:
-            last_ring, valid_until, document = self._jwks
-            if last_ring is ring and (valid_until is None or now < valid_until):
+            last_stored, valid_until, document = self._jwks
+            if last_stored is stored and (valid_until is None or now < valid_until):
                 return document
+        ring = stored.at(now)
         document = {"keys": [public_jwk(k.private_key.public_key(), k.kid) for k in ring.published(now)]}
-        self._jwks = (ring, ring.next_retirement(now), document)
+        self._jwks = (stored, ring.next_change(now), document)
         return document
 
-    def rotate(self, *, overlap: timedelta, now: datetime) -> str:
-        if overlap < timedelta(0):
-            raise ValueError("the overlap cannot be negative")
+    def rotate(self, *, overlap: timedelta, now: datetime, publish_ahead: timedelta = AT_ONCE) -> str:
+        if overlap < AT_ONCE or publish_ahead < AT_ONCE:
+            raise ValueError("neither the overlap nor the publish-ahead time can be negative")
+        key = new_key(now)
         with self._locked():
-            ring, _ = self._read()  # the file, not our copy: another process may have rotated
-            ring = ring.rotated(overlap=overlap, now=now)
-            self._write(ring)
+            stored, _ = self._read()  # the file, not our copy: another process may have rotated
+            pending = stored.at(now).pending()
+            self._write(stored.rotated(key, overlap=overlap, now=now, publish_ahead=publish_ahead))
         self._ring, self._stamp = self._read()
-        _log.info("signing key rotated", kid=ring.active().kid, overlap_s=overlap.total_seconds())
-        return ring.active().kid
+        _log.info(
+            "signing key rotated",
+            kid=key.kid,
+            activates_at=(now + publish_ahead).isoformat(),
+            overlap_s=overlap.total_seconds(),
+            replaced_pending=pending.kid if pending else None,
+        )
+        return key.kid
 
     def retire_expired(self, *, now: datetime) -> list[str]:
         with self._locked():
-            ring, _ = self._read()
-            ring, retired = ring.without_expired(now)
-            if retired:
+            stored, _ = self._read()
+            ring, retired = stored.at(now).without_expired(now)
+            if ring is not stored:  # also when only a next key became active: the file says so now
                 self._write(ring)
         self._ring, self._stamp = self._read()
         if retired:
             _log.info("signing keys retired", kids=retired)
         return retired
 
-    def _current(self) -> _Ring:
+    def _current(self) -> KeyRing:
         # One stat per use: cheap, and it makes a rotation by another process visible at once.
         try:
             stamp = _stamp(self._path.stat())
@@ -186,15 +145,15 @@ class FileSigningKeys:
             self._ring, self._stamp = self._read()
         return self._ring
 
-    def _read(self) -> tuple[_Ring, tuple[int, ...]]:
+    def _read(self) -> tuple[KeyRing, tuple[int, ...]]:
         with self._path.open("rb") as file:
             info = os.fstat(file.fileno())
             if info.st_mode & 0o077:
                 _log.warning("signing key file was readable by others; restricting it", path=str(self._path))
                 os.fchmod(file.fileno(), 0o600)
-            return _Ring.from_json(file.read(), self._path), _stamp(info)
+            return KeyRing.from_json(file.read(), self._path), _stamp(info)
 
-    def _write(self, ring: _Ring) -> None:
+    def _write(self, ring: KeyRing) -> None:
         temporary = self._directory / f".{KEYS_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -245,7 +204,7 @@ class ConfiguredSigningKeys:
     def jwks(self) -> dict[str, Any]:
         return self._jwks
 
-    def rotate(self, *, overlap: timedelta, now: datetime) -> str:
+    def rotate(self, *, overlap: timedelta, now: datetime, publish_ahead: timedelta = AT_ONCE) -> str:
         raise SigningKeysError(
             "the signing key comes from configuration: rotate it by changing IDENTITY_SIGNING_KEY_PEM "
             "(keep the old one in IDENTITY_PREVIOUS_SIGNING_KEYS_PEM for the overlap)"
@@ -270,56 +229,39 @@ class Rotation:
 
     new_kid: str
     previous_kid: str
+    """The key that signs until ``activates_at``, then stays published for the overlap."""
+    activates_at: datetime
+    """When the new key starts signing."""
     retired: list[str]
     published: list[str]
 
 
-def rotate_keys(directory: Path, overlap_seconds: float, *, clock: Clock | None = None) -> Rotation:
-    """The ``rotate-keys`` command: retire what is due, then rotate with the given overlap.
+def rotate_keys(
+    directory: Path,
+    overlap_seconds: float,
+    *,
+    publish_ahead_seconds: float = 0.0,
+    clock: Clock | None = None,
+) -> Rotation:
+    """The ``rotate-keys`` command: retire what is due, then rotate with the given overlap,
+    publishing the new key ``publish_ahead_seconds`` before it signs.
 
-    Running API workers notice the new key on their next signature or JWKS request.
+    Running API workers publish the new key on their next JWKS request and sign with it
+    from its activation time on.
     """
     clock = clock or SystemClock()
     keys = FileSigningKeys(directory, clock=clock)
     now = clock.now()
     retired = keys.retire_expired(now=now)
     previous_kid = keys.current_kid()
-    new_kid = keys.rotate(overlap=timedelta(seconds=overlap_seconds), now=now)
-    published = [key["kid"] for key in keys.jwks()["keys"]]
-    return Rotation(new_kid=new_kid, previous_kid=previous_kid, retired=retired, published=published)
-
-
-def _new_key(now: datetime) -> _StoredKey:
-    private = Ed25519PrivateKey.generate()
-    kid = thumbprint(private.public_key())
-    return _StoredKey(kid=kid, created_at=now, status="active", retire_after=None, private_key=private)
-
-
-def _key_to_json(key: _StoredKey) -> dict[str, Any]:
-    pem = key.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-    return {
-        "kid": key.kid,
-        "status": key.status,
-        "created_at": key.created_at.isoformat(),
-        "retire_after": key.retire_after.isoformat() if key.retire_after else None,
-        "private_key_pem": pem,
-    }
-
-
-def _key_from_json(entry: dict[str, Any]) -> _StoredKey:
-    private = load_private_pem(entry["private_key_pem"])
-    kid = thumbprint(private.public_key())
-    retire_after = entry["retire_after"]
-    if entry["kid"] != kid:
-        raise ValueError("key entry does not match its key")
-    if (entry["status"], retire_after is None) not in (("active", True), ("previous", False)):
-        raise ValueError("key entry has an inconsistent status")
-    return _StoredKey(
-        kid=kid,
-        created_at=datetime.fromisoformat(entry["created_at"]),
-        status=entry["status"],
-        retire_after=datetime.fromisoformat(retire_after) if retire_after else None,
-        private_key=private,
+    publish_ahead = timedelta(seconds=publish_ahead_seconds)
+    new_kid = keys.rotate(overlap=timedelta(seconds=overlap_seconds), now=now, publish_ahead=publish_ahead)
+    return Rotation(
+        new_kid=new_kid,
+        previous_kid=previous_kid,
+        activates_at=now + publish_ahead,
+        retired=retired,
+        published=[key["kid"] for key in keys.jwks()["keys"]],
     )
 
 

@@ -73,10 +73,13 @@ class AccessTokenIssuer(Protocol):
 class SigningKeys(Protocol):
     """The key ring that signs access tokens and the public half the world verifies with.
 
-    Exactly one key is *active* (it signs). After a rotation the former active key
-    is *previous*: it no longer signs but stays published until its overlap has
-    passed, so tokens it signed keep verifying until they expire. Then it is
-    *retired*: no longer published, and its tokens are refused.
+    A key goes *next* → *active* → *previous* → *retired*. A *next* key (at most one) is
+    published but does not sign yet, so that verifiers caching the key set hold it before
+    its first token. Exactly one key is *active* (it signs). When the next key's
+    activation time comes it is active, by the clock alone, and the former active key is
+    *previous*: it no longer signs but stays published until its overlap has passed, so
+    tokens it signed keep verifying until they expire. Then it is *retired*: no longer
+    published, and its tokens are refused.
     """
 
     def current_kid(self) -> str:
@@ -84,19 +87,23 @@ class SigningKeys(Protocol):
         ...
 
     def jwks(self) -> dict[str, Any]:
-        """The public JWK Set (RFC 7517): the active key and every previous key not yet
-        due for retirement. Never any private key material.
+        """The public JWK Set (RFC 7517): the active key, the next key if any, and every
+        previous key not yet due for retirement. Never any private key material.
 
         While the set is unchanged the same object may be answered again: callers treat
         it as read-only, and may keep what they derive from it until they get another.
         """
         ...
 
-    def rotate(self, *, overlap: timedelta, now: datetime) -> str:
-        """Make a new active key and keep the old one published for ``overlap``.
+    def rotate(self, *, overlap: timedelta, now: datetime, publish_ahead: timedelta = timedelta(0)) -> str:
+        """Make a new key that signs from ``now + publish_ahead``; the key signing until then
+        stays published for ``overlap`` after that.
 
-        ``overlap`` must cover the access-token lifetime plus verifiers' JWKS cache
-        time. Returns the new key's id.
+        ``publish_ahead`` must cover verifiers' JWKS cache time, so none of them meets a
+        token whose key it has not fetched yet; 0 switches at once (an emergency). A next
+        key still pending is replaced by the new one: it never signed anything.
+        ``overlap`` must cover the access-token lifetime plus verifiers' JWKS cache time.
+        Returns the new key's id.
         """
         ...
 

@@ -3,9 +3,12 @@
 The commands every service has (migrate | api | worker | dead-letters) come from
 ``shared.cli``; identity adds its own:
 
-* ``rotate-keys [--overlap SECONDS]``: a new signing key; the previous one stays published
-  for the overlap (``IDENTITY_KEY_ROTATION_OVERLAP_S`` by default). Running API workers
-  pick the new key up on their next use.
+* ``rotate-keys [--overlap SECONDS] [--publish-ahead SECONDS]``: a new signing key,
+  published at once but signing only after the publish-ahead time
+  (``IDENTITY_KEY_PUBLISH_AHEAD_S`` by default; 0: at once), so verifiers hold it before
+  its first token; the key it takes over from stays published for the overlap
+  (``IDENTITY_KEY_ROTATION_OVERLAP_S`` by default). Running API workers pick the new key
+  up on their next use and switch to it by the clock.
 * ``create-admin --email E [--name N] [--password-stdin]``: an admin account, or the
   existing account with that address promoted to admin. The password is read from stdin
   (one line) or asked for twice on the terminal: never from the command line, where
@@ -40,7 +43,15 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"aiorch-{SERVICE}", description="identity's own commands.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     rotate = commands.add_parser("rotate-keys", help="make a new signing key; keep the old one published")
-    rotate.add_argument("--overlap", type=int, help="seconds the previous key stays published")
+    rotate.add_argument(
+        "--overlap", type=_seconds, metavar="SECONDS", help="seconds the previous key stays published"
+    )
+    rotate.add_argument(
+        "--publish-ahead",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds the new key is published before it signs (0: it signs at once)",
+    )
     admin = commands.add_parser("create-admin", help="create an admin account, or promote an existing one")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name")
@@ -59,14 +70,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(args)
     try:
         if options.command == "rotate-keys":
-            return _rotate_keys(options.overlap)
+            return _rotate_keys(options.overlap, options.publish_ahead)
         return _create_admin(options.email, options.name, options.password_stdin)
     except SettingsError as exc:
         print(f"aiorch-{SERVICE}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def _rotate_keys(overlap: int | None) -> int:
+def _seconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}")
+    return int(text)
+
+
+def _rotate_keys(overlap: int | None, publish_ahead: int | None) -> int:
     settings = load_settings(KeyRingSettings, prefix=env_prefix(SERVICE))
     if settings.signing_key_pem.strip():
         print(
@@ -76,11 +93,17 @@ def _rotate_keys(overlap: int | None) -> int:
         )
         return 1
     try:
-        rotation = rotate_keys(Path(settings.keys_dir), overlap or settings.key_rotation_overlap_s)
+        rotation = rotate_keys(
+            Path(settings.keys_dir),
+            # 0 is a choice for both (retire at once, switch at once: a compromised key), not "unset"
+            settings.key_rotation_overlap_s if overlap is None else overlap,
+            publish_ahead_seconds=settings.key_publish_ahead_s if publish_ahead is None else publish_ahead,
+        )
     except (SigningKeysError, OSError) as exc:
         print(f"aiorch-{SERVICE}: {exc}", file=sys.stderr)
         return 1
     print(f"new signing key {rotation.new_kid} (previous {rotation.previous_kid})")
+    print(f"signs from {rotation.activates_at.isoformat(timespec='seconds')}")
     print(f"published: {', '.join(rotation.published)}")
     if rotation.retired:
         print(f"retired: {', '.join(rotation.retired)}")
