@@ -46,7 +46,18 @@ def marked_processes(state_dir: Path) -> list[int]:
     return found
 
 
+def requests_counted(metrics: str, path: str) -> float:
+    """The sum of ``aiorch_requests_total`` over the series of one route."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("aiorch_requests_total{") and f'path="{path}"' in line
+    )
+
+
 def test_make_up_serves_every_service_and_make_down_leaves_nothing(cluster: PrivateCluster) -> None:
+    # chat on two API processes: /metrics, whichever answers, must count the requests of both
+    cluster.env["CHAT_HTTP_WORKERS"] = "2"
     started = time.monotonic()
     try:
         up = cluster.make("up", timeout=UP_BUDGET_S)
@@ -60,6 +71,12 @@ def test_make_up_serves_every_service_and_make_down_leaves_nothing(cluster: Priv
         for path in ("/health/ready", "/schema/openapi.json", "/metrics"):
             answer = httpx.get(base + path, timeout=10)
             assert answer.status_code == 200, f"{service} {path}: {answer.status_code} {answer.text[:300]}"
+
+    chat = f"http://127.0.0.1:{cluster.ports['chat']}"
+    for _ in range(40):  # new connections, so both workers take some
+        assert httpx.get(chat + "/api/v1/whoami", timeout=10).status_code == 401
+    scrapes = [httpx.get(chat + "/metrics", timeout=10).text for _ in range(6)]
+    assert [requests_counted(scrape, "/api/v1/whoami") for scrape in scrapes] == [40.0] * 6
 
     run = json.loads((cluster.state_dir / "run" / "cluster.json").read_text())
     assert run["phase"] == "ready"

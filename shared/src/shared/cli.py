@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,19 +60,20 @@ def service_commands(root: ServiceRoot[Any, Any]) -> ServiceCommands:
     def api() -> None:
         settings = root.load_settings()
         configure_logging(root.service, settings.log_level)
-        uvicorn.run(
-            root.app_factory,
-            factory=True,
-            host=settings.http_host,
-            port=settings.http_port,
-            workers=settings.http_workers,
-            loop="uvloop",
-            http="httptools",
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
-        )
+        with metrics_shared_by_workers(settings.http_workers):
+            uvicorn.run(
+                root.app_factory,
+                factory=True,
+                host=settings.http_host,
+                port=settings.http_port,
+                workers=settings.http_workers,
+                loop="uvloop",
+                http="httptools",
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                forwarded_allow_ips=settings.trusted_proxies,
+            )
 
     def worker() -> None:
         settings = root.load_settings()
@@ -83,6 +87,26 @@ def service_commands(root: ServiceRoot[Any, Any]) -> ServiceCommands:
         worker=worker,
         nats_url=lambda: root.load_settings().nats_url,
     )
+
+
+@contextmanager
+def metrics_shared_by_workers(workers: int) -> Iterator[None]:
+    """With several API processes, make ``/metrics`` (answered by any one) count all of them.
+
+    prometheus_client's multiprocess mode: each worker writes its series to files in one
+    directory, which the ``/metrics`` handler sums. The workers are spawned, so they see
+    the variable when they import prometheus_client. The directory lives as long as the
+    server; one given in ``PROMETHEUS_MULTIPROC_DIR`` is the operator's to empty at start.
+    """
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aiorch-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def build_parser(service: str) -> argparse.ArgumentParser:
