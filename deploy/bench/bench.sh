@@ -15,7 +15,10 @@ CONNECTIONS=64
 WORKERS=2
 POOL_SIZE=32
 WARMUP=${BENCH_WARMUP:-3}
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-6}
+# /users/me and the bare endpoint are measured in alternating rounds, so that the machine's
+# drift (this VM's speed wanders by 10-20% over a minute) weighs on both alike.
+ROUNDS=${BENCH_ROUNDS:-3}
 LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-8}
 # identity's access log: off by default, as the bare app writes none, and each line would also
 # cost the local cluster's supervisor (which copies every line of every process to its logs)
@@ -102,17 +105,29 @@ cpu_busy() {
     echo $((total > 0 ? 100 * (total - idle) / total : 0))
 }
 
-# name connections url [wrk options...]: a warm-up run (discarded), then the measured one.
-run_wrk() {
+# name connections url [wrk options...]: wrk's arguments for one endpoint, kept for its runs.
+declare -A TARGETS
+target() {
     local name=$1 connections=$2 url=$3
     shift 3
     case $url in http://127.0.0.1:*) ;; *) fail "refusing to load $url: the bench stays on loopback" ;; esac
-    say "$name: ${WARMUP} s warm-up, then ${DURATION} s with $THREADS threads, $connections connections"
-    local common=(-t"$THREADS" -c"$connections" --timeout 10s -s "$HERE/wrk.lua" "$@" "$url")
-    wrk -d"${WARMUP}s" "${common[@]}" >"$RUN_DIR/$name.warmup.out" 2>&1 || fail "wrk warm-up of $name failed: $(tail -n 5 "$RUN_DIR/$name.warmup.out")"
-    [ "$name" != users-me ] || profile_start
-    wrk -d"${DURATION}s" --latency "${common[@]}" >"$RUN_DIR/$name.out" 2>&1 || fail "wrk run of $name failed: $(tail -n 5 "$RUN_DIR/$name.out")"
-    [ "$name" != users-me ] || profile_wait
+    TARGETS[$name]=$(printf '%q ' -t"$THREADS" -c"$connections" --timeout 10s -s "$HERE/wrk.lua" "$@" "$url")
+}
+
+# name: a warm-up run (discarded)
+warm_up() {
+    local name=$1
+    eval "wrk -d${WARMUP}s ${TARGETS[$name]}" >"$RUN_DIR/$name.warmup.out" 2>&1 \
+        || fail "wrk warm-up of $name failed: $(tail -n 5 "$RUN_DIR/$name.warmup.out")"
+}
+
+# name round: one measured run, in $name.$round.out
+measure() {
+    local name=$1 round=$2
+    [ "$name:$round" != users-me:1 ] || profile_start
+    eval "wrk -d${DURATION}s --latency ${TARGETS[$name]}" >"$RUN_DIR/$name.$round.out" 2>&1 \
+        || fail "wrk run of $name failed: $(tail -n 5 "$RUN_DIR/$name.$round.out")"
+    [ "$name:$round" != users-me:1 ] || profile_wait
 }
 
 # BENCH_PROFILE=1: py-spy samples one of identity's API workers during the measured run
@@ -154,7 +169,7 @@ main() {
     echo "software      $("$PY" --version), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
     echo "setup         identity API and bare app: $WORKERS uvicorn workers each; bare: asyncpg pool $POOL_SIZE/worker, reset off;"
     echo "              identity's access log sample: $ACCESS_LOG_SAMPLE (BENCH_ACCESS_LOG_SAMPLE; the bare app logs nothing);"
-    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + ${DURATION} s, 127.0.0.1 only"
+    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
     echo "idle check    ${busy}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
     [ "$busy" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
     echo
@@ -189,15 +204,28 @@ main() {
     "$PY" "$HERE/bench.py" wait "$bare_url" --timeout 30 \
         || fail "the bare app did not answer: $(tail -n 20 "$RUN_DIR/bare-app.log")"
 
-    run_wrk users-me "$CONNECTIONS" "$identity/api/v1/users/me" -H "Authorization: Bearer $BENCH_TOKEN"
-    run_wrk bare "$CONNECTIONS" "$bare_url"
-    BENCH_BODY=$BENCH_LOGIN_BODY run_wrk login "$LOGIN_CONNECTIONS" "$identity/api/v1/auth/login"
+    target users-me "$CONNECTIONS" "$identity/api/v1/users/me" -H "Authorization: Bearer $BENCH_TOKEN"
+    target bare "$CONNECTIONS" "$bare_url"
+    target login "$LOGIN_CONNECTIONS" "$identity/api/v1/auth/login"
+    say "users-me and bare: ${WARMUP} s warm-up each, then $ROUNDS alternating rounds of ${DURATION} s"
+    warm_up users-me
+    warm_up bare
+    local round
+    for round in $(seq "$ROUNDS"); do
+        if ((round % 2)); then measure users-me "$round" && measure bare "$round"
+        else measure bare "$round" && measure users-me "$round"; fi
+    done
+    say "login: ${WARMUP} s warm-up, then ${DURATION} s"
+    export BENCH_BODY=$BENCH_LOGIN_BODY
+    warm_up login
+    measure login 1
+    unset BENCH_BODY
 
     echo
     local valid=0
     "$PY" "$HERE/bench.py" table "$RUN_DIR" --argon2 "$BENCH_ARGON2" \
         --context "sha=$SHA$dirty" --context "cores=$cores" --context "cpu=$model" --context "busy_before_pct=$busy" \
-        --context "workers=$WORKERS" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" \
+        --context "workers=$WORKERS" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" --context "rounds=$ROUNDS" \
         --context "identity_access_log_sample=$ACCESS_LOG_SAMPLE" \
         --context "login_connections=$LOGIN_CONNECTIONS" || valid=$?
     echo

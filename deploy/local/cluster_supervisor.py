@@ -315,10 +315,12 @@ class Supervisor:
                 f"{prefix}HTTP_HOST": "127.0.0.1",
                 f"{prefix}HTTP_PORT": str(self.config.service_ports[service]),
                 "LOG_LEVEL": self.config.log_level,
-                "PYTHONUNBUFFERED": "1",
                 MARKER_ENV: str(self.state.root),
             }
         )
+        # Unbuffered, every log line would be a write(2) of its own: the services flush their
+        # logs in batches (shared.log_output), a few hundredths of a second apart.
+        env.pop("PYTHONUNBUFFERED", None)
         if service == "identity":
             # identity's signing keys and the mail it "sends" live with the cluster's state
             env.setdefault("IDENTITY_KEYS_DIR", str(self.state.root / "identity-keys"))

@@ -101,7 +101,11 @@ def metrics_shared_by_workers(workers: int) -> Iterator[None]:
     if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="aiorch-metrics-") as directory:
+    # Memory-backed where there is one: the files are rewritten on every request, and on a
+    # disk the kernel would keep writing the dirty pages back.
+    # mkdtemp makes a private (0700), unpredictably named directory in it.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+    with tempfile.TemporaryDirectory(prefix="aiorch-metrics-", dir=shm) as directory:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
         try:
             yield

@@ -16,6 +16,8 @@ from typing import Any
 import msgspec
 import structlog
 
+from shared.log_output import batching_stdout_logger
+
 SECRET_KEYS = frozenset(
     {
         "password",
@@ -80,8 +82,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(serializer=_serialize),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        # no file given: each line goes to the sys.stdout of the moment (tests swap it)
-        logger_factory=structlog.PrintLoggerFactory(),
+        # each line goes to the sys.stdout of the moment (tests swap it), flushed in batches
+        logger_factory=batching_stdout_logger,
         # not cached: a cached logger would ignore a later reconfiguration (structlog.testing
         # captures by reconfiguring); the per-call cost is a dictionary lookup
         cache_logger_on_first_use=False,
