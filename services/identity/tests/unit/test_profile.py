@@ -3,8 +3,9 @@
 import pytest
 from services.identity.tests.unit.fakes import fake_services, fake_uow
 
-from identity.application.errors import NoPassword, TooManyAttempts, WrongPassword
+from identity.application.errors import InvalidCredentials, NoPassword, TooManyAttempts, WrongPassword
 from identity.application.login import LogIn, log_in
+from identity.application.password_reset import RequestPasswordReset, request_password_reset
 from identity.application.profile import (
     ChangePassword,
     DeleteAccount,
@@ -144,6 +145,17 @@ async def test_deletion_erases_the_account_and_anonymises_its_audit_trail(uow, s
     assert all(e.ip is None for e in uow.audit.entries)
     assert uow.audit.entries[-1].kind is AuditKind.USER_DELETED
     assert pair.session_id in uow.sessions.rows  # the database cascades; the fake only forgets the user
+
+
+async def test_deletion_forgets_the_attempts_counted_under_the_address(uow, services, user):
+    with pytest.raises(InvalidCredentials):
+        await log_in(LogIn(email=user.email, password="not the password"), uow, services)
+    await request_password_reset(RequestPasswordReset(email=user.email), uow, services)
+    assert uow.attempts.rows
+
+    await delete_account(DeleteAccount(user_id=user.id, password=PASSWORD), uow, services)
+
+    assert uow.attempts.rows == []
 
 
 async def test_deletion_with_a_wrong_password_erases_nothing(uow, services, user):

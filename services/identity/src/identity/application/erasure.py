@@ -7,7 +7,7 @@ from uuid import UUID
 
 from identity.application.ports import UnitOfWork
 from identity.domain.audit import AuditEntry, AuditKind
-from identity.domain.throttling import account_key
+from identity.domain.throttling import account_key, mail_key
 from identity.domain.users import User
 
 
@@ -16,7 +16,7 @@ async def erase(uow: UnitOfWork, user: User, *, now: datetime, actor_id: UUID | 
 
     Rules:
         * The account goes, and with it its sessions, refresh and one-time tokens and OIDC
-          links; its login failures (keyed by its address) go too.
+          links; the attempts counted under its address (failed logins, mailed links) go too.
         * Audit entries stay, anonymised: they no longer say whom they were about, nor from
           where. The erasure itself is recorded the same way, naming only the admin who did it.
         * ``identity.user.deleted`` is staged in the outbox once, with the erasure.
@@ -24,6 +24,7 @@ async def erase(uow: UnitOfWork, user: User, *, now: datetime, actor_id: UUID | 
     user.delete(now)
     uow.emit(*user.pull_events())
     await uow.audit.anonymise(user.id)
-    await uow.attempts.clear(account_key(user.email))
+    for key in (account_key(user.email), mail_key(user.email)):
+        await uow.attempts.clear(key)
     await uow.users.delete(user.id)
     await uow.audit.record(AuditEntry.record(AuditKind.USER_DELETED, at=now, user_id=None, actor_id=actor_id))
