@@ -10,10 +10,12 @@ from identity.adapters.queries import SqlAlchemyQueries
 from identity.adapters.session_gate import AsyncpgSessionGate
 from identity.application.oidc import PendingLogin
 from identity.application.ports import EmailTaken
+from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.oidc_links import OidcLink
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import ClientInfo, RefreshToken, RevokeReason, Session, SessionLifetime
+from identity.domain.throttling import ThrottlePolicy
 from identity.domain.users import User
 from shared.db.pool import open_read_pool
 from shared.kernel.ids import new_id
@@ -314,6 +316,21 @@ async def test_attempts_of_any_key_older_than_the_window_are_pruned_by_the_next_
         assert await uow.attempts.recent("mail:old@example.org", since=day, limit=5) == []
         assert len(await uow.attempts.recent("mail:recent@example.org", since=day, limit=5)) == 1
     assert await scalar(service_engine, "SELECT count(*) FROM attempts") == 2
+
+
+async def test_concurrent_requests_for_links_to_one_address_take_turns_at_the_allowance(new_uow):
+    policy = ThrottlePolicy(mails_per_address=3)
+
+    async def ask() -> bool:
+        async with new_uow() as uow:
+            wait = await take_mail_allowance("ada@example.org", uow, policy, NOW)
+            await asyncio.sleep(0.05)  # still in the transaction: a racing reader sees nothing yet
+            await uow.commit()
+        return wait is None
+
+    allowed = await asyncio.gather(*(ask() for _ in range(10)))
+
+    assert allowed.count(True) == 3
 
 
 async def test_no_address_is_stored_in_the_failure_table(new_uow, service_engine):

@@ -196,6 +196,9 @@ class FakeAttempts:
     def __init__(self) -> None:
         self.rows: list[tuple[str, datetime]] = []
 
+    async def lock(self, key: str) -> None:
+        """One event loop, no concurrent transactions to keep apart."""
+
     async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
         times = sorted((at for k, at in self.rows if k == key and at > since), reverse=True)
         return times[:limit]

@@ -37,6 +37,11 @@ _PRUNE = attempts.delete().where(
     )
 )
 _CLEAR = attempts.delete().where(attempts.c.key == sa.bindparam("key"))
+# Transaction-scoped advisory locks in a class of their own (the two-key form, which never
+# meets the one-key locks the outbox relay takes), one per key: requests counting under the
+# same key take turns, so none of them checks a count another is about to raise.
+_LOCK_CLASS = 0x61747470  # "attp"
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, sa.bindparam("lock_id", type_=sa.Integer)))
 
 
 def _digest(key: str) -> bytes:
@@ -46,6 +51,10 @@ def _digest(key: str) -> bytes:
 class SqlAlchemyAttempts:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+
+    async def lock(self, key: str) -> None:
+        lock_id = int.from_bytes(_digest(key)[:4], "big", signed=True)
+        await self._conn.execute(_LOCK, {"lock_id": lock_id})
 
     async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
         rows = await self._conn.execute(_RECENT, {"key": _digest(key), "since": since, "limit": limit})

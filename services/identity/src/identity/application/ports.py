@@ -139,6 +139,13 @@ class AuditTrail(Protocol):
 class Attempts(Protocol):
     """Throttled attempts (failed logins, requested mails) by key (``identity.domain.throttling``)."""
 
+    async def lock(self, key: str) -> None:
+        """Make other transactions counting under ``key`` wait until this one ends.
+
+        Transactional: taken for the rest of the current transaction.
+        """
+        ...
+
     async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
         """The ``limit`` newest attempt times of ``key`` after ``since``."""
         ...

@@ -53,8 +53,10 @@ async def admit_mail_request(
     """
     if not client.ip:
         return
-    keys = [(mail_client_key(client.ip), policy.mail_requests_per_client)]
+    key = mail_client_key(client.ip)
+    keys = [(key, policy.mail_requests_per_client)]
     async with uow:
+        await uow.attempts.lock(key)  # concurrent requests count one after the other
         wait = await wait_needed(uow.attempts, keys, policy, now)
         if wait is not None:
             raise TooManyAttempts(
@@ -72,7 +74,9 @@ async def take_mail_allowance(
     Returns:
         None when the link may go (the attempt is recorded), else the seconds until one may.
     """
-    keys = [(mail_key(email), policy.mails_per_address)]
+    key = mail_key(email)
+    keys = [(key, policy.mails_per_address)]
+    await uow.attempts.lock(key)  # concurrent requests count one after the other
     wait = await wait_needed(uow.attempts, keys, policy, now)
     if wait is None:
         await record_attempt(uow.attempts, keys, policy, now)
