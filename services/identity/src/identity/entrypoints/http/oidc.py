@@ -20,7 +20,11 @@ STATE_COOKIE: Final = "aiorch_oidc_state"
 Provider = Annotated[
     str, PathParameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="A configured provider.")
 ]
-QueryText = Annotated[str | None, QueryParameter(max_length=4096)]
+# Bounds well above what providers send (codes of a few hundred characters), and low enough that
+# a callback URL at its limits (each character percent-encoded as up to 12 bytes) stays under the
+# HTTP server's 64 KiB request line: a longer one is refused there, before this API can answer.
+Code = Annotated[str | None, QueryParameter(max_length=2048)]
+ErrorCode = Annotated[str | None, QueryParameter(max_length=256)]
 
 
 def state_cookie(provider: str, value: str, *, secure: bool, max_age: int) -> Cookie:
@@ -78,9 +82,9 @@ class OidcController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
         browser_state: Annotated[str | None, CookieParameter(name=STATE_COOKIE)] = None,
-        returned_state: Annotated[str | None, QueryParameter(name="state", max_length=4096)] = None,
-        code: QueryText = None,
-        error: QueryText = None,
+        returned_state: Annotated[str | None, QueryParameter(name="state", max_length=512)] = None,
+        code: Code = None,
+        error: ErrorCode = None,
     ) -> Response[TokenResponse]:
         """Where the provider sends the browser back: completes the login.
 
