@@ -167,6 +167,17 @@ async def test_a_locked_account_is_indistinguishable_from_a_hammered_unknown_add
     assert without_request_id(known.json()) == without_request_id(unknown.json())
 
 
+async def test_successful_logins_do_not_count_against_the_client_address(api, app_with):
+    await api.register()
+    async with app_with(login_max_failures_per_address="2") as client:
+        for _ in range(4):
+            ok = await client.post(
+                "/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD}
+            )
+            assert ok.status_code == 200
+    assert await api.sql("SELECT count(*) FROM attempts") == [(0,)]
+
+
 async def test_one_client_address_is_throttled_across_accounts(app_with):
     async with app_with(login_max_failures_per_address="3") as client:
         for n in range(3):

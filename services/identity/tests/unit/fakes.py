@@ -207,6 +207,10 @@ class FakeAttempts:
         self.rows = [(k, t) for k, t in self.rows if t >= prune_before]
         self.rows.extend((key, at) for key in keys)
 
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        for key in keys:
+            self.rows.remove((key, at))
+
     async def clear(self, key: str) -> None:
         self.rows = [(k, t) for k, t in self.rows if k != key]
 

@@ -37,6 +37,14 @@ _PRUNE = attempts.delete().where(
     )
 )
 _CLEAR = attempts.delete().where(attempts.c.key == sa.bindparam("key"))
+_WITHDRAW = attempts.delete().where(
+    attempts.c.id
+    == sa.select(attempts.c.id)
+    .where(attempts.c.key == sa.bindparam("key"), attempts.c.at == sa.bindparam("at"))
+    .order_by(attempts.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 # Transaction-scoped advisory locks in a class of their own (the two-key form, which never
 # meets the one-key locks the outbox relay takes), one per key: requests counting under the
 # same key take turns, so none of them checks a count another is about to raise.
@@ -63,6 +71,10 @@ class SqlAlchemyAttempts:
     async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
         await self._conn.execute(_PRUNE, {"before": prune_before})
         await self._conn.execute(attempts.insert(), [{"key": _digest(key), "at": at} for key in keys])
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        for key in keys:
+            await self._conn.execute(_WITHDRAW, {"key": _digest(key), "at": at})
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(_CLEAR, {"key": _digest(key)})

@@ -8,7 +8,7 @@ from datetime import datetime
 from identity.application.errors import InvalidCredentials, TooManyAttempts
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
-from identity.application.throttle import record_attempt, throttle_keys, wait_needed
+from identity.application.throttle import reserve_attempt, throttle_keys
 from identity.application.tokens import TokenPair, open_session
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
@@ -35,8 +35,10 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
           neither the answer nor its timing tells whether the account exists.
         * Throttling (``domain.throttling``): once the address typed, or the client's IP, has
           too many failures in the window, ``TooManyAttempts`` is raised before any password
-          is checked, whether or not an account has that address. A success clears the
-          address's failures (not the IP's).
+          is checked, whether or not an account has that address. Each attempt is counted
+          before its password is checked (``reserve_attempt``), so concurrent guesses cannot
+          slip past the limit; a success takes its count back and clears the address's
+          failures (not the IP's).
         * A hash made with other parameters than the current ones is replaced by a fresh one.
         * Every outcome is audited; the password never is.
     """
@@ -46,11 +48,12 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
     now = services.clock.now()
     async with uow:
         user = await uow.users.by_email(email)
-        wait = await wait_needed(uow.attempts, keys, policy, now)
+        wait = await reserve_attempt(uow, keys, policy, now)
         if wait is not None:
             await uow.audit.record(_entry(AuditKind.LOGIN_THROTTLED, user, cmd, now))
-            await uow.commit()
-            raise TooManyAttempts(wait)
+        await uow.commit()
+    if wait is not None:
+        raise TooManyAttempts(wait)
     # No transaction (nor pooled connection) is held while the hash runs.
     password = normalise_password(cmd.password)
     if user is not None and user.password_hash is not None:
@@ -58,8 +61,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
     else:
         matches = await services.hasher.verify_dummy(password)
     if user is None or not matches or not user.is_active:
-        async with uow:
-            await record_attempt(uow.attempts, keys, policy, now)
+        async with uow:  # counted already, by the reservation
             reason = "unknown_account" if user is None else ("wrong_password" if not matches else "inactive")
             await uow.audit.record(_entry(AuditKind.LOGIN_FAILED, user, cmd, now, reason=reason))
             await uow.commit()
@@ -75,7 +77,9 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
         if fresh_hash is not None:
             current.set_password_hash(fresh_hash, now)
             await uow.users.update(current)
-        await uow.attempts.clear(account_key(email))
+        cleared = account_key(email)
+        await uow.attempts.clear(cleared)
+        await uow.attempts.withdraw([key for key, _ in keys if key != cleared], at=now)
         pair = await open_session(uow, services, user=current, client=cmd.client, now=now)
         await uow.audit.record(
             _entry(

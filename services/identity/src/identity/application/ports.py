@@ -155,6 +155,11 @@ class Attempts(Protocol):
         may be dropped (they count for nothing once out of the window)."""
         ...
 
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        """Take back one attempt recorded under each key at ``at`` (a reserved attempt that
+        turned out a success)."""
+        ...
+
     async def clear(self, key: str) -> None: ...
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 from identity.application.errors import NoPassword, TooManyAttempts, WrongPassword
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
-from identity.application.throttle import record_attempt, throttle_keys, wait_needed
+from identity.application.throttle import reserve_attempt, throttle_keys
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.passwords import normalise_password
 from identity.domain.sessions import ClientInfo
@@ -20,8 +20,9 @@ async def reauthenticate(
 ) -> User:
     """The account, once ``password`` proved to be its password.
 
-    Rules: the same throttle as logins (a stolen access token must not become a way to
-    guess the password); a wrong password counts as a failed login and is audited.
+    Rules: the same throttle as logins, counted the same way (a stolen access token must not
+    become a way to guess the password); a wrong password counts as a failed login and is
+    audited; a right one takes its count back.
     An account without a password cannot prove anything this way (``NoPassword``).
     """
     policy = services.policy.throttle
@@ -30,16 +31,19 @@ async def reauthenticate(
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFound("No such account.")
+        if user.password_hash is None:
+            raise NoPassword
         keys = throttle_keys(user.email, client, policy)
-        wait = await wait_needed(uow.attempts, keys, policy, now)
-    if user.password_hash is None:
-        raise NoPassword
+        wait = await reserve_attempt(uow, keys, policy, now)
+        await uow.commit()
     if wait is not None:
         raise TooManyAttempts(wait)
     if await services.hasher.verify(user.password_hash, normalise_password(password)):
+        async with uow:
+            await uow.attempts.withdraw([key for key, _ in keys], at=now)
+            await uow.commit()
         return user
-    async with uow:
-        await record_attempt(uow.attempts, keys, policy, now)
+    async with uow:  # counted already, by the reservation
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.LOGIN_FAILED,

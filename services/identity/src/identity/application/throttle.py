@@ -43,6 +43,23 @@ async def record_attempt(attempts: Attempts, keys: Keys, policy: ThrottlePolicy,
     await attempts.add([key for key, _ in keys], at=now, prune_before=now - policy.window)
 
 
+async def reserve_attempt(uow: UnitOfWork, keys: Keys, policy: ThrottlePolicy, now: datetime) -> int | None:
+    """Inside ``uow``'s transaction: the seconds to wait before an attempt under ``keys``, or
+    None with the attempt already counted as a failure under each key.
+
+    Counting before the password is checked, with the keys locked (in one order, so two
+    attempts never wait on each other crosswise), is what makes the limit hold against
+    concurrent attempts: each sees those still being checked. A success takes its count back
+    (:meth:`~identity.application.ports.Attempts.withdraw`).
+    """
+    for key, _ in sorted(keys):
+        await uow.attempts.lock(key)
+    wait = await wait_needed(uow.attempts, keys, policy, now)
+    if wait is None:
+        await record_attempt(uow.attempts, keys, policy, now)
+    return wait
+
+
 async def admit_mail_request(
     client: ClientInfo, uow: UnitOfWork, policy: ThrottlePolicy, now: datetime
 ) -> None:
