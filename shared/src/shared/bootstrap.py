@@ -9,7 +9,8 @@ this module puts them together the same way everywhere:
   engine and NATS (the service's stream and the dead-letter stream ensured) on
   ``app.state``; ready when both answer; a request-scoped unit of work as ``uow``;
 * :meth:`~ServiceRoot.open_worker`: the outbox relay and the event consumers, each
-  handler given units of work that join its consumer's transaction.
+  handler given units of work that join its consumer's transaction, and the service's
+  chores (periodic clean-ups).
 
 Long-lived resources are built in the app's lifespan or the worker's context,
 never at import time.
@@ -39,6 +40,7 @@ from shared.auth import (
     TokenVerifier,
     principal_dependency,
 )
+from shared.chores import Chore
 from shared.db import create_engine
 from shared.db.migrations import alembic_config, upgrade
 from shared.db.unit_of_work import SqlAlchemyUnitOfWork, Translate
@@ -98,6 +100,8 @@ class ServiceRoot(Generic[S, U]):
     resources: Resources[S] | None = None
     dependencies: Callable[[], Mapping[str, Provide]] = dict
     """Request-scoped providers beyond ``uow`` and ``principal`` (they read ``app.state``)."""
+    chores: Callable[[S, AsyncEngine], Sequence[Chore]] | None = None
+    """The periodic clean-ups the worker runs (``shared.chores``), on the worker's engine."""
 
     @property
     def event_source(self) -> str:
@@ -207,7 +211,8 @@ class ServiceRoot(Generic[S, U]):
                 name=f"{self.service}-relay",
             )
             consumers = tuple(EventConsumer(spec(uow_on), nats=nc, engine=engine) for spec in self.consumers)
-            yield Worker(relay=relay, consumers=consumers)
+            chores = tuple(self.chores(settings, engine)) if self.chores is not None else ()
+            yield Worker(relay=relay, consumers=consumers, chores=chores)
 
     async def run_worker(self, settings: S) -> None:
         async with self.open_worker(settings) as worker:

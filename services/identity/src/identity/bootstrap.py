@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from identity.adapters.oidc_client import HttpOidcClient
 from identity.adapters.queries import SqlAlchemyQueries
 from identity.adapters.secret_tokens import UrlSafeSecretTokens
 from identity.adapters.session_gate import AsyncpgSessionGate
+from identity.adapters.sessions import purge_ended_sessions
 from identity.adapters.signing_keys import open_signing_keys
 from identity.adapters.smtp_mailer import SmtpConfig, SmtpMailer
 from identity.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -45,6 +47,7 @@ from identity.entrypoints.http.dependencies import QUERIES, SERVICES, dependenci
 from identity.settings import Settings
 from shared.auth import VERIFIER_STATE_KEY
 from shared.bootstrap import ServiceRoot
+from shared.chores import Chore
 from shared.db.migrations import migrations_of
 from shared.db.pool import open_read_pool
 from shared.kernel.clock import Clock, SystemClock
@@ -166,6 +169,19 @@ async def resources(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Ma
             await read_pool.close()
 
 
+SESSION_PURGE_EVERY_S = 3600.0
+
+
+def chores(settings: Settings, engine: AsyncEngine) -> list[Chore]:
+    return [
+        Chore(
+            name="purge-ended-sessions",
+            every_s=SESSION_PURGE_EVERY_S,
+            work=partial(purge_ended_sessions, engine, SystemClock()),
+        )
+    ]
+
+
 ROOT = ServiceRoot(
     service=SERVICE,
     version=__version__,
@@ -178,4 +194,5 @@ ROOT = ServiceRoot(
     app_factory=f"{__name__}:ROOT.create_app_from_env",
     resources=resources,
     dependencies=dependencies,
+    chores=chores,
 )

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from identity.adapters.queries import SqlAlchemyQueries
 from identity.adapters.session_gate import AsyncpgSessionGate
+from identity.adapters.sessions import purge_ended_sessions
 from identity.application.oidc import PendingLogin
 from identity.application.ports import EmailTaken
 from identity.application.throttle import take_mail_allowance
@@ -19,6 +20,7 @@ from identity.domain.throttling import ThrottlePolicy
 from identity.domain.users import User
 from shared.db.pool import open_read_pool
 from shared.kernel.ids import new_id
+from shared.testing.fakes import FixedClock
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CLIENT = ClientInfo.of("10.1.2.3", "pytest")
@@ -360,6 +362,25 @@ async def test_active_sessions_leave_out_revoked_and_expired_ones(new_uow, servi
 
     assert [s.id for s in sessions] == [live.id]
     assert idle.id not in {s.id for s in sessions}
+
+
+async def test_the_purge_chore_deletes_every_users_ended_sessions_and_keeps_the_rest(new_uow, service_engine):
+    ada, grace = await saved_user(new_uow), await saved_user(new_uow, "grace@example.org")
+    live = await saved_session(new_uow, ada)
+    idle = await saved_session(new_uow, ada, now=NOW - timedelta(days=8))  # idle limit: 7 days
+    too_old = await saved_session(new_uow, grace, now=NOW - timedelta(days=31))  # absolute: 30
+    revoked = await saved_session(new_uow, grace)
+    async with new_uow() as uow:
+        revoked.revoke(NOW, RevokeReason.LOGOUT)
+        await uow.sessions.update(revoked)
+        await uow.commit()
+
+    purged = await purge_ended_sessions(service_engine, FixedClock(NOW))
+
+    assert purged == 2
+    left = await scalar(service_engine, "SELECT array_agg(id ORDER BY id) FROM sessions")
+    assert sorted(left) == sorted([live.id, revoked.id])  # a revoked one goes when it expires
+    assert {idle.id, too_old.id}.isdisjoint(left)
 
 
 async def test_users_are_listed_oldest_first_filtered_and_after_a_position(new_uow, service_engine):

@@ -7,10 +7,11 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from identity.adapters.tables import refresh_tokens, sessions
 from identity.domain.sessions import RefreshToken, RevokeReason, Session
+from shared.kernel.clock import Clock
 
 _COLUMNS = (
     sessions.c.id,
@@ -41,13 +42,23 @@ _REVOKE_ALL = (
     )
     .values(revoked_at=sa.bindparam("now"), revoke_reason=sa.bindparam("reason"))
 )
-_DELETE_ENDED = sessions.delete().where(
-    sessions.c.user_id == sa.bindparam("b_user_id"),
-    sa.or_(
-        sessions.c.absolute_expires_at <= sa.bindparam("now"),
-        sessions.c.last_used_at + sa.func.make_interval(0, 0, 0, 0, 0, 0, sessions.c.idle_timeout_s)
-        <= sa.bindparam("now"),
-    ),
+_ENDED = sa.or_(
+    sessions.c.absolute_expires_at <= sa.bindparam("now"),
+    sessions.c.last_used_at + sa.func.make_interval(0, 0, 0, 0, 0, 0, sessions.c.idle_timeout_s)
+    <= sa.bindparam("now"),
+)
+_DELETE_ENDED = sessions.delete().where(sessions.c.user_id == sa.bindparam("b_user_id"), _ENDED)
+PURGE_BATCH = 1000
+# Every user's ended sessions (their refresh tokens go with them: ON DELETE CASCADE), a batch at
+# a time; SKIP LOCKED lets several workers purge side by side.
+_PURGE_ENDED = sessions.delete().where(
+    sessions.c.id.in_(
+        sa.select(sessions.c.id)
+        .where(_ENDED)
+        .limit(PURGE_BATCH)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
 )
 # The conditional UPDATE is the lock: concurrent spenders of one digest queue on its row, and
 # each one after the first finds spent_at set and matches nothing.
@@ -151,3 +162,18 @@ class SqlAlchemyRefreshTokenRepository:
         return RefreshToken(
             digest=row.digest, session_id=row.session_id, issued_at=row.issued_at, spent_at=row.spent_at
         )
+
+
+async def purge_ended_sessions(engine: AsyncEngine, clock: Clock) -> int:
+    """Delete every session that can no longer be refreshed (a worker chore).
+
+    Users who log in again have theirs deleted then; this catches the ones who never do.
+    An ended session's refresh token is refused just the same once it is gone.
+    """
+    purged = 0
+    while True:
+        async with engine.begin() as conn:
+            deleted = (await conn.execute(_PURGE_ENDED, {"now": clock.now()})).rowcount
+        purged += deleted
+        if deleted < PURGE_BATCH:
+            return purged
