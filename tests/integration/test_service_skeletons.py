@@ -150,6 +150,15 @@ async def letters(service_root, service_environment, nats_client) -> dict[str, s
     return consumers
 
 
+async def test_listing_dead_letters_before_any_service_started_finds_none_and_creates_nothing(
+    main, service_environment, nats_client, capsys
+):
+    assert await asyncio.to_thread(main, ["dead-letters", "list"]) == 0
+
+    assert capsys.readouterr().out.strip() == "no dead letters"
+    assert await nats_client.jetstream().streams_info() == []
+
+
 async def test_dead_letters_of_its_own_consumers_are_listed_and_no_others(main, letters, capsys):
     assert await asyncio.to_thread(main, ["dead-letters", "list"]) == 0
 

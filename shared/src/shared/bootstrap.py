@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -133,7 +133,11 @@ class ServiceRoot(Generic[S, U]):
         nc = await connect_nats(settings.nats_url, name=f"{self.service}-{role}", wait=NATS_CONNECT_WAIT_S)
         try:
             js = nc.jetstream()
-            for stream in (context_stream(self.service), DEAD_LETTER):
+            replicas = settings.stream_replicas
+            for stream in (
+                context_stream(self.service, replicas=replicas),
+                replace(DEAD_LETTER, replicas=replicas),
+            ):
                 await ensure_stream(js, stream)
         except BaseException:
             await nc.close()

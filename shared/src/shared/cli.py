@@ -30,7 +30,6 @@ from shared.bootstrap import ServiceRoot
 from shared.logging import configure_logging
 from shared.messaging.connection import connect_nats
 from shared.messaging.deadletter import DeadLetter, list_dead_letters, replay
-from shared.messaging.streams import DEAD_LETTER, ensure_stream
 from shared.settings import SettingsError
 
 EXIT_USAGE = 2
@@ -154,7 +153,7 @@ async def _dead_letters(commands: ServiceCommands, args: argparse.Namespace) -> 
     nc = await connect_nats(commands.nats_url(), name=f"{commands.service}-cli", wait=NATS_WAIT_S)
     try:
         js = nc.jetstream()
-        await ensure_stream(js, DEAD_LETTER)
+        # Not ensured here: the services create it, with the replicas their settings ask for.
         letters = await _in_scope(js, commands.service, args.consumer)
         if args.action == "list":
             _print(letters)

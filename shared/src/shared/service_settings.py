@@ -28,6 +28,7 @@ FALLBACKS = {
     "admin_email": ["AIORCH_ADMIN_EMAIL"],
     "admin_password": ["AIORCH_ADMIN_PASSWORD"],
     "trusted_proxies": ["AIORCH_TRUSTED_PROXIES"],
+    "stream_replicas": ["AIORCH_STREAM_REPLICAS"],
 }
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
@@ -75,6 +76,10 @@ class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
     networks, comma-separated, or ``*`` for any. A request through one of them counts as coming
     from the client the proxy names (throttling, sessions, audit); set it to the ingress's
     addresses in a cluster, or every client looks like the ingress."""
+
+    stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    """Copies JetStream keeps of the service's stream and of the dead letters: 1 on a single
+    server, 3 on a NATS cluster (a change is applied to existing streams at start)."""
 
     db_pool_size: Positive = 10
     """Connections kept open per process (as many again may overflow under load)."""

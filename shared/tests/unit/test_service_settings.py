@@ -38,11 +38,16 @@ def test_defaults_fill_everything_but_the_database_and_nats():
 
 @pytest.mark.parametrize(("field", "variable"), [(f, v[0]) for f, v in FALLBACKS.items()])
 def test_every_field_with_a_fallback_reads_the_cluster_wide_variable(field, variable):
-    value = {"log_level": "debug", "trusted_proxies": "10.0.0.0/8"}.get(field, f"from-{variable}")
+    # a valid value of each field, as text in the environment and as read
+    text, read = {
+        "log_level": ("debug", "debug"),
+        "trusted_proxies": ("10.0.0.0/8", "10.0.0.0/8"),
+        "stream_replicas": ("3", 3),
+    }.get(field, (f"from-{variable}", f"from-{variable}"))
 
-    settings = load_service_settings(DemoSettings, "demo", {**MINIMAL, variable: value})
+    settings = load_service_settings(DemoSettings, "demo", {**MINIMAL, variable: text})
 
-    assert getattr(settings, field) == value
+    assert getattr(settings, field) == read
 
 
 def test_the_service_prefix_wins_over_the_shared_fallback():
@@ -100,3 +105,9 @@ def test_trusted_proxies_take_addresses_networks_or_a_star(proxies):
 def test_trusted_proxies_that_are_not_addresses_stop_the_start_naming_the_variable(proxies):
     with pytest.raises(SettingsError, match="DEMO_TRUSTED_PROXIES"):
         load_service_settings(DemoSettings, "demo", {**MINIMAL, "DEMO_TRUSTED_PROXIES": proxies})
+
+
+@pytest.mark.parametrize("replicas", ["0", "6", "three"])
+def test_stream_replicas_outside_one_to_five_stop_the_start_naming_the_variable(replicas):
+    with pytest.raises(SettingsError, match="AIORCH_STREAM_REPLICAS"):
+        load_service_settings(DemoSettings, "demo", {**MINIMAL, "AIORCH_STREAM_REPLICAS": replicas})

@@ -29,6 +29,10 @@ def nats_server_binary() -> str:
 class EmbeddedNats:
     data_dir: Path
     port: int
+    cluster_port: int | None = None
+    """Set to run as one node of a NATS cluster (on loopback), routed to ``routes``."""
+    routes: tuple[int, ...] = ()
+    """The cluster ports of the other nodes."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -53,6 +57,19 @@ class EmbeddedNats:
             str(self.pid_file),
             "--server_name",
             f"aiorch-{self.port}",
+            *self._cluster_options(),
+        ]
+
+    def _cluster_options(self) -> list[str]:
+        if self.cluster_port is None:
+            return []
+        routes = ",".join(f"nats://127.0.0.1:{port}" for port in self.routes)
+        return [
+            "--cluster_name",
+            "aiorch",
+            "--cluster",
+            f"nats://127.0.0.1:{self.cluster_port}",
+            *(["--routes", routes] if routes else []),
         ]
 
     def start(self, *, log_file: Path | None = None) -> None:

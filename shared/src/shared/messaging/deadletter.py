@@ -62,7 +62,10 @@ class DeadLetter:
 
 
 async def list_dead_letters(js: JetStreamContext, *, consumer: str | None = None) -> list[DeadLetter]:
-    info = await js.stream_info(DEAD_LETTER.name)
+    try:
+        info = await js.stream_info(DEAD_LETTER.name)
+    except NotFoundError:  # no service has started on this NATS yet: nothing was ever parked
+        return []
     found: list[DeadLetter] = []
     if info.state.messages == 0:
         return found

@@ -55,5 +55,6 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
         or current.max_age != config.max_age
         or current.max_bytes != config.max_bytes
         or current.duplicate_window != config.duplicate_window
+        or (current.num_replicas or 1) != config.num_replicas
     ):
         await js.update_stream(config)
