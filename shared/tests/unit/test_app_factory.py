@@ -1,5 +1,6 @@
 """The app factory's common surface, with no database: problems, request ids, health, schema."""
 
+import gc
 from typing import Annotated
 
 import msgspec
@@ -172,3 +173,12 @@ def test_requests_are_counted_and_timed_by_route_template_and_status_but_not_pro
     )
     assert series(text, "aiorch_requests_error_total", "metrics-sample") == {("GET", "/boom", "500"): 1.0}
     assert set(series(text, "aiorch_requests_in_progress", "metrics-sample").values()) == {0.0}
+
+
+def test_what_start_up_built_is_kept_out_of_the_cyclic_collector_while_the_app_runs():
+    from litestar.testing import TestClient
+
+    app = create_service_app(service="sample", version="0", route_handlers=[])
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -7,6 +7,7 @@ at ``/schema``. Services add their controllers, dependencies and lifespan.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
@@ -51,6 +52,22 @@ class ServiceApp(Litestar):
         await self._outermost(scope, receive, send)
 
 
+def _freeze_startup_objects() -> None:
+    """Keep what start-up built (modules, routes, schemas, pools) out of the cyclic collector.
+
+    A full collection walks every tracked object; the app's tens of thousands of long-lived
+    ones made each one a pause that showed as the p99 of every request (95 ms against the
+    bare endpoint's 35 ms in make bench; 30 ms once frozen). Frozen objects are still freed
+    by reference counting; only cycle detection skips them. (No collection first: it would
+    cost every start, and the few cycles start-up left behind go back on shutdown.)
+    """
+    gc.freeze()
+
+
+def _unfreeze() -> None:
+    gc.unfreeze()  # back under the collector: a process that starts apps again (tests) leaks nothing
+
+
 def create_service_app(
     *,
     service: str,
@@ -93,6 +110,8 @@ def create_service_app(
         # Litestar's default logging config replaces the root handler with its own
         # plain-text one; logging belongs to shared.logging (JSON, request ids).
         logging_config=None,
+        on_startup=[_freeze_startup_objects],
+        on_shutdown=[_unfreeze],
         debug=debug,
         access_log_sample=access_log_sample,
     )
