@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from services.identity.tests.unit.fakes import fake_services, fake_uow
 
 from identity.application.email_verification import (
     RequestEmailVerification,
@@ -26,25 +25,9 @@ from identity.domain.passwords import WeakPassword
 from identity.domain.sessions import ClientInfo, RevokeReason
 from identity.domain.throttling import ThrottlePolicy
 from shared.kernel.errors import Conflict
-from shared.testing.fakes import FixedClock
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def clock():
-    return FixedClock()
-
-
-@pytest.fixture
-def services(clock):
-    return fake_services(clock)
-
-
-@pytest.fixture
-def uow():
-    return fake_uow()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """One's own account: name, password change, deletion, through fakes."""
 
 import pytest
-from services.identity.tests.unit.fakes import fake_services, fake_uow
 
 from identity.application.errors import InvalidCredentials, NoPassword, TooManyAttempts, WrongPassword
 from identity.application.login import LogIn, log_in
@@ -20,25 +19,9 @@ from identity.domain.events import UserDeleted, UserUpdated
 from identity.domain.oidc_links import OidcLink
 from identity.domain.passwords import WeakPassword
 from identity.domain.sessions import ClientInfo, RevokeReason
-from shared.testing.fakes import FixedClock
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def clock():
-    return FixedClock()
-
-
-@pytest.fixture
-def services(clock):
-    return fake_services(clock)
-
-
-@pytest.fixture
-def uow():
-    return fake_uow()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from services.identity.tests.unit.fakes import fake_services, fake_uow
 
 from identity.application.errors import InvalidRefreshToken
 from identity.application.login import LogIn, log_in
@@ -18,24 +17,8 @@ from identity.application.sessions import (
 from identity.domain.sessions import RevokeReason
 from shared.kernel.errors import NotFound
 from shared.kernel.ids import new_id
-from shared.testing.fakes import FixedClock
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def clock():
-    return FixedClock()
-
-
-@pytest.fixture
-def services(clock):
-    return fake_services(clock)
-
-
-@pytest.fixture
-def uow():
-    return fake_uow()
 
 
 @pytest.fixture

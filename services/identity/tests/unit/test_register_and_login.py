@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from services.identity.tests.unit.fakes import FakeHasher, fake_services, fake_uow
+from services.identity.tests.unit.fakes import FakeHasher
 
 from identity.application.errors import InvalidCredentials, TooManyAttempts
 from identity.application.login import LogIn, log_in
@@ -13,25 +13,9 @@ from identity.domain.emails import InvalidEmail
 from identity.domain.events import UserRegistered
 from identity.domain.passwords import WeakPassword
 from identity.domain.sessions import ClientInfo
-from shared.testing.fakes import FixedClock
 
 PASSWORD = "correct horse battery staple"
 CLIENT = ClientInfo.of("10.0.0.7", "tests")
-
-
-@pytest.fixture
-def clock():
-    return FixedClock()
-
-
-@pytest.fixture
-def services(clock):
-    return fake_services(clock)
-
-
-@pytest.fixture
-def uow():
-    return fake_uow()
 
 
 async def registered(uow, services, email="ada@example.org"):

@@ -1,0 +1,25 @@
+"""The use cases' fakes: a fixed clock, the services built on it, an in-memory unit of work.
+
+A test module that needs another clock (or none) defines its own ``clock``; pytest takes
+the nearest definition.
+"""
+
+import pytest
+from services.identity.tests.unit.fakes import fake_services, fake_uow
+
+from shared.testing.fakes import FixedClock
+
+
+@pytest.fixture
+def clock():
+    return FixedClock()
+
+
+@pytest.fixture
+def services(clock):
+    return fake_services(clock)
+
+
+@pytest.fixture
+def uow():
+    return fake_uow()
