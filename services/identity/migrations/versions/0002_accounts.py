@@ -18,7 +18,8 @@ depends_on = None
 
 ROLES = "('user', 'admin')"
 REVOKE_REASONS = (
-    "('logout', 'revoked_by_user', 'refresh_reuse', 'password_changed', 'password_reset', 'deactivated')"
+    "('logout', 'revoked_by_user', 'refresh_reuse', 'password_changed', 'password_reset', 'deactivated',"
+    " 'session_limit')"
 )
 PURPOSES = "('reset', 'verify_email')"
 TABLES = (

@@ -62,6 +62,7 @@ def policy(settings: Settings) -> Policy:
             absolute=timedelta(seconds=settings.refresh_absolute_ttl_s),
             idle=timedelta(seconds=settings.refresh_idle_ttl_s),
         ),
+        max_sessions=settings.max_sessions_per_user,
         throttle=ThrottlePolicy(
             window=timedelta(seconds=settings.login_window_s),
             per_account=settings.login_max_failures_per_account,

@@ -75,6 +75,9 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     """A session ends this long after its login, however active."""
     refresh_idle_ttl_s: Seconds = 7 * 24 * 3600
     """A session not refreshed for this long ends."""
+    max_sessions_per_user: Positive = 100
+    """Live sessions (logins) one user may have; a new login beyond it ends the least recently
+    used one, so a script logging in again and again cannot pile sessions up."""
 
     # -- signing keys --------------------------------------------------------------------------
 

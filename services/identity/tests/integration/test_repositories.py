@@ -364,6 +364,25 @@ async def test_active_sessions_leave_out_revoked_and_expired_ones(new_uow, servi
     assert idle.id not in {s.id for s in sessions}
 
 
+async def test_revoking_beyond_a_limit_keeps_the_most_recently_used_live_sessions(new_uow, service_engine):
+    ada, grace = await saved_user(new_uow), await saved_user(new_uow, "grace@example.org")
+    by_age = [await saved_session(new_uow, ada, now=NOW - timedelta(hours=h)) for h in (1, 2, 3, 4)]
+    other = await saved_session(new_uow, grace, now=NOW - timedelta(hours=9))
+
+    async with new_uow() as uow:
+        revoked = await uow.sessions.revoke_beyond(ada.id, 2, now=NOW, reason=RevokeReason.SESSION_LIMIT)
+        await uow.commit()
+
+    assert revoked == 2
+    live = await scalar(service_engine, "SELECT array_agg(id) FROM sessions WHERE revoked_at IS NULL")
+    assert sorted(live) == sorted([by_age[0].id, by_age[1].id, other.id])
+    reasons = await scalar(
+        service_engine,
+        "SELECT array_agg(DISTINCT revoke_reason::text) FROM sessions WHERE revoked_at IS NOT NULL",
+    )
+    assert reasons == ["session_limit"]
+
+
 async def test_the_purge_chore_deletes_every_users_ended_sessions_and_keeps_the_rest(new_uow, service_engine):
     ada, grace = await saved_user(new_uow), await saved_user(new_uow, "grace@example.org")
     live = await saved_session(new_uow, ada)

@@ -80,6 +80,13 @@ class FakeSessionRepository:
             session.revoke(now, reason)
         return len(targets)
 
+    async def revoke_beyond(self, user_id: UUID, keep: int, *, now: datetime, reason: RevokeReason) -> int:
+        live = [s for s in self.rows.values() if s.user_id == user_id and s.revoked_at is None]
+        live.sort(key=lambda s: (s.last_used_at, s.id), reverse=True)
+        for session in live[keep:]:
+            session.revoke(now, reason)
+        return len(live[keep:])
+
     async def delete_ended(self, user_id: UUID, now: datetime) -> int:
         ended = [s.id for s in self.rows.values() if s.user_id == user_id and now >= s.expires_at]
         for session_id in ended:

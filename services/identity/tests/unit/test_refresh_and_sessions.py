@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from services.identity.tests.unit.fakes import fake_services
 
 from identity.application.errors import InvalidRefreshToken
 from identity.application.login import LogIn, log_in
 from identity.application.refresh import LogOut, Refresh, log_out, refresh
 from identity.application.registration import Register, register
+from identity.application.services import Policy
 from identity.application.sessions import (
     RevokeOtherSessions,
     RevokeSession,
@@ -129,3 +131,17 @@ async def test_revoking_the_other_sessions_keeps_the_current_one(uow, services, 
     assert count == 2
     assert uow.sessions.rows[current.session_id].revoked_at is None
     assert all(uow.sessions.rows[o.session_id].revoked_at is not None for o in others)
+
+
+async def test_a_login_beyond_the_session_limit_ends_the_least_recently_used_session(uow, user, clock):
+    services = fake_services(clock, policy=Policy(public_url="https://id.example", max_sessions=3))
+    pairs = []
+    for _ in range(5):
+        pairs.append(await log_in(LogIn(email="ada@example.org", password=PASSWORD), uow, services))
+        clock.current += timedelta(minutes=1)
+
+    live = [s for s in uow.sessions.rows.values() if s.revoked_at is None]
+    ended = [s for s in uow.sessions.rows.values() if s.revoked_at is not None]
+    assert {s.id for s in live} == {p.session_id for p in pairs[2:]}
+    assert {s.id for s in ended} == {p.session_id for p in pairs[:2]}
+    assert {s.revoke_reason for s in ended} == {RevokeReason.SESSION_LIMIT}

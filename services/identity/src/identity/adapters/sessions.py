@@ -48,6 +48,19 @@ _ENDED = sa.or_(
     <= sa.bindparam("now"),
 )
 _DELETE_ENDED = sessions.delete().where(sessions.c.user_id == sa.bindparam("b_user_id"), _ENDED)
+_REVOKE_BEYOND = (
+    sessions.update()
+    .where(
+        sessions.c.id.in_(
+            sa.select(sessions.c.id)
+            .where(sessions.c.user_id == sa.bindparam("b_user_id"), sessions.c.revoked_at.is_(None))
+            .order_by(sessions.c.last_used_at.desc(), sessions.c.id.desc())
+            .offset(sa.bindparam("keep"))
+            .scalar_subquery()
+        )
+    )
+    .values(revoked_at=sa.bindparam("now"), revoke_reason=sa.bindparam("reason"))
+)
 PURGE_BATCH = 1000
 # Every user's ended sessions (their refresh tokens go with them: ON DELETE CASCADE), a batch at
 # a time; SKIP LOCKED lets several workers purge side by side.
@@ -131,6 +144,10 @@ class SqlAlchemySessionRepository:
             _REVOKE_ALL, {"b_user_id": user_id, "keep": keep, "now": now, "reason": reason.value}
         )
         return result.rowcount
+
+    async def revoke_beyond(self, user_id: UUID, keep: int, *, now: datetime, reason: RevokeReason) -> int:
+        values = {"b_user_id": user_id, "keep": keep, "now": now, "reason": reason.value}
+        return (await self._conn.execute(_REVOKE_BEYOND, values)).rowcount
 
     async def delete_ended(self, user_id: UUID, now: datetime) -> int:
         return (await self._conn.execute(_DELETE_ENDED, {"b_user_id": user_id, "now": now})).rowcount

@@ -66,6 +66,10 @@ class SessionRepository(Protocol):
         """Revoke every session of the user not yet revoked, but ``keep``; how many were."""
         ...
 
+    async def revoke_beyond(self, user_id: UUID, keep: int, *, now: datetime, reason: RevokeReason) -> int:
+        """Revoke the user's live sessions but the ``keep`` most recently used; how many went."""
+        ...
+
     async def delete_ended(self, user_id: UUID, now: datetime) -> int:
         """Delete the user's sessions past their idle or absolute expiry (and their refresh tokens):
         nothing can use them any more. How many went."""

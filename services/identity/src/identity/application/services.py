@@ -21,6 +21,8 @@ class Policy:
     """The tunable rules (from the settings)."""
 
     sessions: SessionLifetime = field(default_factory=SessionLifetime)
+    max_sessions: int = 100
+    """Live sessions per user; a login beyond it ends the least recently used."""
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     one_time_token_ttl: timedelta = ONE_TIME_TOKEN_TTL
     issuer: str = "http://127.0.0.1:8001"

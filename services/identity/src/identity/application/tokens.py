@@ -8,7 +8,7 @@ from uuid import UUID
 
 from identity.application.ports import UnitOfWork
 from identity.application.services import Services
-from identity.domain.sessions import ClientInfo, RefreshToken, Session
+from identity.domain.sessions import ClientInfo, RefreshToken, RevokeReason, Session
 from identity.domain.users import User
 
 
@@ -27,9 +27,13 @@ async def open_session(
     """Start a session (a new refresh-token family) for ``user`` and issue its first pair.
 
     The user's sessions that have ended go now: each refresh leaves a spent token behind, and
-    this keeps them from piling up with no clean-up job to run.
+    this keeps them from piling up between the worker's purges. At most
+    ``policy.max_sessions`` stay live: the least recently used beyond them are revoked.
     """
     await uow.sessions.delete_ended(user.id, now)
+    await uow.sessions.revoke_beyond(
+        user.id, services.policy.max_sessions - 1, now=now, reason=RevokeReason.SESSION_LIMIT
+    )
     session = Session.start(user_id=user.id, now=now, lifetime=services.policy.sessions, client=client)
     await uow.sessions.add(session)
     return await next_pair(uow, services, session=session, user=user, now=now)

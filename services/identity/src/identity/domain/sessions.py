@@ -26,6 +26,7 @@ class RevokeReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
     PASSWORD_RESET = "password_reset"  # noqa: S105
     DEACTIVATED = "deactivated"
+    SESSION_LIMIT = "session_limit"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
