@@ -27,7 +27,7 @@ def throttle_keys(email: str, client: ClientInfo, policy: ThrottlePolicy) -> Key
     return keys
 
 
-async def wait_needed(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, now: datetime) -> int | None:
+async def _wait_needed(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, now: datetime) -> int | None:
     """Seconds to wait before another attempt under ``keys``, or None if one is allowed now."""
     since = now - policy.window
     waits = [
@@ -39,24 +39,20 @@ async def wait_needed(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, no
     return max((wait for wait in waits if wait is not None), default=None)
 
 
-async def record_attempt(attempts: Attempts, keys: Keys, policy: ThrottlePolicy, now: datetime) -> None:
-    await attempts.add([key for key, _ in keys], at=now, prune_before=now - policy.window)
-
-
 async def reserve_attempt(uow: UnitOfWork, keys: Keys, policy: ThrottlePolicy, now: datetime) -> int | None:
     """Inside ``uow``'s transaction: the seconds to wait before an attempt under ``keys``, or
-    None with the attempt already counted as a failure under each key.
+    None with the attempt already counted under each key.
 
-    Counting before the password is checked, with the keys locked (in one order, so two
-    attempts never wait on each other crosswise), is what makes the limit hold against
-    concurrent attempts: each sees those still being checked. A success takes its count back
-    (:meth:`~identity.application.ports.Attempts.withdraw`).
+    Counting before the attempt is made (a password checked, a mail sent), with the keys
+    locked (in one order, so two attempts never wait on each other crosswise), is what makes
+    the limit hold against concurrent attempts: each sees those still in progress. A login
+    that succeeds takes its count back (:meth:`~identity.application.ports.Attempts.withdraw`).
     """
     for key, _ in sorted(keys):
         await uow.attempts.lock(key)
-    wait = await wait_needed(uow.attempts, keys, policy, now)
+    wait = await _wait_needed(uow.attempts, keys, policy, now)
     if wait is None:
-        await record_attempt(uow.attempts, keys, policy, now)
+        await uow.attempts.add([key for key, _ in keys], at=now, prune_before=now - policy.window)
     return wait
 
 
@@ -70,16 +66,14 @@ async def admit_mail_request(
     """
     if not client.ip:
         return
-    key = mail_client_key(client.ip)
-    keys = [(key, policy.mail_requests_per_client)]
     async with uow:
-        await uow.attempts.lock(key)  # concurrent requests count one after the other
-        wait = await wait_needed(uow.attempts, keys, policy, now)
+        wait = await reserve_attempt(
+            uow, [(mail_client_key(client.ip), policy.mail_requests_per_client)], policy, now
+        )
         if wait is not None:
             raise TooManyAttempts(
                 wait, "Too many requests for mailed links from this client. Try again later."
             )
-        await record_attempt(uow.attempts, keys, policy, now)
         await uow.commit()
 
 
@@ -89,12 +83,6 @@ async def take_mail_allowance(
     """Count one link mailed to ``email`` inside ``uow``'s transaction.
 
     Returns:
-        None when the link may go (the attempt is recorded), else the seconds until one may.
+        None when the link may go (it is counted), else the seconds until one may.
     """
-    key = mail_key(email)
-    keys = [(key, policy.mails_per_address)]
-    await uow.attempts.lock(key)  # concurrent requests count one after the other
-    wait = await wait_needed(uow.attempts, keys, policy, now)
-    if wait is None:
-        await record_attempt(uow.attempts, keys, policy, now)
-    return wait
+    return await reserve_attempt(uow, [(mail_key(email), policy.mails_per_address)], policy, now)
