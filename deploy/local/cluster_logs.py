@@ -8,7 +8,6 @@ per-process files hold the raw lines, for a failure's tail.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sys
 from collections import deque
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from cluster_state import StateDir
+
+from shared.log_output import FlushBatcher
 
 PREFIX_WIDTH = len("orchestrator-migrate")
 SUPERVISOR = "cluster"
@@ -36,7 +37,7 @@ class LogSink:
         self._colors: dict[str, str] = {}
         self._combined = open(state.combined_log, "a")  # noqa: SIM115 - lives as long as the sink
         self._files: dict[str, TextIO] = {}
-        self._flush_pending = False
+        self._batcher = FlushBatcher(FLUSH_DELAY_S)
 
     def _file(self, name: str) -> TextIO:
         # one run per file, so a failure's tail is this run's
@@ -44,22 +45,8 @@ class LogSink:
             self._files[name] = open(self._state.process_log(name), "w")  # noqa: SIM115
         return self._files[name]
 
-    def _flush_soon(self) -> None:
-        if self._flush_pending:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop to flush later on: flush now
-            self.flush()
-            return
-        self._flush_pending = True
-        loop.call_later(FLUSH_DELAY_S, self.flush)
-
     def flush(self) -> None:
-        self._flush_pending = False
-        for handle in [self._combined, *self._files.values()]:
-            if not handle.closed:
-                handle.flush()
+        self._batcher.flush()
 
     def _terminal_prefix(self, name: str) -> str:
         prefix = f"{name:<{PREFIX_WIDTH}} | "
@@ -70,11 +57,13 @@ class LogSink:
 
     def write(self, name: str, line: str) -> None:
         self._combined.write(f"{name:<{PREFIX_WIDTH}} | {line}\n")
+        self._batcher.wrote(self._combined)
         if name != SUPERVISOR:
-            self._file(name).write(line + "\n")
+            own = self._file(name)
+            own.write(line + "\n")
+            self._batcher.wrote(own)
         if self._echo:
             self._to_terminal(self._terminal_prefix(name) + line + "\n")
-        self._flush_soon()
 
     def _to_terminal(self, text: str) -> None:
         try:
@@ -92,9 +81,9 @@ class LogSink:
         """Shown unprefixed on a terminal, where a person reads it; prefixed in the log."""
         for line in lines:
             self._combined.write(f"{SUPERVISOR:<{PREFIX_WIDTH}} | {line}\n")
+        self._batcher.wrote(self._combined)
         if self._echo:
             self._to_terminal("\n".join(["", *lines, ""]) + "\n")
-        self._flush_soon()
 
     def tail(self, name: str, lines: int = 25) -> list[str]:
         self.flush()

@@ -20,8 +20,14 @@ from typing import Any, Final, TextIO
 FLUSH_DELAY_S: Final = 0.05
 
 
-class _Batcher:
-    def __init__(self) -> None:
+class FlushBatcher:
+    """Flushes the streams written to ``delay_s`` after the first unflushed write, together.
+
+    Off any event loop (or when told :meth:`flush`), at once.
+    """
+
+    def __init__(self, delay_s: float = FLUSH_DELAY_S) -> None:
+        self._delay_s = delay_s
         self._dirty: set[TextIO] = set()
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
 
@@ -36,7 +42,7 @@ class _Batcher:
         # A flush scheduled on a loop that has ended since would never run: schedule anew.
         if self._scheduled_on is not loop:
             self._scheduled_on = loop
-            loop.call_later(FLUSH_DELAY_S, self.flush)
+            loop.call_later(self._delay_s, self.flush)
 
     def flush(self) -> None:
         self._scheduled_on = None
@@ -48,7 +54,7 @@ class _Batcher:
                 continue
 
 
-_batcher = _Batcher()
+_batcher = FlushBatcher()
 
 
 class BatchingStdoutLogger:
