@@ -18,11 +18,11 @@ STAMP := $(VENV)/.installed
 CLUSTER := $(PY) deploy/local/cluster.py
 PYTEST_ARGS ?=
 
-PACKAGES := -e 'shared[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
+PACKAGES := -e shared -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
 # Tools the packages do not depend on; their versions come from constraints.txt too.
 DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfactory Faker py-spy
-INSTALL_INPUTS := constraints.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml)
-TYPED_SOURCES := shared/src services/identity/src services/chat/src services/orchestrator/src
+INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
+TYPED_SOURCES := shared/src shared/devkit/src services/identity/src services/chat/src services/orchestrator/src
 
 .PHONY: help venv install run up down status logs test test-containers bench lint clean
 

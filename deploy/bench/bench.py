@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 
+from aiorch_devkit.devservers import free_port
 from shared.db.engine import asyncpg_dsn
 from shared.db.provision import service_url
-from shared.devservers import free_port
 
 API = "/api/v1"
 ARGON2_PARAMS = re.compile(r"^\$(argon2(?:id|i|d))\$v=\d+\$(m=\d+,t=\d+,p=\d+)\$")

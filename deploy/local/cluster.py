@@ -36,8 +36,8 @@ from cluster_logs import LogSink, rotate, tail
 from cluster_state import OWN_ENTRIES, StateDir, marked_processes, read_run_file, record, supervisor_record
 from cluster_supervisor import Supervisor, service_urls
 
-from shared.devservers import EmbeddedPostgres
-from shared.devservers.ports import port_open
+from aiorch_devkit.devservers import EmbeddedPostgres
+from aiorch_devkit.devservers.ports import port_open
 
 SUPERVISOR_EXIT_TIMEOUT_S = 60.0
 LEFTOVER_GRACE_S = 10.0

@@ -33,8 +33,8 @@ from cluster_config import MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterC
 from cluster_logs import LineSplitter, LogSink
 from cluster_state import ProcessRecord, StateDir, load_secrets, write_run_file
 
-from shared.devservers import EmbeddedNats, EmbeddedPostgres
-from shared.devservers.ports import port_open
+from aiorch_devkit.devservers import EmbeddedNats, EmbeddedPostgres
+from aiorch_devkit.devservers.ports import port_open
 
 STOP_GRACE_S = 10.0
 MAX_RESTART_DELAY_S = 30.0

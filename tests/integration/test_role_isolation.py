@@ -3,7 +3,7 @@
 import asyncpg
 import pytest
 
-from shared.testing.databases import create_service_database, drop_service_database
+from aiorch_devkit.testing.databases import create_service_database, drop_service_database
 
 
 async def test_a_service_role_cannot_read_another_services_tables(servers):

@@ -9,13 +9,13 @@ from alembic.script import ScriptDirectory
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
+from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.databases import create_service_database, drop_service_database
+from aiorch_devkit.testing.service_fixtures import service_environ, settings_for
 from shared.db.migrations import current_revision, downgrade, upgrade
-from shared.devservers import free_port
 from shared.messaging.deadletter import H_CONSUMER, H_REASON, H_SUBJECT, dead_letter_subject
 from shared.messaging.streams import DEAD_LETTER, context_stream, ensure_stream
 from shared.service_settings import CoreSettings
-from shared.testing.databases import create_service_database, drop_service_database
-from shared.testing.service_fixtures import service_environ, settings_for
 
 pytestmark = pytest.mark.parametrize("service_root", ["identity", "chat", "orchestrator"], indirect=True)
 

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, table, text
 
+from aiorch_devkit.testing.polling import eventually
 from shared.contracts.identity import UserDeleted
 from shared.kernel.ids import new_id
 from shared.messaging.envelope import MSG_ID, headers_for, outgoing
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.outbox_schema import outbox
 from shared.messaging.streams import DEAD_LETTER, context_stream, ensure_stream
-from shared.testing.polling import eventually
 
 pytestmark = pytest.mark.parametrize("service_root", ["chat", "orchestrator"], indirect=True)
 
@@ -135,9 +135,20 @@ async def erase_and_publish(service, uow, *, commit: bool) -> None:
             user_id=new_id(), event_id=new_id(), erased_at=datetime.now(UTC)
         )
         await uow.erasures.add(erasure)
-        uow.emit(service.domain.events.DomainEvent())
+        uow.seen.add(OneEvent(service.domain.events.DomainEvent()))
         if commit:
             await uow.commit()
+
+
+class OneEvent:
+    """An aggregate that recorded one event."""
+
+    def __init__(self, event: object) -> None:
+        self.events = [event]
+
+    def pull_events(self) -> list[object]:
+        events, self.events = self.events, []
+        return events
 
 
 def translate(_event: object) -> UserDeleted:

@@ -11,10 +11,10 @@ from uuid import uuid4
 import pytest
 from litestar.testing import AsyncTestClient
 
-from identity.adapters.jwt_tokens import JwtAccessTokenIssuer
-from identity.adapters.signing_keys import FileSigningKeys
-from shared.devservers import free_port
-from shared.testing.service_fixtures import settings_for
+from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.service_fixtures import settings_for
+from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.signing_keys import FileSigningKeys
 
 ISSUER = "http://identity.test"
 AUDIENCE = "aiorch"

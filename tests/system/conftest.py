@@ -45,9 +45,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from shared.devservers import EmbeddedNats, free_port
-from shared.devservers.ports import port_open
-from shared.testing.servers import Servers
+from aiorch_devkit.devservers import EmbeddedNats, free_port
+from aiorch_devkit.devservers.ports import port_open
+from aiorch_devkit.testing.servers import Servers
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "chat", "orchestrator")

@@ -19,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from shared.devservers.ports import port_open
+from aiorch_devkit.devservers.ports import port_open
 
 from .conftest import MARKER_ENV, SERVICES, PrivateCluster
 

@@ -16,8 +16,8 @@ from uuid import UUID
 import httpx
 import jwt
 
-from identity.adapters.jwt_tokens import JwtAccessTokenIssuer
-from identity.adapters.signing_keys import FileSigningKeys
+from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.signing_keys import FileSigningKeys
 
 from .conftest import PrivateCluster
 

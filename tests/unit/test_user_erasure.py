@@ -7,9 +7,9 @@ from uuid import UUID
 
 import pytest
 
+from aiorch_devkit.testing.fakes import FakeUnitOfWork, FixedClock
 from shared.contracts.identity import UserDeleted, UserRegistered
 from shared.kernel.ids import new_id
-from shared.testing.fakes import FakeUnitOfWork, FixedClock
 
 CONNECTION = object()  # the consumer's open connection; the handler only hands it on
 

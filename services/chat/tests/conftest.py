@@ -1,4 +1,4 @@
-"""The service under test is chat, as its composition root wires it (``shared.testing``)."""
+"""The service under test is chat, as its composition root wires it (``aiorch_devkit.testing``)."""
 
 import pytest
 

@@ -1,14 +1,14 @@
-"""The service under test is identity, as its composition root wires it (``shared.testing``)."""
+"""The service under test is identity, as its composition root wires it (``aiorch_devkit.testing``)."""
 
 import asyncio
 from collections.abc import Iterator
 
 import pytest
 
+from aiorch_devkit.testing.databases import ServiceDatabase, drop_service_database
+from aiorch_devkit.testing.servers import Servers
+from aiorch_devkit.testing.service_fixtures import provision_and_migrate
 from identity.bootstrap import ROOT
-from shared.testing.databases import ServiceDatabase, drop_service_database
-from shared.testing.servers import Servers
-from shared.testing.service_fixtures import provision_and_migrate
 
 
 @pytest.fixture(scope="session")

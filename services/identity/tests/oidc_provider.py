@@ -32,8 +32,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from litestar import Litestar, Request, Response, get, post
 from litestar.response import Redirect
 
+from aiorch_devkit.devservers import free_port
 from identity.application.oidc import OidcProviderConfig
-from shared.devservers import free_port
 
 CLIENT_ID = "aiorch-test-client"
 CLIENT_SECRET = "test-client-secret"

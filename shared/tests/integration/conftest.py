@@ -82,7 +82,7 @@ async def js(nats_client: Any) -> Any:
 @pytest.fixture
 def private_nats(tmp_path: Any) -> Any:
     """A NATS server of this test's own, which the test may stop and start again."""
-    from shared.devservers import EmbeddedNats, free_port
+    from aiorch_devkit.devservers import EmbeddedNats, free_port
 
     server = EmbeddedNats(tmp_path / "nats", free_port())
     server.start()

@@ -72,7 +72,7 @@ async def _assert_embedded(servers: Any) -> None:
     import psutil
     from pgserver._commands import POSTGRES_BIN_PATH
 
-    from shared.devservers.nats import nats_server_binary
+    from aiorch_devkit.devservers.nats import nats_server_binary
 
     postgres = psutil.Process(_listener_pid(urlsplit(servers.postgres_url).port or 0))
     nats = psutil.Process(_listener_pid(urlsplit(servers.nats_url).port or 0))

@@ -9,7 +9,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import ServiceUnavailableError
 
-from shared.devservers import EmbeddedNats, free_port
+from aiorch_devkit.devservers import EmbeddedNats, free_port
 from shared.messaging.streams import context_stream, ensure_stream
 
 

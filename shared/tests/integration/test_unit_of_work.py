@@ -1,7 +1,7 @@
 """The state change and its outbox rows commit, or roll back, together; in its own transaction or
 joined to another's."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from shared.contracts.identity import UserDeleted
 from shared.db.unit_of_work import SqlAlchemyUnitOfWork
+from shared.kernel.aggregate import Aggregate, Seen
 from shared.kernel.ids import new_id
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.outbox_schema import outbox
@@ -23,19 +24,27 @@ class SomethingHappened:
     thing_id: UUID
 
 
-class ThingRepository:
-    def __init__(self, conn) -> None:
-        self._conn = conn
+@dataclass(slots=True, kw_only=True)
+class Thing(Aggregate[SomethingHappened]):
+    id: UUID
+    events: list[SomethingHappened] = field(default_factory=list)
 
-    async def add(self, thing_id: UUID) -> None:
-        await self._conn.execute(things.insert(), {"id": thing_id})
+
+class ThingRepository:
+    def __init__(self, conn, seen: Seen[SomethingHappened]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    async def add(self, thing: Thing) -> None:
+        await self._conn.execute(things.insert(), {"id": thing.id})
+        self._seen.add(thing)
 
 
 class ThingsUnitOfWork(SqlAlchemyUnitOfWork[SomethingHappened]):
     things: ThingRepository
 
     def attach_repositories(self, conn) -> None:
-        self.things = ThingRepository(conn)
+        self.things = ThingRepository(conn, self.seen)
 
 
 def translate(event: SomethingHappened) -> UserDeleted:
@@ -62,14 +71,15 @@ async def counts(engine) -> tuple[int, int]:
 
 async def do_work(uow: ThingsUnitOfWork, *, commit: bool) -> None:
     async with uow:
-        thing_id = new_id()
-        await uow.things.add(thing_id)
-        uow.emit(SomethingHappened(thing_id=thing_id), SomethingHappened(thing_id=new_id()))
+        thing = Thing(id=new_id())
+        thing.record(SomethingHappened(thing_id=thing.id))
+        thing.record(SomethingHappened(thing_id=new_id()))
+        await uow.things.add(thing)
         if commit:
             await uow.commit()
 
 
-async def test_committed_work_keeps_the_change_and_every_emitted_event(engine):
+async def test_committed_work_keeps_the_change_and_every_event_its_aggregates_recorded(engine):
     await do_work(ThingsUnitOfWork.from_engine(engine, OUTBOX, translate), commit=True)
 
     assert await counts(engine) == (1, 2)
@@ -84,8 +94,9 @@ async def test_work_left_uncommitted_keeps_neither(engine):
 async def test_a_failure_inside_the_block_keeps_neither(engine):
     async def fail_midway(uow: ThingsUnitOfWork) -> None:
         async with uow:
-            await uow.things.add(new_id())
-            uow.emit(SomethingHappened(thing_id=new_id()))
+            thing = Thing(id=new_id())
+            thing.record(SomethingHappened(thing_id=thing.id))
+            await uow.things.add(thing)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):

@@ -1,10 +1,11 @@
 """The fakes keep the contracts of the ports they stand for, so use-case tests can trust them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
-from shared.testing.fakes import FakeUnitOfWork
+from aiorch_devkit.testing.fakes import FakeUnitOfWork
+from shared.kernel.aggregate import Aggregate, Seen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -12,21 +13,38 @@ class Happened:
     n: int
 
 
+@dataclass(slots=True, kw_only=True)
+class Thing(Aggregate[Happened]):
+    name: str
+    events: list[Happened] = field(default_factory=list)
+
+
 class FakeThings:
-    def __init__(self) -> None:
+    def __init__(self, seen: Seen[Happened]) -> None:
         self.rows: dict[int, str] = {}
+        self._seen = seen
+
+    def add(self, key: int, thing: Thing) -> None:
+        self.rows[key] = thing.name
+        self._seen.add(thing)
+
+
+def fake_uow() -> FakeUnitOfWork[Happened]:
+    seen: Seen[Happened] = Seen()
+    return FakeUnitOfWork(seen=seen, things=FakeThings(seen))
 
 
 async def work(uow, *, commit: bool) -> None:
     async with uow:
-        uow.things.rows[1] = "one"
-        uow.emit(Happened(n=1))
+        thing = Thing(name="one")
+        thing.record(Happened(n=1))
+        uow.things.add(1, thing)
         if commit:
             await uow.commit()
 
 
 async def test_a_committed_unit_of_work_keeps_its_changes_and_publishes_its_events():
-    uow = FakeUnitOfWork(things=FakeThings())
+    uow = fake_uow()
 
     await work(uow, commit=True)
 
@@ -36,7 +54,7 @@ async def test_a_committed_unit_of_work_keeps_its_changes_and_publishes_its_even
 
 
 async def test_an_uncommitted_unit_of_work_keeps_nothing_and_publishes_nothing():
-    uow = FakeUnitOfWork(things=FakeThings())
+    uow = fake_uow()
 
     await work(uow, commit=False)
 
@@ -46,17 +64,32 @@ async def test_an_uncommitted_unit_of_work_keeps_nothing_and_publishes_nothing()
 
 
 async def test_a_failure_inside_the_block_rolls_back_what_the_last_commit_did_not_keep():
-    uow = FakeUnitOfWork(things=FakeThings())
+    uow = fake_uow()
     await work(uow, commit=True)
 
     async def fail_midway() -> None:
         async with uow:
-            uow.things.rows[2] = "two"
-            uow.emit(Happened(n=2))
+            thing = Thing(name="two")
+            thing.record(Happened(n=2))
+            uow.things.add(2, thing)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         await fail_midway()
 
     assert uow.things.rows == {1: "one"}
+    assert uow.published == [Happened(n=1)]
+
+
+async def test_events_an_aggregate_recorded_are_published_once():
+    uow = fake_uow()
+    thing = Thing(name="one")
+    thing.record(Happened(n=1))
+    async with uow:
+        uow.things.add(1, thing)
+        await uow.commit()
+    async with uow:
+        uow.things.add(1, thing)  # seen again in a later unit of work: nothing new to tell
+        await uow.commit()
+
     assert uow.published == [Happened(n=1)]

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 
-from shared.pagination import (
+from shared.kernel.pagination import (
     MAX_CURSOR_LENGTH,
     InvalidCursor,
     InvalidLimit,

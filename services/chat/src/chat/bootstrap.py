@@ -12,7 +12,7 @@ from functools import partial
 import chat
 from chat import SERVICE, __version__
 from chat.adapters.messaging.translators import to_contract
-from chat.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from chat.entrypoints import worker
 from chat.entrypoints.http import route_handlers
 from chat.settings import Settings

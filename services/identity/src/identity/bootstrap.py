@@ -21,21 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import identity
 from identity import SERVICE, __version__
-from identity.adapters.argon2_hasher import Argon2PasswordHasher
-from identity.adapters.background import TaskSet
-from identity.adapters.background_mailer import BackgroundMailer
-from identity.adapters.file_mailer import FileMailer
-from identity.adapters.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.argon2_hasher import Argon2PasswordHasher
+from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.secret_tokens import UrlSafeSecretTokens
+from identity.adapters.crypto.signing_keys import open_signing_keys
+from identity.adapters.crypto.verification import LiveSessionVerifier, OwnKeys
+from identity.adapters.mail.background import BackgroundMailer
+from identity.adapters.mail.file_mailer import FileMailer
+from identity.adapters.mail.smtp_mailer import SmtpConfig, SmtpMailer
 from identity.adapters.messaging.translators import to_contract
-from identity.adapters.oidc_client import HttpOidcClient
-from identity.adapters.queries import SqlAlchemyQueries
-from identity.adapters.secret_tokens import UrlSafeSecretTokens
-from identity.adapters.session_gate import AsyncpgSessionGate
-from identity.adapters.sessions import purge_ended_sessions
-from identity.adapters.signing_keys import open_signing_keys
-from identity.adapters.smtp_mailer import SmtpConfig, SmtpMailer
-from identity.adapters.unit_of_work import SqlAlchemyUnitOfWork
-from identity.adapters.verification import LiveSessionVerifier, OwnKeys
+from identity.adapters.oidc.client import HttpOidcClient
+from identity.adapters.postgres.queries import SqlAlchemyQueries
+from identity.adapters.postgres.session_gate import AsyncpgSessionGate
+from identity.adapters.postgres.sessions import purge_ended_sessions
+from identity.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from identity.adapters.tasks.task_set import TaskSet
 from identity.application.admins import CreateAdmin, create_admin
 from identity.application.mail import Mailer
 from identity.application.oidc import providers_from_json

@@ -17,13 +17,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from aiorch_devkit.testing.service_fixtures import settings_for
 from identity.adapters.messaging.translators import to_contract
-from identity.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from identity.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from identity.bootstrap import ROOT
 from identity.entrypoints.http.dependencies import SERVICES
 from identity.settings import Settings
 from shared.messaging.outbox import OutboxWriter
-from shared.testing.service_fixtures import settings_for
 
 PASSWORD = "correct horse battery staple"
 # Cheap argon2 parameters: the suite hashes hundreds of times; the real ones are tested apart.

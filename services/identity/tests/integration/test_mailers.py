@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from structlog.testing import capture_logs
 
-from identity.adapters.smtp_mailer import SmtpConfig, SmtpMailer
+from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.fakes import FixedClock
+from identity.adapters.mail.smtp_mailer import SmtpConfig, SmtpMailer
 from identity.application.mail import MailDeliveryError, password_reset_mail
-from shared.devservers import free_port
-from shared.testing.fakes import FixedClock
 
 TOKEN = "rT0k3n-Zq9xLmNpQrStUvWxYz0123456789abcdEFGhij"
 RESET_URL = f"https://aiorch.example.com/reset-password#token={TOKEN}"

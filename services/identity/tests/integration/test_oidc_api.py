@@ -10,7 +10,7 @@ from services.identity.tests.integration.conftest import bearer
 from services.identity.tests.oidc_fixtures import oidc_provider_fixture as oidc_provider_fixture
 from services.identity.tests.oidc_provider import OidcTestProvider, ProviderUser
 
-from shared.devservers import free_port
+from aiorch_devkit.devservers import free_port
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from services.identity.tests.oidc_fixtures import oidc_provider_fixture as oidc_provider_fixture
 from services.identity.tests.oidc_provider import REDIRECT_URI, OidcTestProvider
 
-from identity.adapters.oidc_client import HttpOidcClient
+from identity.adapters.oidc.client import HttpOidcClient
 from identity.application.oidc import (
     OidcError,
     OidcFailure,

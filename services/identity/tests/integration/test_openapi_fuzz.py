@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from shared.devservers import free_port
+from aiorch_devkit.devservers import free_port
 
 ADMIN = {"email": "root@example.org", "password": "root admin passphrase"}
 CHECKS = (

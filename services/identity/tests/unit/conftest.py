@@ -7,7 +7,7 @@ the nearest definition.
 import pytest
 from services.identity.tests.unit.fakes import fake_services, fake_uow
 
-from shared.testing.fakes import FixedClock
+from aiorch_devkit.testing.fakes import FixedClock
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """In-memory fakes of identity's ports, for use-case tests (no I/O).
 
-State lives in plain attributes so that ``shared.testing.fakes.FakeUnitOfWork`` can save
+State lives in plain attributes so that ``aiorch_devkit.testing.fakes.FakeUnitOfWork`` can save
 it on entering a block and put it back when the block ends without a commit.
 """
 
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from aiorch_devkit.testing.fakes import FakeUnitOfWork, FixedClock
 from identity.application.mail import OutgoingMail
 from identity.application.oidc import PendingLogin
 from identity.application.ports import EmailTaken
@@ -21,28 +22,36 @@ from identity.application.security import IssuedToken, NewSecret
 from identity.application.services import Policy, Services
 from identity.domain.audit import AuditEntry
 from identity.domain.emails import same_address
+from identity.domain.events import DomainEvent
 from identity.domain.oidc_links import OidcLink
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import RefreshToken, RevokeReason, Session
 from identity.domain.users import User
-from shared.testing.fakes import FakeUnitOfWork, FixedClock
+from shared.kernel.aggregate import Seen
 
 
 class FakeUserRepository:
-    def __init__(self) -> None:
+    def __init__(self, seen: Seen[DomainEvent]) -> None:
         self.rows: dict[UUID, User] = {}
+        self._seen = seen
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
-        return copy.deepcopy(self.rows.get(user_id))
+        return self._loaded(self.rows.get(user_id))
 
     async def by_email(self, email: str) -> User | None:
-        found = next((u for u in self.rows.values() if same_address(u.email, email)), None)
-        return copy.deepcopy(found)
+        return self._loaded(next((u for u in self.rows.values() if same_address(u.email, email)), None))
 
     async def add(self, user: User) -> None:
-        if await self.by_email(user.email) is not None:
+        if any(same_address(u.email, user.email) for u in self.rows.values()):
             raise EmailTaken
         self.rows[user.id] = _stored(user)
+        self._seen.add(user)
+
+    def _loaded(self, stored: User | None) -> User | None:
+        user = copy.deepcopy(stored)
+        if user is not None:
+            self._seen.add(user)
+        return user
 
     async def update(self, user: User) -> None:
         self.rows[user.id] = _stored(user)
@@ -223,12 +232,14 @@ class FakeAttempts:
 
 
 def fake_uow() -> FakeUnitOfWork[Any]:
-    users = FakeUserRepository()
+    seen: Seen[DomainEvent] = Seen()
+    users = FakeUserRepository(seen)
 
     def find_user(email: str) -> User | None:
         return next((u for u in users.rows.values() if same_address(u.email, email)), None)
 
     return FakeUnitOfWork(
+        seen=seen,
         users=users,
         sessions=FakeSessionRepository(),
         refresh_tokens=FakeRefreshTokenRepository(),

@@ -5,7 +5,7 @@ import asyncio
 import argon2
 import pytest
 
-from identity.adapters.argon2_hasher import Argon2PasswordHasher
+from identity.adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from identity.application.security import PasswordHasher
 
 # Cheap parameters for the behaviour tests; the defaults get their own tests.

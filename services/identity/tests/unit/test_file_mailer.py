@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from identity.adapters.file_mailer import FileMailer
+from aiorch_devkit.testing.fakes import FixedClock
+from identity.adapters.mail.file_mailer import FileMailer
 from identity.application.mail import MailDeliveryError, OutgoingMail, password_reset_mail, verify_email_mail
-from shared.testing.fakes import FixedClock
 
 TOKEN = "Zq9xLmNpQrStUvWxYz0123456789abcdEFGhijKLMno"
 RESET_URL = f"https://aiorch.example.com/reset-password#token={TOKEN}"

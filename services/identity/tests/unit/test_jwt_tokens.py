@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from identity.adapters.jwt_tokens import JwtAccessTokenIssuer
-from identity.adapters.signing_keys import ConfiguredSigningKeys, FileSigningKeys
+from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.signing_keys import ConfiguredSigningKeys, FileSigningKeys
 from identity.application.security import AccessTokenIssuer
 from shared.auth import InvalidToken, JwksKeySet, TokenVerifier
 

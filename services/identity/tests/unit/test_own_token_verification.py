@@ -7,9 +7,9 @@ from uuid import UUID
 
 import pytest
 
-from identity.adapters.jwt_tokens import JwtAccessTokenIssuer
-from identity.adapters.signing_keys import FileSigningKeys
-from identity.adapters.verification import AccountPrincipal, LiveSessionVerifier, OwnKeys
+from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
+from identity.adapters.crypto.signing_keys import FileSigningKeys
+from identity.adapters.crypto.verification import AccountPrincipal, LiveSessionVerifier, OwnKeys
 from identity.domain.users import User
 from shared.auth import InvalidToken
 

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import re
 
-from identity.adapters.secret_tokens import UrlSafeSecretTokens
+from identity.adapters.crypto.secret_tokens import UrlSafeSecretTokens
 from identity.application.security import SecretTokens
 
 tokens = UrlSafeSecretTokens()

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from identity.adapters.jwk import thumbprint
-from identity.adapters.signing_keys import (
+from identity.adapters.crypto.jwk import thumbprint
+from identity.adapters.crypto.signing_keys import (
     KEYS_FILE,
     ConfiguredSigningKeys,
     FileSigningKeys,

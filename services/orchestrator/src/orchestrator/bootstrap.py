@@ -12,7 +12,7 @@ from functools import partial
 import orchestrator
 from orchestrator import SERVICE, __version__
 from orchestrator.adapters.messaging.translators import to_contract
-from orchestrator.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.entrypoints import worker
 from orchestrator.entrypoints.http import route_handlers
 from orchestrator.settings import Settings

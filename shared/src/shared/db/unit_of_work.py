@@ -10,19 +10,25 @@ Two ways to run:
   "committed" releases them into the owner's transaction, which the owner commits.
 
 A service subclasses it, typed with its domain event base, and builds its
-repositories on the connection in :meth:`~SqlAlchemyUnitOfWork.attach_repositories`.
+repositories on the connection in :meth:`~SqlAlchemyUnitOfWork.attach_repositories`,
+handing each the unit of work's :attr:`~SqlAlchemyUnitOfWork.seen`: a repository adds
+every aggregate it loads or adds there, and :meth:`~SqlAlchemyUnitOfWork.commit`
+stages their new events in the outbox.
+
+The outbox is a port here (:class:`OutboxStage`): the messaging chassis implements it
+(``shared.messaging.outbox.OutboxStage``), so the database layer never imports messaging.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from shared.contracts.base import Event
-from shared.messaging.outbox import OutboxWriter
+from shared.kernel.aggregate import Seen
 
 E = TypeVar("E")
 
@@ -30,11 +36,17 @@ Translate = Callable[[E], Event]
 """Maps a service's domain event to its public contract (the service's ``to_contract``)."""
 
 
+class OutboxStage(Protocol):
+    """Stages events in the outbox table, inside the caller's open transaction."""
+
+    async def add(self, conn: AsyncConnection, events: Sequence[Event]) -> None: ...
+
+
 class SqlAlchemyUnitOfWork(Generic[E]):
     def __init__(
         self,
         *,
-        outbox: OutboxWriter,
+        outbox: OutboxStage,
         translate: Translate[E],
         engine: AsyncEngine | None = None,
         connection: AsyncConnection | None = None,
@@ -47,14 +59,15 @@ class SqlAlchemyUnitOfWork(Generic[E]):
         self._translate = translate
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
-        self._events: list[E] = []
+        self.seen: Seen[E] = Seen()
+        """The aggregates this transaction's repositories loaded or added."""
 
     @classmethod
-    def from_engine(cls, engine: AsyncEngine, outbox: OutboxWriter, translate: Translate[E]) -> Self:
+    def from_engine(cls, engine: AsyncEngine, outbox: OutboxStage, translate: Translate[E]) -> Self:
         return cls(engine=engine, outbox=outbox, translate=translate)
 
     @classmethod
-    def joining(cls, connection: AsyncConnection, outbox: OutboxWriter, translate: Translate[E]) -> Self:
+    def joining(cls, connection: AsyncConnection, outbox: OutboxStage, translate: Translate[E]) -> Self:
         return cls(connection=connection, outbox=outbox, translate=translate)
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
@@ -72,7 +85,7 @@ class SqlAlchemyUnitOfWork(Generic[E]):
             assert self._joined is not None
             self._conn = self._joined
             self._tx = await self._conn.begin_nested()
-        self._events = []
+        self.seen.clear()
         self.attach_repositories(self._conn)
         return self
 
@@ -89,14 +102,10 @@ class SqlAlchemyUnitOfWork(Generic[E]):
             if self._engine is not None and self._conn is not None:
                 await self._conn.close()
             self._conn = self._tx = None
-            self._events = []
-
-    def emit(self, *events: E) -> None:
-        self._events.extend(events)
+            self.seen.clear()
 
     async def commit(self) -> None:
         if self._conn is None or self._tx is None:
             raise RuntimeError("commit() outside 'async with uow'")
-        await self._outbox.add(self._conn, [self._translate(event) for event in self._events])
-        self._events = []
+        await self._outbox.add(self._conn, [self._translate(event) for event in self.seen.collect()])
         await self._tx.commit()

@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from shared.kernel import errors
-from shared.pagination import InvalidCursor
+from shared.kernel.pagination import InvalidCursor
 
 PROBLEM_JSON = "application/problem+json"
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")

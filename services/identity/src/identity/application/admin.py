@@ -13,7 +13,7 @@ from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.sessions import ClientInfo, RevokeReason
 from identity.domain.users import Role, User
 from shared.kernel.errors import Conflict, NotFound
-from shared.pagination import Page, clamp_limit, decode_cursor, page_from_rows
+from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +56,7 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> U
           not lock everyone out by a slip; another admin can.
         * Deactivation revokes every session of the account at once. After a role change the
           account's access tokens (which state the old role) are refused at once too
-          (``adapters.verification``); its sessions stay, and a refresh brings the new role.
+          (``adapters.crypto.verification``); its sessions stay, and a refresh brings the new role.
         * Each change is audited with the admin as actor and publishes ``identity.user.updated``.
     """
     if cmd.actor_id == cmd.user_id and (cmd.role not in (None, "admin") or cmd.is_active is False):
@@ -66,7 +66,7 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> U
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
             raise NotFound("No such account.")
-        entries: list[AuditEntry] = []
+        entries: list[AuditEntry] = []  # one per change: the user changed if any
         if cmd.role is not None and user.change_role(cmd.role, now):
             entries.append(_entry(AuditKind.ROLE_CHANGED, cmd, now, role=cmd.role))
         if cmd.is_active is not None and user.set_active(cmd.is_active, now):
@@ -74,11 +74,9 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> U
             entries.append(_entry(kind, cmd, now))
             if not cmd.is_active:
                 await uow.sessions.revoke_all(user.id, now=now, reason=RevokeReason.DEACTIVATED)
-        events = user.pull_events()
-        if events:
+        if entries:
             await uow.users.update(user)
             await uow.audit.record(*entries)
-            uow.emit(*events)
         await uow.commit()
     return user
 

@@ -50,6 +50,5 @@ async def create_admin(cmd: CreateAdmin, uow: UnitOfWork, services: Services) ->
             await uow.audit.record(
                 AuditEntry.record(AuditKind.ROLE_CHANGED, at=now, user_id=user.id, role="admin")
             )
-            uow.emit(*user.pull_events())
             await uow.commit()
     return user, False

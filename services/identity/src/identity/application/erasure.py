@@ -22,7 +22,6 @@ async def erase(uow: UnitOfWork, user: User, *, now: datetime, actor_id: UUID | 
         * ``identity.user.deleted`` is staged in the outbox once, with the erasure.
     """
     user.delete(now)
-    uow.emit(*user.pull_events())
     await uow.audit.anonymise(user.id)
     for key in (account_key(user.email), mail_key(user.email)):
         await uow.attempts.clear(key)

@@ -135,7 +135,6 @@ async def _account_for(
             email_verified_at=now if identity.email_verified else None,
         )
         await uow.users.add(user)
-        uow.emit(*user.pull_events())
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.USER_REGISTERED, at=now, user_id=user.id, client=cmd.client, provider=cmd.provider

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from identity.application.oidc import PendingLogin
 from identity.domain.audit import AuditEntry
-from identity.domain.events import DomainEvent
 from identity.domain.oidc_links import OidcLink
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import RefreshToken, RevokeReason, Session
@@ -167,10 +166,11 @@ class Attempts(Protocol):
     async def clear(self, key: str) -> None: ...
 
 
-class UnitOfWork(unit_of_work.UnitOfWork[DomainEvent], Protocol):
+class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """identity's transaction (see ``shared.kernel.unit_of_work``) and its repositories.
 
-    Transactional: nothing is kept unless ``commit()`` is called inside the block.
+    Transactional: nothing is kept unless ``commit()`` is called inside the block; the
+    events of every account its ``users`` loaded or added are published with the commit.
     """
 
     users: UserRepository

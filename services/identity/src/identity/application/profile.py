@@ -47,11 +47,8 @@ async def update_profile(cmd: UpdateProfile, uow: UnitOfWork, services: Services
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
             raise NotFound("No such account.")
-        user.rename(name, now)
-        events = user.pull_events()
-        if events:
+        if user.rename(name, now):
             await uow.users.update(user)
-            uow.emit(*events)
         await uow.commit()
     return user
 

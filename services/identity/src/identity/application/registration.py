@@ -46,6 +46,5 @@ async def register(cmd: Register, uow: UnitOfWork, services: Services) -> User:
         await uow.audit.record(
             AuditEntry.record(AuditKind.USER_REGISTERED, at=now, user_id=user.id, client=cmd.client)
         )
-        uow.emit(*user.pull_events())
         await uow.commit()
     return user

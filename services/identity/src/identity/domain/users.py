@@ -9,6 +9,7 @@ from typing import Final, Literal, get_args
 from uuid import UUID
 
 from identity.domain.events import DomainEvent, UserDeleted, UserRegistered, UserUpdated
+from shared.kernel.aggregate import Aggregate
 from shared.kernel.errors import InvalidInput
 from shared.kernel.ids import new_id
 
@@ -34,7 +35,7 @@ def normalise_name(raw: str | None) -> str | None:
 
 
 @dataclass(slots=True, kw_only=True)
-class User:
+class User(Aggregate[DomainEvent]):
     """An account. ``password_hash`` is ``None`` for accounts that only sign in through OIDC.
 
     Rules: changes to the name, role or active flag record one ``UserUpdated`` stating
@@ -76,9 +77,7 @@ class User:
             created_at=now,
             updated_at=now,
         )
-        user.events.append(
-            UserRegistered(occurred_at=now, user_id=user.id, email=email, name=name, role=role)
-        )
+        user.record(UserRegistered(occurred_at=now, user_id=user.id, email=email, name=name, role=role))
         return user
 
     @property
@@ -89,10 +88,12 @@ class User:
     def has_password(self) -> bool:
         return self.password_hash is not None
 
-    def rename(self, name: str | None, now: datetime) -> None:
-        if name != self.name:
-            self.name = name
-            self._updated(now)
+    def rename(self, name: str | None, now: datetime) -> bool:
+        if name == self.name:
+            return False
+        self.name = name
+        self._updated(now)
+        return True
 
     def change_role(self, role: Role, now: datetime) -> bool:
         if role not in ROLES:
@@ -121,17 +122,12 @@ class User:
 
     def delete(self, now: datetime) -> None:
         """Mark the account for erasure: the caller removes it, and the event tells the others."""
-        self.events.append(UserDeleted(occurred_at=now, user_id=self.id))
-
-    def pull_events(self) -> list[DomainEvent]:
-        """The events recorded since the last pull, handed over once."""
-        events, self.events = self.events, []
-        return events
+        self.record(UserDeleted(occurred_at=now, user_id=self.id))
 
     def _updated(self, now: datetime) -> None:
         self.updated_at = now
         # One event per change; consumers keep the last state by user id.
-        self.events.append(
+        self.record(
             UserUpdated(
                 occurred_at=now, user_id=self.id, name=self.name, role=self.role, is_active=self.is_active
             )

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from identity import SERVICE
-from identity.adapters.signing_keys import SigningKeysError, rotate_keys
+from identity.adapters.crypto.signing_keys import SigningKeysError, rotate_keys
 from identity.application.admins import CreateAdmin, create_admin
 from identity.bootstrap import ROOT, open_services, unit_of_work
 from identity.domain.users import User

@@ -6,7 +6,6 @@ from typing import Protocol
 from uuid import UUID
 
 from orchestrator.domain.erasure import Erasure
-from orchestrator.domain.events import DomainEvent
 from shared.kernel import unit_of_work
 
 
@@ -22,7 +21,7 @@ class ErasureRepository(Protocol):
         ...
 
 
-class UnitOfWork(unit_of_work.UnitOfWork[DomainEvent], Protocol):
+class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """orchestrator's transaction (see ``shared.kernel.unit_of_work``) and its repositories."""
 
     erasures: ErasureRepository

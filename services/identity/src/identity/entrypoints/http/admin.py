@@ -22,7 +22,7 @@ from identity.entrypoints.http.dependencies import ClientDep, QueriesDep, Servic
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import AuditEntryResponse, Role, UserChange, UserResponse
 from shared.auth import BEARER_SECURITY, CurrentPrincipal, admin_guard
-from shared.pagination import MAX_LIMIT, Page
+from shared.kernel.pagination import MAX_LIMIT, Page
 
 ADMIN_ONLY: Final = "Admin only: requires an access token with the admin role (403 otherwise)."
 Cursor = Annotated[

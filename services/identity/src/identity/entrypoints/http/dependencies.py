@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
-from identity.adapters.verification import AccountPrincipal
+from identity.adapters.crypto.verification import AccountPrincipal
 from identity.application.ports import Queries, UnitOfWork
 from identity.application.services import Services
 from identity.domain.sessions import ClientInfo

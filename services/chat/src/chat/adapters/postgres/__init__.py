@@ -1,0 +1,1 @@
+"""chat on PostgreSQL: tables, row mappers, repositories, the unit of work."""

@@ -1,0 +1,1 @@
+"""Cryptography: argon2id password hashing, Ed25519 signing keys and JWKs, JWT access tokens, secrets."""

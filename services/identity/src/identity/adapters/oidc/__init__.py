@@ -1,0 +1,1 @@
+"""OpenID Connect over HTTP: discovery, the code exchange, ID-token verification."""

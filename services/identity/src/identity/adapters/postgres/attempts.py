@@ -1,0 +1,80 @@
+"""Throttled attempts (failed logins, requested mails) by throttle key in PostgreSQL.
+
+Keys are stored as their SHA-256: the table counts attempts, it need not (and must not)
+keep a list of the addresses people typed, existing or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from identity.adapters.postgres.tables import attempts
+
+_RECENT = (
+    sa.select(attempts.c.at)
+    .where(attempts.c.key == sa.bindparam("key"), attempts.c.at > sa.bindparam("since"))
+    .order_by(attempts.c.at.desc())
+    .limit(sa.bindparam("limit"))
+)
+# Past the window an attempt counts for no key, so pruning is not per key: a bounded batch of
+# the oldest rows goes with every insert, which keeps the table at about a window's worth of
+# attempts with no clean-up job to forget. SKIP LOCKED: concurrent failures never wait on
+# each other's pruning.
+_PRUNE_BATCH = 100
+_PRUNE = attempts.delete().where(
+    attempts.c.id.in_(
+        sa.select(attempts.c.id)
+        .where(attempts.c.at < sa.bindparam("before"))
+        .order_by(attempts.c.at)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+)
+_CLEAR = attempts.delete().where(attempts.c.key == sa.bindparam("key"))
+_WITHDRAW = attempts.delete().where(
+    attempts.c.id
+    == sa.select(attempts.c.id)
+    .where(attempts.c.key == sa.bindparam("key"), attempts.c.at == sa.bindparam("at"))
+    .order_by(attempts.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+# Transaction-scoped advisory locks in a class of their own (the two-key form, which never
+# meets the one-key locks the outbox relay takes), one per key: requests counting under the
+# same key take turns, so none of them checks a count another is about to raise.
+_LOCK_CLASS = 0x61747470  # "attp"
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, sa.bindparam("lock_id", type_=sa.Integer)))
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
+class SqlAlchemyAttempts:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def lock(self, key: str) -> None:
+        lock_id = int.from_bytes(_digest(key)[:4], "big", signed=True)
+        await self._conn.execute(_LOCK, {"lock_id": lock_id})
+
+    async def recent(self, key: str, *, since: datetime, limit: int) -> list[datetime]:
+        rows = await self._conn.execute(_RECENT, {"key": _digest(key), "since": since, "limit": limit})
+        return [row.at for row in rows]
+
+    async def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
+        await self._conn.execute(_PRUNE, {"before": prune_before})
+        await self._conn.execute(attempts.insert(), [{"key": _digest(key), "at": at} for key in keys])
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        for key in keys:
+            await self._conn.execute(_WITHDRAW, {"key": _digest(key), "at": at})
+
+    async def clear(self, key: str) -> None:
+        await self._conn.execute(_CLEAR, {"key": _digest(key)})

@@ -1,0 +1,1 @@
+"""Work run after the answer, on the event loop, drained at shutdown."""

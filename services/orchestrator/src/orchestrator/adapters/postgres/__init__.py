@@ -1,0 +1,1 @@
+"""orchestrator on PostgreSQL: tables, row mappers, repositories, the unit of work."""
