@@ -4,10 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import UUID
 
+from shared.db.migration_ops import create_erasure_ledger_v1, drop_erasure_ledger_v1
 from shared.db.migrations import migration_schema
 
 revision = "0002"
@@ -17,14 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "erasures",
-        sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("event_id", UUID(as_uuid=True), nullable=False),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
-        schema=migration_schema(),
-    )
+    create_erasure_ledger_v1(op, migration_schema())
 
 
 def downgrade() -> None:
-    op.drop_table("erasures", schema=migration_schema())
+    drop_erasure_ledger_v1(op, migration_schema())

@@ -6,8 +6,8 @@ Revises:
 
 from alembic import op
 
+from shared.db.migration_ops import create_messaging_tables_v1, drop_messaging_tables_v1
 from shared.db.migrations import migration_schema
-from shared.messaging.outbox_schema import create_outbox_and_inbox, drop_outbox_and_inbox
 
 revision = "0001"
 down_revision = None
@@ -16,8 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_outbox_and_inbox(op, migration_schema())
+    create_messaging_tables_v1(op, migration_schema())
 
 
 def downgrade() -> None:
-    drop_outbox_and_inbox(op, migration_schema())
+    drop_messaging_tables_v1(op, migration_schema())

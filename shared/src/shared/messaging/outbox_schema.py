@@ -1,8 +1,10 @@
-"""The outbox and inbox tables, as SQLAlchemy Core tables and as migration DDL.
+"""The outbox and inbox tables as they are now, as SQLAlchemy Core tables for queries.
 
-Each service's first Alembic revision calls :func:`create_outbox_and_inbox` so
-the tables live in the service's own schema. ``outbox_notify`` wakes the relay
-on commit (NOTIFY is delivered only when the inserting transaction commits).
+Migrations never import this module: their DDL is frozen in
+``shared.db.migration_ops`` (revision 0001 of every service calls
+``create_messaging_tables_v1``), so changing a table here needs a new revision, and
+a test compares these definitions with the migrated schema. ``outbox_notify`` wakes
+the relay on commit on the channel :func:`notify_channel` names.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+
+from shared.db.migration_ops import create_messaging_tables_v1
 
 metadata = sa.MetaData()
 
@@ -48,42 +52,9 @@ def notify_channel(schema: str) -> str:
 
 
 def create_outbox_and_inbox(op: Any, schema: str) -> None:
-    """Revision 1 of the messaging tables (called from a service's Alembic migration)."""
-    op.create_table(
-        "outbox",
-        *(c._copy() for c in outbox.columns),  # type: ignore[attr-defined]
-        schema=schema,
-    )
-    op.create_index(
-        "outbox_pending_idx",
-        "outbox",
-        ["id"],
-        schema=schema,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_index(
-        "outbox_published_at_idx",
-        "outbox",
-        ["published_at"],
-        schema=schema,
-        postgresql_where=sa.text("published_at IS NOT NULL"),
-    )
-    op.create_table("inbox", *(c._copy() for c in inbox.columns), schema=schema)  # type: ignore[attr-defined]
-    channel = notify_channel(schema)
-    op.execute(
-        f"""
-        CREATE FUNCTION {schema}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$
-        """
-    )
-    op.execute(
-        f"CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()"
-    )
+    """The messaging tables as revision 0001 makes them (for test fixtures outside Alembic).
 
-
-def drop_outbox_and_inbox(op: Any, schema: str) -> None:
-    op.execute(f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox")
-    op.execute(f"DROP FUNCTION IF EXISTS {schema}.outbox_notify()")
-    op.drop_table("inbox", schema=schema)
-    op.drop_table("outbox", schema=schema)
+    Revisions call ``shared.db.migration_ops.create_messaging_tables_v1`` themselves; this
+    name stays only for the devkit's ``service_schema`` fixture and goes once it calls that.
+    """
+    create_messaging_tables_v1(op, schema)
