@@ -29,7 +29,7 @@ from aiorch_devkit.testing.service_fixtures import service_environment as servic
 from aiorch_devkit.testing.service_fixtures import service_root as service_root
 from aiorch_devkit.testing.service_fixtures import service_settings as service_settings
 
-LAYERS = ("unit", "integration", "system", "contract")
+LAYERS = ("unit", "integration", "system", "contract", "architecture")
 
 
 def pytest_configure(config: pytest.Config) -> None:
