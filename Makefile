@@ -24,7 +24,7 @@ DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfa
 INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 TYPED_SOURCES := shared/src shared/devkit/src services/identity/src services/chat/src services/orchestrator/src
 
-.PHONY: help venv install run up down status logs test test-containers bench lint clean
+.PHONY: help venv install run up down status logs test test-containers bench lint graph clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -68,6 +68,9 @@ lint: $(STAMP) ## ruff, ruff format --check, mypy, import-linter
 	$(VENV)/bin/mypy $(TYPED_SOURCES)
 	cd deploy/local && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml .
 	$(VENV)/bin/lint-imports --no-logo
+
+graph: $(STAMP) ## redraw the module graphs in docs/architecture.md from the code's imports (fails on a cycle)
+	$(PY) -m aiorch_devkit.module_graph --write docs/architecture.md
 
 clean: $(STAMP) ## stop the local cluster, delete its data and logs, and every cache (keeps .venv)
 	@$(CLUSTER) clean
