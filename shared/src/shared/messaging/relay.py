@@ -13,6 +13,14 @@ Rules it keeps:
   JetStream acknowledged it. After any failure (broker down, crash between
   publish and mark-sent) it is published again with the same ``Nats-Msg-Id``,
   which JetStream drops as a duplicate within the stream's duplicate window.
+* **Order per aggregate under any failure.** Rows are grouped by ``subject_id``
+  (the aggregate) into lanes. A lane has at most one publish in flight: its next
+  row goes out only after JetStream acknowledged the previous one, and after a
+  failure the lane stops for this round, so a later event of an aggregate can
+  never be stored before an earlier one that was dropped, refused or timed out.
+  Different lanes are pipelined, so a batch of many aggregates costs about one
+  round trip. Rows without a ``subject_id`` form one lane together: they keep
+  their commit order relative to each other.
 * **Wakes on commit.** An ``AFTER INSERT`` trigger NOTIFYs on commit; polling
   every ``poll_interval`` is the fallback for lost notifications.
 """
@@ -22,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +38,7 @@ import asyncpg
 import structlog
 from nats.aio.client import Client
 from nats.js.api import PubAck
+from nats.js.client import JetStreamContext
 
 from shared.db.engine import asyncpg_dsn
 from shared.messaging.envelope import OutgoingEvent, headers_for
@@ -131,14 +141,18 @@ class OutboxRelay:
             if not rows:
                 await self._wait_for_work(stop)
                 continue
-            sent, failure = await self._publish(rows)
+            sent, failures = await self._publish(rows)
             if sent:
                 await self._mark_sent(conn, sent)
-            if failure is not None:
-                row_id, reason = failure
-                await conn.execute(_MARK_FAILED, row_id, reason[:500])
+            if failures:
+                await conn.executemany(_MARK_FAILED, [(row_id, reason[:500]) for row_id, reason in failures])
+                row_id, reason = failures[0]
                 _log.warning(
-                    "publish failed; will retry", outbox_id=row_id, reason=reason, retry_in_s=backoff
+                    "publish failed; will retry",
+                    outbox_id=row_id,
+                    reason=reason,
+                    failed_rows=len(failures),
+                    retry_in_s=backoff,
                 )
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, settings.max_backoff_s)
@@ -162,52 +176,120 @@ class OutboxRelay:
 
     # -- publishing ------------------------------------------------------------------
 
-    async def _publish(self, rows: Sequence[asyncpg.Record]) -> tuple[list[int], tuple[int, str] | None]:
-        """Publish in id order, pipelined; returns the ids acknowledged and the first failure.
+    async def _publish(self, rows: Sequence[asyncpg.Record]) -> tuple[list[int], list[tuple[int, str]]]:
+        """Publish a batch lane by lane; return the ids acknowledged and the failures (id, reason)."""
+        batch = _LaneBatch(self._js, rows, self._settings.publish_timeout_s)
+        await batch.run()
+        self.duplicates_total += len(batch.duplicates)
+        for row_id in batch.duplicates:
+            # published before, by us or a relay that died before marking it sent
+            _log.info("re-publish dropped by JetStream as a duplicate", outbox_id=row_id)
+        return batch.sent, batch.failures
 
-        Publishes are written to the connection in order, so JetStream stores them
-        in order; acknowledgements are awaited together.
-        """
-        acks: list[tuple[int, asyncio.Future[PubAck]]] = []
-        failure: tuple[int, str] | None = None
+
+class _LaneBatch:
+    """One round of publishing: each aggregate's rows form a lane with one row in flight.
+
+    Only one row of an aggregate is ever in flight: were two pipelined, the first
+    could be lost (dropped on a broken connection, refused during a stream leader
+    election) while the second is stored, and its retry would land after it. So a
+    lane's next row is published when the previous one is acknowledged, and a
+    failure ends the lane for this round; its rows stay pending and follow the
+    failed one next round. A row that timed out may in fact be stored: its retry
+    carries the same ``Nats-Msg-Id`` and JetStream drops it. The heads of all lanes
+    go out first, in id order, and each lane advances in the order acks arrive, so
+    without failures a batch of distinct aggregates reaches the stream in id order
+    and costs about one round trip. If the connection refuses to publish at all
+    (closed, stalled) no lane advances any more.
+    """
+
+    def __init__(self, js: JetStreamContext, rows: Sequence[asyncpg.Record], timeout_s: float) -> None:
+        self._js = js
+        self._timeout_s = timeout_s
+        self._lanes: dict[str | None, deque[asyncpg.Record]] = {}
         for row in rows:
-            event = OutgoingEvent(
-                event_id=row["event_id"],
-                subject=row["subject"],
-                event_type=row["event_type"],
-                source=row["source"],
-                occurred_at=row["occurred_at"],
-                subject_id=row["subject_id"],
-                traceparent=row["traceparent"],
-                payload=row["payload"],
-            )
+            self._lanes.setdefault(row["subject_id"], deque()).append(row)
+        # insertion order is publish order, hence deadline order
+        self._in_flight: dict[int, tuple[asyncpg.Record, asyncio.Future[PubAck], float]] = {}
+        self._completed: asyncio.Queue[int] = asyncio.Queue()
+        self._halted = False
+        self.sent: list[int] = []
+        self.duplicates: list[int] = []
+        self.failures: list[tuple[int, str]] = []
+
+    async def run(self) -> None:
+        for lane in self._lanes.values():
+            await self._advance(lane)
+        loop = asyncio.get_running_loop()
+        while self._in_flight:
+            _, _, first_deadline = next(iter(self._in_flight.values()))
             try:
-                future = await self._js.publish_async(
-                    event.subject,
-                    event.payload,
-                    headers=headers_for(event),
-                    wait_stall=self._settings.publish_timeout_s,
-                )
-            except Exception as exc:  # the broker is down or stalled: stop this batch
-                failure = (row["id"], f"{type(exc).__name__}: {exc}")
+                async with asyncio.timeout_at(first_deadline):
+                    row_id = await self._completed.get()
+            except TimeoutError:
+                self._expire(loop.time())
+                continue
+            await self._settle(row_id)
+
+    def _expire(self, now: float) -> None:
+        for row_id, (row, future, deadline) in list(self._in_flight.items()):
+            if deadline > now:
                 break
-            acks.append((row["id"], future))
-        sent: list[int] = []
-        if acks:
-            done, pending = await asyncio.wait([f for _, f in acks], timeout=self._settings.publish_timeout_s)
-            for future in pending:
-                future.cancel()
-            for row_id, future in acks:
-                if future in done and future.exception() is None:
-                    sent.append(row_id)
-                    if future.result().duplicate:
-                        # published before, by us or a relay that died before marking it sent
-                        self.duplicates_total += 1
-                        _log.info("re-publish dropped by JetStream as a duplicate", outbox_id=row_id)
-                elif failure is None:
-                    reason = "no acknowledgement in time" if future not in done else repr(future.exception())
-                    failure = (row_id, reason)
-        return sent, failure
+            if not future.done():  # an ack already in hand is settled by the loop instead
+                del self._in_flight[row_id]
+                future.cancel()  # frees its slot in the client's pending-ack limit
+                self._fail(row, "no acknowledgement in time")
+
+    async def _advance(self, lane: deque[asyncpg.Record]) -> None:
+        if self._halted or not lane:
+            return
+        row = lane.popleft()
+        event = _outgoing(row)
+        try:
+            future = await self._js.publish_async(
+                event.subject, event.payload, headers=headers_for(event), wait_stall=self._timeout_s
+            )
+        except Exception as exc:  # the connection is closed or stalled: stop the batch
+            self._halted = True
+            self._fail(row, f"{type(exc).__name__}: {exc}")
+            return
+        deadline = asyncio.get_running_loop().time() + self._timeout_s
+        self._in_flight[row["id"]] = (row, future, deadline)
+        future.add_done_callback(lambda _: self._completed.put_nowait(row["id"]))
+
+    async def _settle(self, row_id: int) -> None:
+        entry = self._in_flight.pop(row_id, None)
+        if entry is None:
+            return  # already expired
+        row, future, _ = entry
+        if future.cancelled():  # by the client, as its connection closed
+            self._fail(row, "publish cancelled")
+            return
+        exc = future.exception()
+        if exc is not None:  # refused by JetStream, or no stream answers the subject
+            self._fail(row, f"{type(exc).__name__}: {exc}")
+            return
+        self.sent.append(row_id)
+        if future.result().duplicate:
+            self.duplicates.append(row_id)
+        await self._advance(self._lanes[row["subject_id"]])
+
+    def _fail(self, row: asyncpg.Record, reason: str) -> None:
+        self.failures.append((row["id"], reason))
+        self._lanes[row["subject_id"]].clear()  # its later rows follow this one, next round
+
+
+def _outgoing(row: asyncpg.Record) -> OutgoingEvent:
+    return OutgoingEvent(
+        event_id=row["event_id"],
+        subject=row["subject"],
+        event_type=row["event_type"],
+        source=row["source"],
+        occurred_at=row["occurred_at"],
+        subject_id=row["subject_id"],
+        traceparent=row["traceparent"],
+        payload=row["payload"],
+    )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
