@@ -13,12 +13,23 @@ from typing import Any
 import msgspec
 import pytest
 
-from shared.contracts import Event, event_type_of, identity
+from shared.contracts import Event, chat, event_type_of, identity, orchestrator
 from shared.kernel.ids import new_id
 
 PAYLOADS = Path(__file__).with_name("payloads")
-DECODERS: dict[str, msgspec.json.Decoder[Any]] = {"identity": identity.decoder}
-CONTRACTS: list[type[Event]] = [identity.UserRegistered, identity.UserUpdated, identity.UserDeleted]
+ASYNCAPI = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"
+DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    "identity": identity.decoder,
+    "chat": chat.decoder,
+    "orchestrator": orchestrator.decoder,
+}
+CONTRACTS: list[type[Event]] = [
+    identity.UserRegistered,
+    identity.UserUpdated,
+    identity.UserDeleted,
+    chat.UserErased,
+    orchestrator.UserErased,
+]
 
 
 def sample(cls: type[Event]) -> Event:
@@ -28,6 +39,10 @@ def sample(cls: type[Event]) -> Event:
         values["user_id"] = new_id()
     if "email" in fields:
         values["email"] = "someone@example.com"
+    if "erased_at" in fields:
+        values["erased_at"] = datetime.now(UTC)
+    if "cause_event_id" in fields:
+        values["cause_event_id"] = new_id()
     return cls(**values)
 
 
@@ -50,6 +65,13 @@ def test_type_and_subject_follow_the_naming_rule(cls):
 @pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
 def test_every_contract_has_a_stored_first_version_payload(cls):
     assert (PAYLOADS / f"{event_type_of(cls)}.json").exists()
+
+
+@pytest.mark.parametrize("cls", CONTRACTS, ids=lambda c: event_type_of(c))
+def test_every_contract_is_in_the_event_catalog(cls):
+    catalog = ASYNCAPI.read_text()
+    assert f"name: {event_type_of(cls)}\n" in catalog
+    assert f"address: {cls.subject}\n" in catalog
 
 
 @pytest.mark.parametrize("path", sorted(PAYLOADS.glob("*.json")), ids=lambda p: p.stem)

@@ -1,114 +1,225 @@
-"""chat and orchestrator erase a deleted user's data: the use case and the event handler, with fakes."""
+"""Erasing a deleted user's data: the shared use case and consumer handler with fakes, and how chat
+and orchestrator wire them with their own erase rule and receipt contract."""
 
 import importlib
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
 
 from aiorch_devkit.testing.fakes import FakeUnitOfWork, FixedClock
+from shared.contracts import event_type_of
 from shared.contracts.identity import UserDeleted, UserRegistered
+from shared.erasure.consumer import on_user_deleted
+from shared.kernel.aggregate import Seen
+from shared.kernel.erasure import EraseUser, Erasure, UserErased, erase_user
 from shared.kernel.ids import new_id
 
 CONNECTION = object()  # the consumer's open connection; the handler only hands it on
+SERVICES = ["chat", "orchestrator"]
 
 
-@pytest.fixture(params=["chat", "orchestrator"])
-def service(request) -> SimpleNamespace:
-    use_case = importlib.import_module(f"{request.param}.application.erase_user")
-    worker = importlib.import_module(f"{request.param}.entrypoints.worker")
-    return SimpleNamespace(
-        name=request.param, EraseUser=use_case.EraseUser, erase_user=use_case.erase_user, worker=worker
-    )
+class FakeErasureLedger:
+    """Keeps erasures by user; like the real ledger, every erasure it hands out or takes joins ``seen``."""
 
+    def __init__(self, seen: Seen) -> None:
+        self.rows: dict[UUID, Erasure] = {}
+        self._seen = seen
 
-class FakeErasureRepository:
-    def __init__(self) -> None:
-        self.rows: dict[UUID, object] = {}
+    async def get(self, user_id: UUID) -> Erasure | None:
+        erasure = self.rows.get(user_id)
+        if erasure is not None:
+            self._seen.add(erasure)
+        return erasure
 
-    async def get(self, user_id: UUID):
-        return self.rows.get(user_id)
-
-    async def add(self, erasure) -> None:
+    async def add(self, erasure: Erasure) -> None:
         assert erasure.user_id not in self.rows, "a second erasure of one user violates the primary key"
         self.rows[erasure.user_id] = erasure
+        self._seen.add(erasure)
 
 
 def fake_uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork(erasures=FakeErasureRepository())
+    seen: Seen = Seen()
+    return FakeUnitOfWork(seen=seen, erasures=FakeErasureLedger(seen))
+
+
+class RecordingRule:
+    """An erase rule that notes each call and whether the transaction was still open (uncommitted)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[object, UUID, int]] = []
+        self.fail = fail
+
+    async def __call__(self, uow, user_id: UUID) -> None:
+        self.calls.append((uow, user_id, uow.commits))
+        if self.fail:
+            raise RuntimeError("the rule could not delete")
+
+
+def erase(user_id: UUID | None = None) -> EraseUser:
+    return EraseUser(user_id=user_id or new_id(), cause_event_id=new_id())
 
 
 def deleted() -> UserDeleted:
     return UserDeleted(event_id=new_id(), occurred_at=datetime.now(UTC), user_id=new_id())
 
 
-# -- the use case ------------------------------------------------------------------------------
+# -- the use case --------------------------------------------------------------------------------
 
 
-async def test_erasing_a_user_records_when_and_why_and_commits(service):
-    uow, clock = fake_uow(), FixedClock()
-    cmd = service.EraseUser(user_id=new_id(), event_id=new_id())
+async def test_erasing_a_user_records_when_and_why_commits_and_publishes_one_receipt():
+    uow, clock, rule = fake_uow(), FixedClock(), RecordingRule()
+    cmd = erase()
 
-    erasure = await service.erase_user(cmd, uow, clock)
+    erasure = await erase_user(cmd, uow, clock, rule)
 
-    assert (erasure.user_id, erasure.event_id, erasure.erased_at) == (cmd.user_id, cmd.event_id, clock.now())
+    assert (erasure.user_id, erasure.cause_event_id, erasure.erased_at) == (
+        cmd.user_id,
+        cmd.cause_event_id,
+        clock.now(),
+    )
     assert uow.erasures.rows == {cmd.user_id: erasure}
     assert uow.commits == 1
-    assert uow.published == []
+    assert uow.published == [
+        UserErased(
+            occurred_at=clock.now(),
+            user_id=cmd.user_id,
+            erased_at=clock.now(),
+            cause_event_id=cmd.cause_event_id,
+        )
+    ]
 
 
-async def test_erasing_an_erased_user_again_changes_nothing_and_keeps_the_first_record(service):
-    uow, clock = fake_uow(), FixedClock()
+async def test_the_services_rule_runs_on_the_unit_of_work_before_the_commit():
+    uow, rule = fake_uow(), RecordingRule()
+    cmd = erase()
+
+    await erase_user(cmd, uow, FixedClock(), rule)
+
+    assert rule.calls == [(uow, cmd.user_id, 0)]
+
+
+async def test_when_the_rule_fails_nothing_is_recorded_or_published():
+    uow = fake_uow()
+
+    with pytest.raises(RuntimeError, match="could not delete"):
+        await erase_user(erase(), uow, FixedClock(), RecordingRule(fail=True))
+
+    assert (uow.erasures.rows, uow.commits, uow.published) == ({}, 0, [])
+
+
+async def test_erasing_an_erased_user_again_changes_nothing_and_publishes_no_second_receipt():
+    uow, clock, rule = fake_uow(), FixedClock(), RecordingRule()
     user_id = new_id()
-    first = await service.erase_user(service.EraseUser(user_id=user_id, event_id=new_id()), uow, clock)
+    first = await erase_user(erase(user_id), uow, clock, rule)
     clock.current += timedelta(hours=1)
 
-    again = await service.erase_user(service.EraseUser(user_id=user_id, event_id=new_id()), uow, clock)
+    again = await erase_user(erase(user_id), uow, clock, rule)
 
     assert again == first
     assert uow.erasures.rows == {user_id: first}
     assert uow.commits == 1
+    assert len(uow.published) == 1
+    assert len(rule.calls) == 1
 
 
-async def test_erasures_of_different_users_are_independent(service):
-    uow, clock = fake_uow(), FixedClock()
-    a = await service.erase_user(service.EraseUser(user_id=new_id(), event_id=new_id()), uow, clock)
-    b = await service.erase_user(service.EraseUser(user_id=new_id(), event_id=new_id()), uow, clock)
+async def test_erasures_of_different_users_are_independent():
+    uow, clock, rule = fake_uow(), FixedClock(), RecordingRule()
+    a = await erase_user(erase(), uow, clock, rule)
+    b = await erase_user(erase(), uow, clock, rule)
 
     assert set(uow.erasures.rows) == {a.user_id, b.user_id}
+    assert [event.user_id for event in uow.published] == [a.user_id, b.user_id]
 
 
-# -- the event handler ---------------------------------------------------------------------------
+def test_an_erasure_loaded_from_the_ledger_records_no_receipt():
+    loaded = Erasure(user_id=new_id(), cause_event_id=new_id(), erased_at=datetime.now(UTC))
+
+    assert loaded.pull_events() == []
 
 
-async def test_a_deletion_erases_the_user_on_the_consumers_connection(service):
-    uow, given = fake_uow(), []
+# -- the consumer's handler ----------------------------------------------------------------------
+
+
+async def test_a_deletion_erases_the_user_on_the_consumers_connection_with_the_services_rule():
+    uow, given, rule = fake_uow(), [], RecordingRule()
     event = deleted()
 
     def uow_on(conn):
         given.append(conn)
         return uow
 
-    await service.worker.on_user_deleted(event, CONNECTION, uow_on=uow_on, clock=FixedClock())
+    await on_user_deleted(event, CONNECTION, uow_on=uow_on, clock=FixedClock(), erase_rule=rule)
 
     assert given == [CONNECTION]
-    assert uow.erasures.rows[event.user_id].event_id == event.event_id
+    assert uow.erasures.rows[event.user_id].cause_event_id == event.event_id
+    assert [user_id for _, user_id, _ in rule.calls] == [event.user_id]
 
 
-async def test_other_identity_events_change_nothing(service):
-    uow = fake_uow()
+async def test_other_identity_events_change_nothing():
+    uow, rule = fake_uow(), RecordingRule()
     event = UserRegistered(event_id=new_id(), occurred_at=datetime.now(UTC), user_id=new_id(), email="a@b.c")
 
-    await service.worker.on_user_deleted(event, CONNECTION, uow_on=lambda _: uow, clock=FixedClock())
+    await on_user_deleted(event, CONNECTION, uow_on=lambda _: uow, clock=FixedClock(), erase_rule=rule)
 
-    assert uow.erasures.rows == {}
+    assert (uow.erasures.rows, rule.calls) == ({}, [])
+
+
+# -- each service's wiring -----------------------------------------------------------------------
+
+
+@pytest.fixture(params=SERVICES)
+def service(request) -> str:
+    return request.param
+
+
+def erasure_spec(service: str):
+    root = importlib.import_module(f"{service}.bootstrap").ROOT
+    (factory,) = root.consumers
+    return factory(lambda conn: fake_uow())
 
 
 def test_the_erasure_consumer_is_durable_on_identity_deletions_only(service):
-    spec = service.worker.user_erasure(service.worker.on_user_deleted)
-    durable = {"chat": "chat_user-erasure", "orchestrator": "orchestrator_user-erasure"}[service.name]
+    spec = erasure_spec(service)
 
-    assert (spec.name, spec.durable, spec.stream) == (service.worker.USER_ERASURE, durable, "IDENTITY")
-    assert spec.name == f"{service.name}.user-erasure"
+    assert (spec.name, spec.durable, spec.stream) == (
+        f"{service}.user-erasure",
+        f"{service}_user-erasure",
+        "IDENTITY",
+    )
     assert list(spec.subjects) == ["identity.user.deleted"]
+
+
+async def test_the_consumer_erases_with_the_services_own_rule(service):
+    rule = importlib.import_module(f"{service}.application.erasure").erase_users_data
+    spec = erasure_spec(service)
+
+    assert spec.handler.keywords["erase_rule"] is rule
+
+
+async def test_the_services_rule_deletes_nothing_yet_and_the_erasure_is_still_recorded(service):
+    rule = importlib.import_module(f"{service}.application.erasure").erase_users_data
+    uow, cmd = fake_uow(), erase()
+
+    await erase_user(cmd, uow, FixedClock(), rule)
+
+    assert list(uow.erasures.rows) == [cmd.user_id]
+    assert uow.commits == 1
+
+
+def test_the_receipt_becomes_the_services_user_erased_contract(service):
+    translate = importlib.import_module(f"{service}.adapters.messaging.translators").to_contract
+    at = datetime.now(UTC)
+    receipt = UserErased(occurred_at=at, user_id=new_id(), erased_at=at, cause_event_id=new_id())
+
+    contract = translate(receipt)
+
+    assert event_type_of(contract) == f"aiorch.{service}.user.erased.v1"
+    assert contract.subject == f"{service}.user.erased"
+    assert (contract.user_id, contract.erased_at, contract.cause_event_id, contract.occurred_at) == (
+        receipt.user_id,
+        at,
+        receipt.cause_event_id,
+        at,
+    )
+    assert contract.event_id != translate(receipt).event_id  # a fresh id each time it is staged

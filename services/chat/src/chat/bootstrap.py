@@ -7,24 +7,16 @@ connects at import time.
 
 from __future__ import annotations
 
-from functools import partial
-
 import chat
 from chat import SERVICE, __version__
 from chat.adapters.messaging.translators import to_contract
 from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
-from chat.entrypoints import worker
+from chat.application.erasure import erase_users_data
 from chat.entrypoints.http import route_handlers
 from chat.settings import Settings
 from shared.bootstrap import ServiceRoot
 from shared.db.migrations import migrations_of
-from shared.kernel.clock import SystemClock
-from shared.messaging.consumer import ConsumerSpec
-
-
-def user_erasure(uow_on: worker.UnitOfWorkOn) -> ConsumerSpec:
-    return worker.user_erasure(partial(worker.on_user_deleted, uow_on=uow_on, clock=SystemClock()))
-
+from shared.erasure.consumer import user_erasure
 
 ROOT = ServiceRoot(
     service=SERVICE,
@@ -35,6 +27,7 @@ ROOT = ServiceRoot(
     unit_of_work=SqlAlchemyUnitOfWork,
     translate=to_contract,
     route_handlers=route_handlers,
-    consumers=[user_erasure],
+    # identity.user.deleted → the shared erasure with chat's own rule
+    consumers=[user_erasure(SERVICE, erase_users_data)],
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

@@ -2,7 +2,13 @@
 
 from dataclasses import dataclass
 
+from shared.kernel.erasure import UserErased
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
-    """Something that happened in chat, recorded by the use case that caused it."""
+    """Something that happened in chat, recorded by the aggregate it happened to."""
+
+
+Recorded = DomainEvent | UserErased
+"""Every event chat's units of work collect: its own, and the shared erasure's receipt."""

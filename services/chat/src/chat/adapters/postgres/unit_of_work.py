@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chat.adapters.postgres.erasures import SqlAlchemyErasureRepository
-from chat.application.ports import ErasureRepository
-from chat.domain.events import DomainEvent
+from chat.domain.events import Recorded
 from shared.db import unit_of_work
+from shared.erasure.ledger import SqlAlchemyErasureLedger
+from shared.kernel.erasure import ErasureLedger
 
 
-class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[DomainEvent]):
-    erasures: ErasureRepository
+class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
+    erasures: ErasureLedger
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
-        self.erasures = SqlAlchemyErasureRepository(conn)
+        self.erasures = SqlAlchemyErasureLedger(conn, self.seen)

@@ -1,18 +1,32 @@
-"""Domain events → public contracts (``shared.contracts``).
+"""Domain events → public contracts (``shared.contracts.orchestrator``).
 
-The one place that knows both, so refactoring the domain never breaks a
-consumer. orchestrator publishes nothing yet; each new domain event registers its
-contract here with ``@to_contract.register``.
+The one place that knows both, so refactoring the domain never breaks a consumer.
+Each contract gets a fresh event id here, once, as the unit of work stages it in the
+outbox. Each new domain event registers its contract with ``@to_contract.register``.
 """
 
 from __future__ import annotations
 
 from functools import singledispatch
 
-from orchestrator.domain.events import DomainEvent
+from orchestrator.domain.events import Recorded
+from shared.contracts import orchestrator as contracts
 from shared.contracts.base import Event
+from shared.kernel.erasure import UserErased
+from shared.kernel.ids import new_id
 
 
 @singledispatch
-def to_contract(event: DomainEvent) -> Event:
+def to_contract(event: Recorded) -> Event:
     raise TypeError(f"no public contract for {type(event).__name__}: register one in {__name__}")
+
+
+@to_contract.register
+def _user_erased(event: UserErased) -> Event:
+    return contracts.UserErased(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        user_id=event.user_id,
+        erased_at=event.erased_at,
+        cause_event_id=event.cause_event_id,
+    )

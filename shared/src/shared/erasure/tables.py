@@ -1,7 +1,6 @@
-"""chat's tables as SQLAlchemy Core objects.
+"""The erasure ledger as it is now, for queries (migrations never import it).
 
-Names are unqualified: the connection's search_path is chat's schema. Migrations
-do not import this module; they are the history, this is the present.
+Unqualified: the connection's search_path is the service's schema.
 """
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ erasures = sa.Table(
     "erasures",
     metadata,
     sa.Column("user_id", UUID(as_uuid=True), primary_key=True),
+    # the identity.user.deleted event that asked (``Erasure.cause_event_id``)
     sa.Column("event_id", UUID(as_uuid=True), nullable=False),
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
 )

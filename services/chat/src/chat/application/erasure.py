@@ -1,0 +1,22 @@
+"""chat's erase rule: what "everything a deleted user owns" means here.
+
+The rest of the erasure (the ledger, the receipt event, idempotency, the consumer of
+``identity.user.deleted``) is shared: ``shared.kernel.erasure`` and ``shared.erasure``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from chat.application.ports import UnitOfWork
+
+
+async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
+    """Delete everything ``user_id`` owns in chat, inside ``uow``'s open transaction.
+
+    Runs in the same transaction as the erasure's ledger row and receipt, and never
+    commits. chat owns no user data yet, so it deletes nothing; each issue that adds
+    a table holding a user's data (conversations, messages and their branches,
+    attachments, generations, budgets) adds its deletion here, through that table's
+    repository on ``uow``.
+    """

@@ -1,0 +1,22 @@
+"""orchestrator's erase rule: what "everything a deleted user owns" means here.
+
+The rest of the erasure (the ledger, the receipt event, idempotency, the consumer of
+``identity.user.deleted``) is shared: ``shared.kernel.erasure`` and ``shared.erasure``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from orchestrator.application.ports import UnitOfWork
+
+
+async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
+    """Delete everything ``user_id`` owns in orchestrator, inside ``uow``'s open transaction.
+
+    Runs in the same transaction as the erasure's ledger row and receipt, and never
+    commits. orchestrator owns no user data yet, so it deletes nothing; each issue that adds
+    a table holding a user's data (projects, interviews, prompts, tasks, commits,
+    chat-session links) adds its deletion here, through that table's repository on
+    ``uow``.
+    """
