@@ -68,6 +68,12 @@ class BatchingStdoutLogger:
     log = debug = info = warn = warning = error = err = critical = fatal = exception = msg
 
 
+def write_line(line: str) -> None:
+    """Writes one rendered line (no newline) the way structlog's lines go: to ``sys.stdout``
+    of the moment, flushed in batches. For writers that render their own lines."""
+    _LOGGER.msg(line)
+
+
 def batching_stdout_logger(*_: Any) -> BatchingStdoutLogger:
     """structlog ``logger_factory``."""
     return _LOGGER

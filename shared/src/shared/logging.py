@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -39,6 +40,26 @@ REDACTED = "[redacted]"
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
+@dataclass(frozen=True, slots=True)
+class LineSettings:
+    """What :func:`configure_logging` set, for writers that render their own lines (the access
+    log): the ``service`` every line names and the least ``level`` written."""
+
+    service: str
+    level: int
+
+    def writes(self, level: int) -> bool:
+        return level >= self.level
+
+
+_line_settings: LineSettings | None = None
+
+
+def line_settings() -> LineSettings | None:
+    """The settings of the last :func:`configure_logging` (None before the first)."""
+    return _line_settings
+
+
 def _serialize(event: Any, **_: Any) -> str:
     return _encoder.encode(event).decode()
 
@@ -63,6 +84,8 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Idempotent: safe to call from every entrypoint and from tests."""
+    global _line_settings
+    _line_settings = LineSettings(service, logging.getLevelName(level.upper()))
 
     def add_service(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         event.setdefault("service", service)

@@ -2,8 +2,8 @@
 otherwise generated; bound to every log line of the request and echoed on the
 response. A pure ASGI middleware: it runs on every request, so it stays cheap.
 
-It also writes the access log: one line per request, or per sampled request
-(``access_log_sample``); a server error (5xx) always gets its line.
+It also writes the access log (:mod:`shared.http.access_log`): one line per request, or
+per sampled request (``access_log_sample``); a server error (5xx) always gets its line.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import time
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.http.access_log import write_access_line
+
 HEADER = b"x-request-id"
 TRACEPARENT = b"traceparent"
 _SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT = re.compile(rb"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
-_access = structlog.get_logger("access")
 
 
 def _new_request_id() -> str:
@@ -76,12 +77,13 @@ class RequestIdMiddleware:
         finally:
             path = scope.get("path", "")
             if self._logged(status) and not path.startswith("/health") and path != "/metrics":
-                _access.info(
-                    "request",
-                    method=scope.get("method"),
+                write_access_line(
+                    method=scope["method"],  # type: ignore[typeddict-item]  # an HTTP scope's
                     path=path,
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    request_id=request_id,
+                    traceparent=traceparent,
                 )
             structlog.contextvars.unbind_contextvars("request_id", "traceparent")
 
