@@ -3,7 +3,8 @@
 :class:`FileSigningKeys` keeps every key in one JSON file (mode 0600) in the state
 directory, written atomically (temporary file, fsync, rename) under an exclusive
 ``fcntl`` lock, so two processes starting at once agree on one first key and a
-rotation by the CLI is picked up by running API workers on their next use. A rotation
+rotation by the CLI is picked up by running API workers within ``RECHECK_S`` (at once
+for signing, and for a token whose key they do not know yet). A rotation
 may publish the new key ahead of its first signature; the switch then happens by the
 clock, with nothing writing the file at that moment.
 :class:`ConfiguredSigningKeys` takes the key from configuration instead (a PEM in an
@@ -15,7 +16,8 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +43,10 @@ __all__ = [
     "rotate_keys",
 ]
 
+RECHECK_S: Final = 1.0
+"""How stale ``jwks()`` may be about the file (token verification reads it on every request,
+and a ``stat()`` per request costs; a token of a key not seen yet makes its reader re-check
+at once, see :meth:`FileSigningKeys.recheck`)."""
 KEYS_FILE: Final = "signing-keys.json"
 _LOCK_FILE: Final = ".lock"
 
@@ -69,12 +75,25 @@ class FileSigningKeys:
     on, though the file still calls it next until a rotation or :meth:`retire_expired`
     writes it; ``jwks()`` leaves out previous keys whose overlap has passed even before
     :meth:`retire_expired` removes them, so a forgotten clean-up never extends a key's
+
+    What the clock decides is seen at once. Another process's change to the file is seen
+    at once by :meth:`current_kid` and :meth:`active_key` (they sign), and by ``jwks()``
+    within ``RECHECK_S`` of ``monotonic`` time, or at once after :meth:`recheck`. That
+    delay cannot keep a retired key verifying: another process's rotation adds keys, and
+    drops only a next key that never signed; its clean-up drops only keys the clock retired.
     life. ``jwks()`` answers the same document object until the file changes, a key
     activates or a key's overlap ends (token verification asks for it on every request).
     """
 
-    def __init__(self, directory: Path, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._directory = directory
+        self._monotonic = monotonic
         self._path = directory / KEYS_FILE
         self._clock = clock or SystemClock()
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -82,20 +101,21 @@ class FileSigningKeys:
             if not self._path.exists():
                 ring = KeyRing.first(self._clock.now())
                 self._write(ring)
+        self._checked_at = monotonic()
                 _log.info("signing key generated", kid=ring.active().kid, path=str(self._path))
         self._ring, self._stamp = self._read()
         # (ring, valid until, document): the last jwks() answer, while it stays true.
         self._jwks: tuple[KeyRing, datetime | None, dict[str, Any]] | None = None
 
     def current_kid(self) -> str:
-        return self._current().at(self._clock.now()).active().kid
+        return self._current(recheck=True).at(self._clock.now()).active().kid
 
     def active_key(self) -> ActiveKey:
-        key = self._current().at(self._clock.now()).active()
+        key = self._current(recheck=True).at(self._clock.now()).active()
         return ActiveKey(kid=key.kid, private_key=key.private_key)
 
     def jwks(self) -> dict[str, Any]:
-        stored, now = self._current(), self._clock.now()
+        stored, now = self._current(recheck=False), self._clock.now()
         if self._jwks is not None:
             last_stored, valid_until, document = self._jwks
             if last_stored is stored and (valid_until is None or now < valid_until):
@@ -134,8 +154,16 @@ class FileSigningKeys:
             _log.info("signing keys retired", kids=retired)
         return retired
 
-    def _current(self) -> KeyRing:
-        # One stat per use: cheap, and it makes a rotation by another process visible at once.
+    def recheck(self) -> bool:
+        """Looks at the file now (for a key id not known yet); True if it had changed."""
+        before = self._ring
+        return self._current(recheck=True) is not before
+
+    def _current(self, *, recheck: bool) -> KeyRing:
+        checked = self._monotonic()
+        if not recheck and checked - self._checked_at < RECHECK_S:
+            return self._ring
+        self._checked_at = checked
         try:
             stamp = _stamp(self._path.stat())
         except FileNotFoundError:

@@ -11,6 +11,7 @@ from typing import Any
 
 from jwt import PyJWK
 
+from identity.adapters.crypto.signing_keys import FileSigningKeys
 from identity.application.ports import SessionGate
 from identity.application.security import SigningKeys
 from identity.domain.users import User
@@ -22,7 +23,9 @@ class OwnKeys:
 
     The ring is asked on every call, so a retired key stops verifying at once; the keys
     are parsed again only when the ring answers another JWKS document (its file changed,
-    or a key's overlap ended), and a key still published keeps its parsed object.
+    or a key's overlap ended), and a key still published keeps its parsed object. A key
+    file's ring looks at the file at most once a second; a kid it does not know makes it
+    look at once, so a rotation by another process verifies its first token.
     """
 
     def __init__(self, keys: SigningKeys) -> None:
@@ -31,6 +34,12 @@ class OwnKeys:
         self._parsed: dict[tuple[str, str], PyJWK] = {}  # by (kid, x)
         self._by_kid: dict[str, PyJWK] = {}
 
+        key = self._lookup(kid)
+        if key is None and isinstance(self._keys, FileSigningKeys) and self._keys.recheck():
+            key = self._lookup(kid)
+        return key
+
+    def _lookup(self, kid: str) -> PyJWK | None:
     async def get(self, kid: str) -> PyJWK | None:
         document = self._keys.jwks()
         if document is not self._document:
