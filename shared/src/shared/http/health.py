@@ -17,6 +17,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 
+from shared.http.openapi import problem_responses
 from shared.http.problems import problem_response
 
 CHECK_TIMEOUT_S = 2.0
@@ -53,17 +54,26 @@ def health_handlers(checks: Sequence[ReadinessCheck]) -> list[HTTPRouteHandler]:
     @get(
         "/health/live",
         operation_id="health_live",
+        summary="Whether the process answers",
         tags=["health"],
         include_in_schema=True,
         sync_to_thread=False,
     )
     def live() -> Liveness:
-        """The process is up."""
+        """Answers as long as the process serves requests, whatever its dependencies do: a
+        failure here means restart it."""
         return Liveness(status="ok")
 
-    @get("/health/ready", operation_id="health_ready", tags=["health"])
+    @get(
+        "/health/ready",
+        operation_id="health_ready",
+        summary="Whether every dependency answers",
+        tags=["health"],
+        responses=problem_responses(503),
+    )
     async def ready(request: Request[Any, Any, State], state: State) -> Response[Any]:
-        """Every dependency answers (database, NATS); 503 with the reasons otherwise."""
+        """Probes each dependency (the database, NATS) at once, each within a few seconds; a 503
+        names every one that failed, so traffic goes elsewhere until they recover."""
         failures = [f for f in await asyncio.gather(*(_run(c, state) for c in checks)) if f]
         if failures:
             return problem_response(request, 503, "; ".join(failures), title="Not ready")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from identity.application.admin import (
     ChangeUser,
@@ -24,13 +24,13 @@ from identity.entrypoints.http.schemas import AuditEntryResponse, Role, UserChan
 from shared.auth import BEARER_SECURITY, CurrentPrincipal, admin_guard
 from shared.kernel.pagination import MAX_LIMIT, Page
 
-ADMIN_ONLY: Final = "Admin only: requires an access token with the admin role (403 otherwise)."
 Cursor = Annotated[
     str | None, QueryParameter(max_length=512, description="From the previous page's next_cursor.")
 ]
 Limit = Annotated[
     int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
 ]
+UserId = Annotated[UUID, PathParameter(description="The account's `id`.")]
 
 
 def audit_response(entry: AuditEntry) -> AuditEntryResponse:
@@ -52,7 +52,12 @@ class AdminController(Controller):
     guards = [admin_guard]
     security = BEARER_SECURITY
 
-    @get("/users", operation_id="admin_list_users", responses=problems(400, 401, 403), description=ADMIN_ONLY)
+    @get(
+        "/users",
+        operation_id="admin_list_users",
+        summary="List accounts",
+        responses=problems(400, 401, 403),
+    )
     async def list_users(
         self,
         principal: CurrentPrincipal,
@@ -60,59 +65,45 @@ class AdminController(Controller):
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="Part of an address or a name.")
         ] = None,
-        role: Annotated[Role | None, QueryParameter()] = None,
+        role: Annotated[Role | None, QueryParameter(description="Only accounts with this role.")] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Page[UserResponse]:
-        """Accounts, oldest first, filtered by text and role.
-
-        Returns:
-            One page of accounts and the cursor of the next (``null`` on the last).
-        """
+        """Accounts, oldest first, whose address or name contains `q` and who have `role`: one
+        page, with the cursor of the next (`null` on the last). Admin only (403 otherwise)."""
         page = await list_users(queries, q=q, role=role, cursor=cursor, limit=limit)
         return page.map(UserResponse.of)
 
     @get(
         "/users/{user_id:uuid}",
         operation_id="admin_get_user",
-        responses=problems(401, 403, 404),
-        description=ADMIN_ONLY,
+        summary="One account",
+        responses=problems(400, 401, 403, 404),
     )
     async def get_user(
-        self, user_id: FromPath[UUID], principal: CurrentPrincipal, queries: QueriesDep
+        self, user_id: UserId, principal: CurrentPrincipal, queries: QueriesDep
     ) -> UserResponse:
-        """One account.
-
-        Returns:
-            The account; 404 if there is none with that id.
-        """
+        """The account with this id; a 404 if there is none. Admin only (403 otherwise)."""
         return UserResponse.of(await get_user(queries, user_id))
 
     @patch(
         "/users/{user_id:uuid}",
         operation_id="admin_update_user",
-        responses=problems(400, 401, 403, 404, 409),
-        description=ADMIN_ONLY,
+        summary="Change an account's role or active state",
+        responses=problems(400, 401, 403, 404, 409, 413),
     )
     async def update_user(
         self,
-        user_id: FromPath[UUID],
+        user_id: UserId,
         data: JSONBody[UserChange],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
         services: ServicesDep,
         client_info: ClientDep,
     ) -> UserResponse:
-        """Change an account's role or deactivate (or reactivate) it.
-
-        Args:
-            user_id: The account.
-            data: The new role and/or active flag.
-
-        Returns:
-            The account; 404 if there is none; 409 for a change to oneself that would demote or
-            deactivate.
-        """
+        """Changes an account's role, or deactivates (or reactivates) it, and answers the
+        account. A 404 if there is none; a 409 for a change to oneself that would demote or
+        deactivate (another admin must). Admin only (403 otherwise)."""
         command = ChangeUser(
             actor_id=principal.user_id,
             user_id=user_id,
@@ -125,37 +116,36 @@ class AdminController(Controller):
     @delete(
         "/users/{user_id:uuid}",
         operation_id="admin_delete_user",
-        responses=problems(401, 403, 404, 409),
+        summary="Erase an account",
+        responses=problems(400, 401, 403, 404, 409),
         status_code=204,
-        description=ADMIN_ONLY,
     )
     async def delete_user(
-        self, user_id: FromPath[UUID], principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep
+        self, user_id: UserId, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep
     ) -> None:
-        """Erase an account, as its owner could (``identity.user.deleted`` is published).
-
-        Args:
-            user_id: The account.
-
-        Returns:
-            204; 404 if there is none; 409 for one's own account (use ``DELETE /users/me``).
-        """
+        """Erases an account as its owner could, and tells the other services (event
+        `identity.user.deleted`). A 404 if there is none; a 409 for one's own account (that is
+        `DELETE /users/me`, with the password). Admin only (403 otherwise)."""
         await delete_user(DeleteUser(actor_id=principal.user_id, user_id=user_id), uow, services)
 
-    @get("/audit", operation_id="admin_audit", responses=problems(400, 401, 403), description=ADMIN_ONLY)
+    @get(
+        "/audit",
+        operation_id="admin_audit",
+        summary="The audit trail",
+        responses=problems(400, 401, 403),
+    )
     async def audit(
         self,
         principal: CurrentPrincipal,
         queries: QueriesDep,
-        user_id: Annotated[UUID | None, QueryParameter()] = None,
+        user_id: Annotated[
+            UUID | None, QueryParameter(description="Only the entries about this account.")
+        ] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Page[AuditEntryResponse]:
-        """Security events (logins, refresh-token reuse, password changes, role changes, deletions...),
-        newest first.
-
-        Returns:
-            One page of entries, of one account if ``user_id`` is given.
-        """
+        """Security events (logins, refresh-token reuse, password changes, role changes,
+        deletions...), newest first: one page, with the cursor of the next (`null` on the last).
+        Admin only (403 otherwise)."""
         page = await audit_trail(queries, user_id=user_id, cursor=cursor, limit=limit)
         return page.map(audit_response)

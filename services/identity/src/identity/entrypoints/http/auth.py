@@ -34,7 +34,13 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/register", operation_id="register", responses=problems(400, 409), status_code=201)
+    @post(
+        "/register",
+        operation_id="register",
+        summary="Create an account",
+        responses=problems(400, 409, 413),
+        status_code=201,
+    )
     async def register(
         self,
         data: JSONBody[RegisterRequest],
@@ -42,17 +48,11 @@ class AuthController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> UserResponse:
-        """Create an account.
+        """Create an account with an email address, a password and an optional display name.
 
-        The address is stored as typed (domain lower-cased) and must not belong to another
-        account in any case. The password must be 8-128 characters and not a common one.
-
-        Args:
-            data: JSONBody[The] address, the password and an optional display name.
-
-        Returns:
-            The new account (201); 409 if the address is taken; 400 with the reason for a
-            weak password or an invalid address.
+        The address is stored as typed (its domain lower-cased) and must not belong to another
+        account in any case: 409 if it does. The password must be 8-128 characters and not a
+        common one; a weak password or an invalid address is a 400 that says why.
         """
         command = Register(email=data.email, password=data.password, name=data.name, client=client_info)
         return UserResponse.of(await register(command, uow, services))
@@ -60,22 +60,19 @@ class AuthController(Controller):
     @post(
         "/login",
         operation_id="login",
-        responses=problems(400, 401, 429),
+        summary="Log in with an email address and a password",
+        responses=problems(400, 401, 413, 429),
         status_code=200,
         cache_control=NO_STORE,
     )
     async def login(
         self, data: JSONBody[LoginRequest], uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
     ) -> TokenResponse:
-        """Log in with an email address and a password; opens a session.
+        """Opens a session: answers an access token and the session's first refresh token.
 
-        Args:
-            data: JSONBody[The] address and the password.
-
-        Returns:
-            An access token and the first refresh token of a new session. 401, with one and
-            the same body, for an unknown address, a wrong password or a deactivated account;
-            429 with ``Retry-After`` after too many failures for the address or from the client.
+        An unknown address, a wrong password and a deactivated account get one and the same
+        401. After too many failures for the address or from the client, a 429 whose
+        `Retry-After` says when to try again.
         """
         command = LogIn(email=data.email, password=data.password, client=client_info)
         return token_response(await log_in(command, uow, services))
@@ -83,7 +80,8 @@ class AuthController(Controller):
     @post(
         "/refresh",
         operation_id="refresh",
-        responses=problems(400, 401),
+        summary="Trade a refresh token for a new token pair",
+        responses=problems(400, 401, 413),
         status_code=200,
         cache_control=NO_STORE,
     )
@@ -94,22 +92,22 @@ class AuthController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> TokenResponse:
-        """Trade a refresh token for a new pair; the token presented is spent.
+        """Spends the refresh token presented and answers a new access token and the next
+        refresh token of the same session.
 
-        Presenting a spent refresh token again revokes its whole session: every token of
-        that login stops working.
-
-        Args:
-            data: JSONBody[The] refresh token.
-
-        Returns:
-            A new access token and the next refresh token; 401 for a spent, revoked, expired or
-            unknown one.
+        A spent, revoked, expired or unknown refresh token is a 401. Presenting a spent one
+        again revokes its whole session: every token of that login stops working.
         """
         command = Refresh(refresh_token=data.refresh_token, client=client_info)
         return token_response(await refresh(command, uow, services))
 
-    @post("/logout", operation_id="logout", responses=problems(400), status_code=204)
+    @post(
+        "/logout",
+        operation_id="logout",
+        summary="End the session of a refresh token",
+        responses=problems(400, 413),
+        status_code=204,
+    )
     async def logout(
         self,
         data: JSONBody[RefreshRequest],
@@ -117,12 +115,7 @@ class AuthController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> None:
-        """End the session a refresh token belongs to.
-
-        Args:
-            data: JSONBody[A] refresh token of the session (spent or not).
-
-        Returns:
-            204, also when the token is unknown or its session already ended.
+        """Ends the session that the refresh token (spent or not) belongs to: none of its
+        tokens work any more. A 204 also when the token is unknown or its session already ended.
         """
         await log_out(LogOut(refresh_token=data.refresh_token, client=client_info), uow, services)

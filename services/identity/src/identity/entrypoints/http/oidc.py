@@ -23,8 +23,13 @@ Provider = Annotated[
 # Bounds well above what providers send (codes of a few hundred characters), and low enough that
 # a callback URL at its limits (each character percent-encoded as up to 12 bytes) stays under the
 # HTTP server's 64 KiB request line: a longer one is refused there, before this API can answer.
-Code = Annotated[str | None, QueryParameter(max_length=2048)]
-ErrorCode = Annotated[str | None, QueryParameter(max_length=256)]
+Code = Annotated[
+    str | None, QueryParameter(max_length=2048, description="The authorization code the provider issued.")
+]
+ErrorCode = Annotated[
+    str | None,
+    QueryParameter(max_length=256, description="The provider's error code, sent instead of a code."),
+]
 
 
 def state_cookie(provider: str, value: str, *, secure: bool, max_age: int) -> Cookie:
@@ -48,20 +53,15 @@ class OidcController(Controller):
     @get(
         "/authorize",
         operation_id="oidc_authorize",
+        summary="Start a login with an OIDC provider",
         responses=problems(400, 502),
         status_code=302,
         cache_control=NO_STORE,
     )
     async def authorize(self, provider: Provider, uow: UnitOfWorkDep, services: ServicesDep) -> Redirect:
-        """Start a login with an OIDC provider: redirects the browser there.
-
-        Args:
-            provider: The provider's configured name (e.g. ``google``).
-
-        Returns:
-            302 to the provider, with a short-lived state cookie; 400 for an unknown provider;
-            502 if the provider cannot be reached.
-        """
+        """Redirects the browser (302) to the provider's login, with a short-lived state cookie
+        that the callback checks. A 400 for a provider that is not configured; a 502 if the
+        provider cannot be reached."""
         request = await start_oidc_login(provider, uow, services)
         secure = services.policy.public_url.startswith("https://")
         cookie = state_cookie(
@@ -72,6 +72,7 @@ class OidcController(Controller):
     @get(
         "/callback",
         operation_id="oidc_callback",
+        summary="Complete a login with an OIDC provider",
         responses=problems(400, 401, 409, 502),
         cache_control=NO_STORE,
     )
@@ -81,24 +82,24 @@ class OidcController(Controller):
         uow: UnitOfWorkDep,
         services: ServicesDep,
         client_info: ClientDep,
-        browser_state: Annotated[str | None, CookieParameter(name=STATE_COOKIE)] = None,
-        returned_state: Annotated[str | None, QueryParameter(name="state", max_length=512)] = None,
+        browser_state: Annotated[
+            str | None, CookieParameter(name=STATE_COOKIE, description="The state cookie `authorize` set.")
+        ] = None,
+        returned_state: Annotated[
+            str | None,
+            QueryParameter(name="state", max_length=512, description="The state the provider echoes back."),
+        ] = None,
         code: Code = None,
         error: ErrorCode = None,
     ) -> Response[TokenResponse]:
-        """Where the provider sends the browser back: completes the login.
+        """Where the provider sends the browser back: opens a session for the account linked to
+        the provider's identity (on a first login, the account with its verified address, or a
+        new one) and answers an access token and the session's first refresh token.
 
-        Args:
-            provider: The provider's configured name.
-            browser_state: The state cookie set by ``authorize``.
-            returned_state: The state the provider echoes (query ``state``).
-            code: The authorization code.
-            error: The provider's error code, instead of a code.
-
-        Returns:
-            An access token and the first refresh token of a new session; 400 when the login is
-            refused (state, nonce, signature...); 409 when an unverified account has the
-            address; 502 if the provider cannot be reached.
+        A 400 when the login is refused (state, nonce, signature, the provider's error...); a
+        401 for a deactivated account; a 409 when an account has the address but it or the
+        provider's is not verified, so they cannot be linked; a 502 if the provider cannot be
+        reached.
         """
         params = {
             k: v for k, v in (("state", returned_state), ("code", code), ("error", error)) if v is not None

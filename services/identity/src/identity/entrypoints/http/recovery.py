@@ -42,7 +42,8 @@ class RecoveryController(Controller):
     @post(
         "/password-reset",
         operation_id="request_password_reset",
-        responses=problems(400, 429),
+        summary="Ask for a password-reset link by mail",
+        responses=problems(400, 413, 429),
         status_code=202,
     )
     async def request_password_reset(
@@ -52,24 +53,23 @@ class RecoveryController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> Accepted:
-        """Ask for a password-reset link by mail.
-
-        Args:
-            data: The account's address.
-
-        Returns:
-            202 with the same body, in the same time, whether or not an account has the
-            address; the link (single use, 15 minutes) goes only to an existing account, and
-            at most a few times per address in 15 minutes. 429 with ``Retry-After`` when this
-            client asked for too many links.
-        """
+        """A 202 with the same body, in the same time, whether or not an account has the
+        address: the link (single use, valid 15 minutes) goes only to an existing account, and
+        at most a few times per address in 15 minutes. A 429 with `Retry-After` when this
+        client asked for too many links."""
         await admit_mail_request(client_info, uow, services.policy.throttle, services.clock.now())
         # After the answer: its time must not tell whether an account has the address.
         command = RequestPasswordReset(email=data.email, client=client_info)
         await services.background.run(request_password_reset(command, uow, services), name="password-reset")
         return RESET_ACCEPTED
 
-    @post("/password-reset/confirm", operation_id="reset_password", responses=problems(400), status_code=204)
+    @post(
+        "/password-reset/confirm",
+        operation_id="reset_password",
+        summary="Set a new password with a mailed token",
+        responses=problems(400, 413),
+        status_code=204,
+    )
     async def reset_password(
         self,
         data: JSONBody[PasswordResetConfirmation],
@@ -77,20 +77,16 @@ class RecoveryController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> None:
-        """Set a new password with the mailed token; every session of the account ends.
-
-        Args:
-            data: The token and the new password.
-
-        Returns:
-            204; 400 for an invalid, expired or used token, or a weak password (with the reason).
-        """
+        """Sets the account's new password with the token of a reset link; every session of the
+        account ends. A 400 for an invalid, expired or used token, or a weak password (with the
+        reason)."""
         command = ResetPassword(token=data.token, new_password=data.new_password, client=client_info)
         await reset_password(command, uow, services)
 
     @post(
         "/verify-email",
         operation_id="request_email_verification",
+        summary="Mail a verification link to my address",
         responses=problems(401, 409, 429),
         status_code=202,
         security=BEARER_SECURITY,
@@ -98,17 +94,19 @@ class RecoveryController(Controller):
     async def request_email_verification(
         self, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
     ) -> Accepted:
-        """Mail a verification link to my address.
-
-        Returns:
-            202; 409 if the address is already verified; 429 with ``Retry-After`` after too many
-            links to it in 15 minutes.
-        """
+        """Mails a single-use link that verifies my account's address. A 409 if the address is
+        already verified; a 429 with `Retry-After` after too many links to it in 15 minutes."""
         command = RequestEmailVerification(user_id=principal.user_id, client=client_info)
         await request_email_verification(command, uow, services)
         return VERIFICATION_SENT
 
-    @post("/verify-email/confirm", operation_id="verify_email", responses=problems(400), status_code=204)
+    @post(
+        "/verify-email/confirm",
+        operation_id="verify_email",
+        summary="Verify my address with a mailed token",
+        responses=problems(400, 413),
+        status_code=204,
+    )
     async def verify_email(
         self,
         data: JSONBody[EmailVerificationConfirmation],
@@ -116,12 +114,6 @@ class RecoveryController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> None:
-        """Confirm an address with the mailed token.
-
-        Args:
-            data: The token.
-
-        Returns:
-            204; 400 for an invalid, expired or used token.
-        """
+        """Marks the address of the account as verified with the token of a verification link.
+        A 400 for an invalid, expired or used token."""
         await verify_email(VerifyEmail(token=data.token, client=client_info), uow, services)

@@ -21,7 +21,37 @@ Email = Annotated[
 # Generous bounds: the password policy, not the schema, explains what is wrong with a password.
 Password = Annotated[str, msgspec.Meta(max_length=1024, description="A password (8-128 characters).")]
 Name = Annotated[str, msgspec.Meta(max_length=200, description="A display name (at most 100 characters).")]
-Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+# The limits sit on the string, not on the optional: a description around ``| None`` hides them.
+NewName = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=200, description="The new display name (at most 100 characters); null or blank removes it."
+    ),
+]
+RefreshToken = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=512,
+        description="A refresh token, as the login or the last refresh answered it.",
+    ),
+]
+ResetToken = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=512,
+        description="The token from the link mailed by `POST /auth/password-reset`.",
+    ),
+]
+VerificationToken = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=512,
+        description="The token from the link mailed by `POST /auth/verify-email`.",
+    ),
+]
 Role = Literal["user", "admin"]
 
 
@@ -41,30 +71,35 @@ class LoginRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
 
 class RefreshRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    refresh_token: Secret
+    refresh_token: RefreshToken
 
 
 class ProfileUpdate(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Name | None
-    """The new display name; ``null`` or blank removes it."""
+    name: NewName | None
 
 
 class PasswordChange(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    current_password: Password
-    new_password: Password
+    current_password: Annotated[Password, msgspec.Meta(description="The password the account has now.")]
+    new_password: Annotated[
+        Password, msgspec.Meta(description="The password to set: 8-128 characters, not a common one.")
+    ]
 
 
 class AccountDeletion(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    password: Password
+    password: Annotated[Password, msgspec.Meta(description="The account's password, to confirm the erasure.")]
 
 
 class TokenResponse(msgspec.Struct, frozen=True, kw_only=True):
-    access_token: str
-    """An EdDSA-signed JWT for ``Authorization: Bearer``; every aiorch service accepts it."""
-    refresh_token: str
-    """Opaque, single use: ``POST /auth/refresh`` spends it for the next pair."""
-    expires_in: int
-    """Seconds until the access token expires."""
+    access_token: Annotated[
+        str,
+        msgspec.Meta(
+            description="An EdDSA-signed JWT for `Authorization: Bearer`; every aiorch service accepts it."
+        ),
+    ]
+    refresh_token: Annotated[
+        str, msgspec.Meta(description="Opaque, single use: `POST /auth/refresh` spends it for the next pair.")
+    ]
+    expires_in: Annotated[int, msgspec.Meta(description="Seconds until the access token expires.")]
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
 
 
@@ -75,8 +110,9 @@ class UserResponse(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     is_active: bool
     email_verified: bool
-    has_password: bool
-    """False for accounts that only sign in through an OIDC provider."""
+    has_password: Annotated[
+        bool, msgspec.Meta(description="False for accounts that only sign in through an OIDC provider.")
+    ]
     created_at: datetime
     updated_at: datetime
 
@@ -99,12 +135,17 @@ class SessionResponse(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     created_at: datetime
     last_used_at: datetime
-    expires_at: datetime
-    """When the session ends unless it is refreshed before (idle or absolute limit)."""
+    expires_at: Annotated[
+        datetime,
+        msgspec.Meta(
+            description="When the session ends unless it is refreshed before (idle or absolute limit)."
+        ),
+    ]
     user_agent: str | None
     ip: str | None
-    current: bool
-    """True for the session of the access token making this request."""
+    current: Annotated[
+        bool, msgspec.Meta(description="True for the session of the access token making this request.")
+    ]
 
     @classmethod
     def of(cls, session: Session, current_id: UUID) -> SessionResponse:
@@ -124,14 +165,12 @@ class PasswordResetRequest(Request, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 class PasswordResetConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    token: Secret
-    """The token from the link mailed by ``POST /auth/password-reset``."""
+    token: ResetToken
     new_password: Password
 
 
 class EmailVerificationConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    token: Secret
-    """The token from the link mailed by ``POST /auth/verify-email``."""
+    token: VerificationToken
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,20 +178,26 @@ class Accepted(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class UserChange(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    role: Role | None = None
-    """The new role; absent or ``null`` leaves it."""
-    is_active: bool | None = None
-    """``false`` deactivates the account (its sessions end at once); absent or ``null`` leaves it."""
+    role: Annotated[Role | None, msgspec.Meta(description="The new role; absent or null leaves it.")] = None
+    is_active: Annotated[
+        bool | None,
+        msgspec.Meta(
+            description="false deactivates the account (its sessions end at once), true reactivates it; "
+            "absent or null leaves it."
+        ),
+    ] = None
 
 
 class AuditEntryResponse(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     at: datetime
     kind: str
-    user_id: UUID | None
-    """Whom the event concerns; ``null`` once that account was erased."""
-    actor_id: UUID | None
-    """Who caused it, when that was someone else (an admin)."""
+    user_id: Annotated[
+        UUID | None, msgspec.Meta(description="Whom the event concerns; null once that account was erased.")
+    ]
+    actor_id: Annotated[
+        UUID | None, msgspec.Meta(description="Who caused it, when that was someone else (an admin).")
+    ]
     ip: str | None
     user_agent: str | None
     details: dict[str, str | int | bool | None]

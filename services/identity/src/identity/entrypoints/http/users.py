@@ -24,16 +24,13 @@ class MeController(Controller):
     tags = ["users"]
     security = BEARER_SECURITY
 
-    @get("/", operation_id="get_me", responses=problems(401))
+    @get("/", operation_id="get_me", summary="My account", responses=problems(401))
     async def get_me(self, account: AccountDep) -> UserResponse:
-        """My account.
-
-        Returns:
-            The account of the access token used.
-        """
+        """The account of the access token used: address, display name, role, and whether the
+        address is verified and the account has a password."""
         return UserResponse.of(account)
 
-    @patch("/", operation_id="update_me", responses=problems(400, 401))
+    @patch("/", operation_id="update_me", summary="Change my display name", responses=problems(400, 401, 413))
     async def update_me(
         self,
         data: JSONBody[ProfileUpdate],
@@ -41,19 +38,17 @@ class MeController(Controller):
         uow: UnitOfWorkDep,
         services: ServicesDep,
     ) -> UserResponse:
-        """Change my display name.
-
-        Args:
-            data: JSONBody[The] new name (``null`` or blank removes it).
-
-        Returns:
-            The updated account.
-        """
+        """Sets the display name (`null` or blank removes it) and answers the updated account.
+        A name over 100 characters or with control characters is a 400."""
         user = await update_profile(UpdateProfile(user_id=principal.user_id, name=data.name), uow, services)
         return UserResponse.of(user)
 
     @post(
-        "/password", operation_id="change_password", responses=problems(400, 401, 403, 429), status_code=204
+        "/password",
+        operation_id="change_password",
+        summary="Change my password",
+        responses=problems(400, 401, 403, 413, 429),
+        status_code=204,
     )
     async def change_password(
         self,
@@ -63,14 +58,12 @@ class MeController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> None:
-        """Change my password; every other session of mine ends.
+        """Replaces the password after checking the current one; every other session of mine
+        ends.
 
-        Args:
-            data: JSONBody[The] current password and the new one.
-
-        Returns:
-            204; 403 if the current password is wrong (or the account has none yet); 400 with
-            the reason if the new one is weak; 429 after too many wrong passwords.
+        A wrong current password (or none yet, for an account that only signs in through an
+        OIDC provider) is a 403; a weak new one a 400 that says why; too many wrong passwords
+        a 429 with `Retry-After`.
         """
         command = ChangePassword(
             user_id=principal.user_id,
@@ -81,7 +74,13 @@ class MeController(Controller):
         )
         await change_password(command, uow, services)
 
-    @delete("/", operation_id="delete_me", responses=problems(400, 401, 403, 429), status_code=204)
+    @delete(
+        "/",
+        operation_id="delete_me",
+        summary="Erase my account",
+        responses=problems(400, 401, 403, 413, 429),
+        status_code=204,
+    )
     async def delete_me(
         self,
         data: JSONBody[AccountDeletion],
@@ -90,14 +89,12 @@ class MeController(Controller):
         services: ServicesDep,
         client_info: ClientDep,
     ) -> None:
-        """Erase my account: sessions, tokens and links go, the audit trail forgets me, and
-        the other services are told (``identity.user.deleted``).
+        """Erases my account once my password confirms it: sessions, tokens and links go, the
+        audit trail forgets me, and the other services are told (event `identity.user.deleted`)
+        to erase what they hold of me.
 
-        Args:
-            data: JSONBody[My] password, to confirm.
-
-        Returns:
-            204; 403 if the password is wrong; 429 after too many wrong passwords.
+        A wrong password (or none, for an OIDC-only account) is a 403; too many wrong
+        passwords a 429 with `Retry-After`.
         """
         command = DeleteAccount(user_id=principal.user_id, password=data.password, client=client_info)
         await delete_account(command, uow, services)

@@ -57,25 +57,22 @@ class WellKnownController(Controller):
     path = "/.well-known"
     tags = ["keys"]
 
-    @get("/jwks.json", operation_id="jwks", cache_control=KEYS_CACHE)
+    @get("/jwks.json", operation_id="jwks", summary="The token-signing public keys", cache_control=KEYS_CACHE)
     async def jwks(self, services: ServicesDep) -> Jwks:
-        """The public keys that verify identity's access tokens, by ``kid``.
-
-        After a key rotation the previous key stays listed until its overlap has passed, so
-        tokens it signed keep verifying until they expire.
-
-        Returns:
-            A JWK Set (RFC 7517) of Ed25519 public keys.
-        """
+        """A JWK Set (RFC 7517) of the Ed25519 public keys that verify identity's access
+        tokens, by `kid`. After a key rotation the previous key stays listed until its overlap
+        has passed, so tokens it signed keep verifying until they expire."""
         return msgspec.convert(services.keys.jwks(), Jwks)
 
-    @get("/openid-configuration", operation_id="issuer_metadata", cache_control=KEYS_CACHE)
+    @get(
+        "/openid-configuration",
+        operation_id="issuer_metadata",
+        summary="The issuer's metadata",
+        cache_control=KEYS_CACHE,
+    )
     async def metadata(self, services: ServicesDep) -> IssuerMetadata:
-        """Where identity's keys and endpoints are.
-
-        Returns:
-            The issuer's metadata (OpenID Connect Discovery / RFC 8414 names).
-        """
+        """Where identity's keys and endpoints are, and what its tokens hold, under the names of
+        OpenID Connect Discovery and RFC 8414."""
         base = services.policy.public_url.rstrip("/")
         external = {
             name: f"{base}{API}/auth/oidc/{name}/authorize" for name in services.policy.oidc_providers

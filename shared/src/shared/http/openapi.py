@@ -1,0 +1,51 @@
+"""The refusals an operation documents, as what every service answers them with: RFC 9457 problems.
+
+``responses=problem_responses(400, 401, 404)`` on a handler (or a controller, or a router) puts
+each status in the OpenAPI document with the ``application/problem+json`` body that
+``shared.http.problems`` writes. A service may word a status its own way (identity's 429 says
+which attempts it counts) with ``meanings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from shared.http.problems import PROBLEM_JSON, Problem
+
+MEANINGS: Final[Mapping[int, str]] = {
+    400: "Invalid input (the problem's `errors` name each field); nothing changed.",
+    401: "No valid access token or credentials.",
+    403: "Not allowed.",
+    404: "No such resource (or not yours).",
+    409: "Conflicts with the current state.",
+    412: "The resource changed since it was read (`If-Match` does not match).",
+    413: "The request body is larger than the server accepts.",
+    415: "The request body is not of a media type this operation reads.",
+    422: "Well-formed, but cannot be processed as it stands.",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+    502: "A service this one depends on cannot be reached.",
+    503: "Not ready: a dependency does not answer (the detail names each).",
+}
+
+def problem_responses(*statuses: int, meanings: Mapping[int, str] | None = None) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for ``statuses``, each a problem-details body.
+
+    A status with no meaning in ``meanings`` nor in :data:`MEANINGS` is a ``KeyError``: every
+    documented refusal says when it happens.
+    """
+    wording = {**MEANINGS, **(meanings or {})}
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=wording[status],
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+__all__ = ["MEANINGS", "problem_responses"]
