@@ -30,6 +30,7 @@ MEANINGS: Final[Mapping[int, str]] = {
     503: "Not ready: a dependency does not answer (the detail names each).",
 }
 
+
 def problem_responses(*statuses: int, meanings: Mapping[int, str] | None = None) -> dict[int, ResponseSpec]:
     """OpenAPI responses for ``statuses``, each a problem-details body.
 
