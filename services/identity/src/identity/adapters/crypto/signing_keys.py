@@ -43,12 +43,12 @@ __all__ = [
     "rotate_keys",
 ]
 
+KEYS_FILE: Final = "signing-keys.json"
+_LOCK_FILE: Final = ".lock"
 RECHECK_S: Final = 1.0
 """How stale ``jwks()`` may be about the file (token verification reads it on every request,
 and a ``stat()`` per request costs; a token of a key not seen yet makes its reader re-check
 at once, see :meth:`FileSigningKeys.recheck`)."""
-KEYS_FILE: Final = "signing-keys.json"
-_LOCK_FILE: Final = ".lock"
 
 _log = structlog.get_logger("identity.keys")
 
@@ -75,14 +75,14 @@ class FileSigningKeys:
     on, though the file still calls it next until a rotation or :meth:`retire_expired`
     writes it; ``jwks()`` leaves out previous keys whose overlap has passed even before
     :meth:`retire_expired` removes them, so a forgotten clean-up never extends a key's
+    life. ``jwks()`` answers the same document object until the file changes, a key
+    activates or a key's overlap ends (token verification asks for it on every request).
 
     What the clock decides is seen at once. Another process's change to the file is seen
     at once by :meth:`current_kid` and :meth:`active_key` (they sign), and by ``jwks()``
     within ``RECHECK_S`` of ``monotonic`` time, or at once after :meth:`recheck`. That
     delay cannot keep a retired key verifying: another process's rotation adds keys, and
     drops only a next key that never signed; its clean-up drops only keys the clock retired.
-    life. ``jwks()`` answers the same document object until the file changes, a key
-    activates or a key's overlap ends (token verification asks for it on every request).
     """
 
     def __init__(
@@ -93,17 +93,17 @@ class FileSigningKeys:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._directory = directory
-        self._monotonic = monotonic
         self._path = directory / KEYS_FILE
         self._clock = clock or SystemClock()
+        self._monotonic = monotonic
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._locked():
             if not self._path.exists():
                 ring = KeyRing.first(self._clock.now())
                 self._write(ring)
-        self._checked_at = monotonic()
                 _log.info("signing key generated", kid=ring.active().kid, path=str(self._path))
         self._ring, self._stamp = self._read()
+        self._checked_at = monotonic()
         # (ring, valid until, document): the last jwks() answer, while it stays true.
         self._jwks: tuple[KeyRing, datetime | None, dict[str, Any]] | None = None
 

@@ -34,13 +34,13 @@ class OwnKeys:
         self._parsed: dict[tuple[str, str], PyJWK] = {}  # by (kid, x)
         self._by_kid: dict[str, PyJWK] = {}
 
+    async def get(self, kid: str) -> PyJWK | None:
         key = self._lookup(kid)
         if key is None and isinstance(self._keys, FileSigningKeys) and self._keys.recheck():
             key = self._lookup(kid)
         return key
 
     def _lookup(self, kid: str) -> PyJWK | None:
-    async def get(self, kid: str) -> PyJWK | None:
         document = self._keys.jwks()
         if document is not self._document:
             self._reindex(document)
