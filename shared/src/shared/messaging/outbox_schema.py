@@ -9,12 +9,8 @@ the relay on commit on the channel :func:`notify_channel` names.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-
-from shared.db.migration_ops import create_messaging_tables_v1
 
 metadata = sa.MetaData()
 
@@ -49,12 +45,3 @@ inbox = sa.Table(
 
 def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
-
-
-def create_outbox_and_inbox(op: Any, schema: str) -> None:
-    """The messaging tables as revision 0001 makes them (for test fixtures outside Alembic).
-
-    Revisions call ``shared.db.migration_ops.create_messaging_tables_v1`` themselves; this
-    name stays only for the devkit's ``service_schema`` fixture and goes once it calls that.
-    """
-    create_messaging_tables_v1(op, schema)

@@ -16,7 +16,7 @@ class FakeUnitOfWork(Generic[E]):
     """Keeps changes only when committed, like the real one; records what was published.
 
     A service's fake repositories are given by name and become attributes
-    (``FakeUnitOfWork(erasures=FakeErasureRepository())`` → ``uow.erasures``). Their
+    (``FakeUnitOfWork(users=FakeUserRepository(seen))`` → ``uow.users``). Their
     state (their public attributes) is saved on entering the block and put back on
     leaving it without a commit. A fake repository of an aggregate is given ``seen``
     (kept in a private attribute, which is wiring, not state) and adds to it every

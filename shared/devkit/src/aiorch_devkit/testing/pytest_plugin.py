@@ -90,7 +90,7 @@ async def service_schema(servers: Servers) -> AsyncIterator[SchemaUnderTest]:
     from sqlalchemy import text
 
     from shared.db import create_engine
-    from shared.messaging.outbox_schema import create_outbox_and_inbox
+    from shared.db.migration_ops import create_messaging_tables_v1
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(servers.postgres_url, schema=schema, application_name="tests", pool_size=20)
@@ -98,7 +98,7 @@ async def service_schema(servers: Servers) -> AsyncIterator[SchemaUnderTest]:
         await conn.execute(text(f"CREATE SCHEMA {schema}"))
 
         def migrate(sync_conn: object) -> None:
-            create_outbox_and_inbox(Operations(MigrationContext.configure(sync_conn)), schema)  # type: ignore[arg-type]
+            create_messaging_tables_v1(Operations(MigrationContext.configure(sync_conn)), schema)  # type: ignore[arg-type]
 
         await conn.run_sync(migrate)
     try:
