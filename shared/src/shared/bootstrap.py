@@ -156,13 +156,23 @@ class ServiceRoot(Generic[S, U]):
 
     # -- HTTP --------------------------------------------------------------------------
 
-    def create_app(self, settings: S) -> Litestar:
+    def create_app(self, settings: S, *, unit_of_work: Callable[[], object] | None = None) -> Litestar:
+        """The service's API. ``unit_of_work`` replaces the units of work on the app's engine (a
+        test's in-memory fake, say): the app then connects to nothing. Its engine, still handed
+        to ``resources``, is never connected (SQLAlchemy connects on first use, and a service
+        given fakes for its reads does not use it); NATS is not opened; readiness checks nothing.
+        """
+
         @asynccontextmanager
         async def connected(app: Litestar) -> AsyncIterator[None]:
             async with AsyncExitStack() as stack:
-                engine, nc = await stack.enter_async_context(self.connections(settings, "api"))
-                app.state.engine = engine
-                app.state.nats = nc
+                if unit_of_work is None:
+                    engine, nc = await stack.enter_async_context(self.connections(settings, "api"))
+                    app.state.engine = engine
+                    app.state.nats = nc
+                else:
+                    engine = self.engine(settings, "api")
+                    stack.push_async_callback(engine.dispose)
                 if isinstance(settings, TokenVerifyingSettings):
                     app.state[VERIFIER_STATE_KEY] = await stack.enter_async_context(_jwks_verifier(settings))
                 if self.resources is not None:
@@ -175,6 +185,8 @@ class ServiceRoot(Generic[S, U]):
         outbox = OutboxWriter(self.event_source)
 
         def provide_uow(state: State) -> object:
+            if unit_of_work is not None:
+                return unit_of_work()
             return self.unit_of_work.from_engine(state.engine, outbox, self.translate)
 
         return create_service_app(
@@ -182,7 +194,7 @@ class ServiceRoot(Generic[S, U]):
             version=self.version,
             description=self.description,
             route_handlers=self.route_handlers(),
-            readiness=[DATABASE, NATS],
+            readiness=[DATABASE, NATS] if unit_of_work is None else [],
             lifespan=[connected],
             dependencies={
                 "uow": Provide(provide_uow, sync_to_thread=False),

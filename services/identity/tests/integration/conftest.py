@@ -21,7 +21,7 @@ from aiorch_devkit.testing.service_fixtures import settings_for
 from identity.adapters.messaging.translators import to_contract
 from identity.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from identity.bootstrap import ROOT
-from identity.entrypoints.http.dependencies import SERVICES
+from identity.entrypoints.http.dependencies import PORTS
 from identity.settings import Settings
 from shared.messaging.outbox import OutboxWriter
 
@@ -64,8 +64,9 @@ class Api:
     mail_dir: Path
 
     @property
-    def services(self) -> Any:
-        return self.client.app.state[SERVICES]
+    def ports(self) -> Any:
+        """The ports the app's use cases were bound to (``identity.bootstrap.Ports``)."""
+        return self.client.app.state[PORTS]
 
     async def register(self, email: str = "ada@example.org", password: str = PASSWORD, **body: Any) -> dict:
         response = await self.client.post(
@@ -95,8 +96,8 @@ class Api:
         """Every message written so far, oldest first (after the ones being sent are)."""
         # The app runs on the test client's portal, in its own thread and event loop: the
         # mailer's tasks are that loop's, so they are awaited there.
-        await asyncio.to_thread(self.client.blocking_portal.call, self.services.background.drain)
-        await asyncio.to_thread(self.client.blocking_portal.call, self.services.mailer.drain)
+        await asyncio.to_thread(self.client.blocking_portal.call, self.ports.background.drain)
+        await asyncio.to_thread(self.client.blocking_portal.call, self.ports.mailer.drain)
         if not self.mail_dir.exists():
             return []
         return [

@@ -10,7 +10,7 @@ import asyncio
 import statistics
 import time
 
-from identity.entrypoints.http.dependencies import SERVICES
+from identity.entrypoints.http.dependencies import PORTS
 
 from .conftest import PASSWORD
 
@@ -73,9 +73,9 @@ async def test_password_reset_for_existing_and_unknown_email_answers_alike_in_th
 
 async def _settle(client):
     """Let the work a request left for after its answer finish, untimed, before the next one."""
-    services = client.app.state[SERVICES]
-    await asyncio.to_thread(client.blocking_portal.call, services.background.drain)
-    await asyncio.to_thread(client.blocking_portal.call, services.mailer.drain)
+    ports = client.app.state[PORTS]
+    await asyncio.to_thread(client.blocking_portal.call, ports.background.drain)
+    await asyncio.to_thread(client.blocking_portal.call, ports.mailer.drain)
 
 
 def _without_instance_ids(body: bytes) -> bytes:

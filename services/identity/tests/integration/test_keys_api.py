@@ -48,7 +48,7 @@ async def test_every_token_minted_here_verifies_against_the_served_key_set_with_
 async def test_after_a_rotation_old_tokens_keep_verifying_during_the_overlap(api):
     old = await api.signed_up()
 
-    api.services.keys.rotate(overlap=timedelta(hours=1), now=datetime.now(UTC))
+    api.ports.keys.rotate(overlap=timedelta(hours=1), now=datetime.now(UTC))
     new = await api.login()
 
     keys = await served_keys(api)
@@ -65,7 +65,7 @@ async def test_after_a_rotation_old_tokens_keep_verifying_during_the_overlap(api
 async def test_tokens_of_a_retired_key_are_refused(api):
     old = await api.signed_up()
 
-    api.services.keys.rotate(overlap=timedelta(0), now=datetime.now(UTC))  # no overlap: retired at once
+    api.ports.keys.rotate(overlap=timedelta(0), now=datetime.now(UTC))  # no overlap: retired at once
     new = await api.login()
 
     assert jwt.get_unverified_header(old["access_token"])["kid"] not in await served_keys(api)
@@ -77,7 +77,7 @@ async def test_a_token_in_use_is_refused_once_its_key_is_retired(api):
     old = await api.signed_up()
     assert (await api.client.get("/api/v1/users/me", headers=bearer(old))).status_code == 200
 
-    api.services.keys.rotate(overlap=timedelta(0), now=datetime.now(UTC))
+    api.ports.keys.rotate(overlap=timedelta(0), now=datetime.now(UTC))
 
     assert (await api.client.get("/api/v1/users/me", headers=bearer(old))).status_code == 401
 

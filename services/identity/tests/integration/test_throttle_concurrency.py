@@ -7,11 +7,11 @@ past a limit of five.
 
 import asyncio
 
-from services.identity.tests.unit.fakes import FakeHasher, fake_services
+from services.identity.tests.unit.fakes import FakeHasher, fake_identity
 
 from identity.application.errors import InvalidCredentials, TooManyAttempts
-from identity.application.login import LogIn, log_in
-from identity.application.services import Policy
+from identity.application.login import LogIn
+from identity.application.policy import Policy
 from identity.domain.throttling import ThrottlePolicy
 
 
@@ -26,14 +26,14 @@ class SlowWrongHasher(FakeHasher):
 
 
 async def test_concurrent_wrong_guesses_cannot_slip_past_the_limit(new_uow):
-    services = fake_services(
+    fakes = fake_identity(
         hasher=SlowWrongHasher(),
         policy=Policy(public_url="https://id.example", throttle=ThrottlePolicy(per_account=5)),
     )
 
     async def guess(n: int) -> str:
         try:
-            await log_in(LogIn(email="ada@example.org", password=f"guess {n}"), new_uow(), services)
+            await fakes.use.log_in(LogIn(email="ada@example.org", password=f"guess {n}"), new_uow())
         except (InvalidCredentials, TooManyAttempts) as refused:
             return type(refused).__name__
         return "logged in"

@@ -1,11 +1,11 @@
-"""The use cases' fakes: a fixed clock, the services built on it, an in-memory unit of work.
+"""The use cases' fakes: a fixed clock, the ports built on it, an in-memory unit of work.
 
 A test module that needs another clock (or none) defines its own ``clock``; pytest takes
 the nearest definition.
 """
 
 import pytest
-from services.identity.tests.unit.fakes import fake_services, fake_uow
+from services.identity.tests.unit.fakes import fake_identity, fake_uow
 
 from aiorch_devkit.testing.fakes import FixedClock
 
@@ -16,8 +16,9 @@ def clock():
 
 
 @pytest.fixture
-def services(clock):
-    return fake_services(clock)
+def fakes(clock):
+    """The ports as fakes on ``clock``, and the use cases bound to them: ``fakes.use.register(cmd, uow)``."""
+    return fake_identity(clock)
 
 
 @pytest.fixture

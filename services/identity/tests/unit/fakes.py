@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -17,17 +17,20 @@ from uuid import UUID
 from aiorch_devkit.testing.fakes import FakeUnitOfWork, FixedClock
 from identity.application.mail import OutgoingMail
 from identity.application.oidc import PendingLogin
+from identity.application.policy import Policy
 from identity.application.ports import EmailTaken
 from identity.application.security import IssuedToken, NewSecret
-from identity.application.services import Policy, Services
+from identity.application.use_cases import UseCases
+from identity.bootstrap import Ports, bind
 from identity.domain.audit import AuditEntry
 from identity.domain.emails import same_address
 from identity.domain.events import DomainEvent
 from identity.domain.oidc_links import OidcLink
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import RefreshToken, RevokeReason, Session
-from identity.domain.users import User
+from identity.domain.users import Role, User
 from shared.kernel.aggregate import Seen
+from shared.kernel.clock import Clock
 
 
 class FakeUserRepository:
@@ -318,14 +321,95 @@ class FakeMailer:
         self.sent.append(message)
 
 
-def fake_services(clock: FixedClock | None = None, **overrides: Any) -> Services:
-    values: dict[str, Any] = {
-        "clock": clock or FixedClock(),
-        "hasher": FakeHasher(),
-        "access_tokens": FakeAccessTokens(),
-        "secrets": FakeSecretTokens(),
-        "keys": FakeKeys(),
-        "mailer": FakeMailer(),
-        "policy": Policy(public_url="https://id.example"),
-    }
-    return Services(**(values | overrides))
+class RunNow:
+    """``Background`` that simply awaits the work."""
+
+    async def run(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        await work
+
+
+class FakeQueries:
+    """The reads, over a fake unit of work's committed rows."""
+
+    def __init__(self, uow: FakeUnitOfWork[Any]) -> None:
+        self._uow = uow
+
+    async def user(self, user_id: UUID) -> User | None:
+        return copy.deepcopy(self._uow.users.rows.get(user_id))
+
+    async def active_sessions(self, user_id: UUID, now: datetime) -> list[Session]:
+        sessions = [s for s in self._uow.sessions.rows.values() if s.user_id == user_id and s.is_active(now)]
+        return sorted(sessions, key=lambda s: s.created_at, reverse=True)
+
+    async def users(self, *, q: str | None, role: Role | None, after: UUID | None, limit: int) -> list[User]:
+        found = [
+            u
+            for u in sorted(self._uow.users.rows.values(), key=lambda u: u.id)
+            if (after is None or u.id > after)
+            and (role is None or u.role == role)
+            and (not q or q.lower() in f"{u.email} {u.name or ''}".lower())
+        ]
+        return copy.deepcopy(found[:limit])
+
+    async def audit(
+        self, *, user_id: UUID | None, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[AuditEntry]:
+        entries = sorted(self._uow.audit.entries, key=lambda e: (e.at, e.id), reverse=True)
+        return [
+            e
+            for e in entries
+            if (user_id is None or e.user_id == user_id) and (before is None or (e.at, e.id) < before)
+        ][:limit]
+
+
+class FakeSessionGate:
+    """``SessionGate`` over a fake unit of work's rows, by the clock it is given."""
+
+    def __init__(self, uow: FakeUnitOfWork[Any], clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def live_account(self, session_id: UUID, user_id: UUID) -> User | None:
+        session = self._uow.sessions.rows.get(session_id)
+        user = self._uow.users.rows.get(user_id)
+        now = self._clock.now()
+        if session is None or session.user_id != user_id or session.revoked_at is not None:
+            return None
+        if now >= session.absolute_expires_at or user is None or not user.is_active:
+            return None
+        return copy.deepcopy(user)
+
+
+@dataclass(kw_only=True)
+class FakeIdentity:
+    """identity's ports as fakes, the policy, and the use cases bound to them (``use``)."""
+
+    clock: FixedClock = field(default_factory=FixedClock)
+    hasher: FakeHasher = field(default_factory=FakeHasher)
+    access_tokens: FakeAccessTokens = field(default_factory=FakeAccessTokens)
+    secrets: FakeSecretTokens = field(default_factory=FakeSecretTokens)
+    keys: FakeKeys = field(default_factory=FakeKeys)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    oidc: Any = None
+    background: RunNow = field(default_factory=RunNow)
+    queries: Any = None
+    policy: Policy = field(default_factory=lambda: Policy(public_url="https://id.example"))
+
+    @property
+    def use(self) -> UseCases:
+        ports = Ports(
+            clock=self.clock,
+            hasher=self.hasher,
+            access_tokens=self.access_tokens,
+            secrets=self.secrets,
+            keys=self.keys,
+            mailer=self.mailer,
+            oidc=self.oidc,
+            background=self.background,
+            queries=self.queries,
+        )
+        return bind(ports, self.policy)
+
+
+def fake_identity(clock: FixedClock | None = None, **overrides: Any) -> FakeIdentity:
+    return FakeIdentity(clock=clock or FixedClock(), **overrides)

@@ -6,7 +6,7 @@ import argon2
 import pytest
 
 from identity.adapters.crypto.argon2_hasher import Argon2PasswordHasher
-from identity.application.security import PasswordHasher
+from identity.application.ports import PasswordHasher
 
 # Cheap parameters for the behaviour tests; the defaults get their own tests.
 CHEAP = {"memory_kib": 1024, "time_cost": 1, "parallelism": 1}

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import ConfiguredSigningKeys, FileSigningKeys
-from identity.application.security import AccessTokenIssuer
+from identity.application.ports import AccessTokenIssuer
 from shared.auth import InvalidToken, JwksKeySet, TokenVerifier
 
 ISSUER = "http://identity.test"

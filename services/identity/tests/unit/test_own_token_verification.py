@@ -9,7 +9,8 @@ import pytest
 
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import FileSigningKeys
-from identity.adapters.crypto.verification import AccountPrincipal, LiveSessionVerifier, OwnKeys
+from identity.adapters.crypto.verification import LiveSessionVerifier, OwnKeys
+from identity.application.ports import AccountPrincipal
 from identity.domain.users import User
 from shared.auth import InvalidToken
 

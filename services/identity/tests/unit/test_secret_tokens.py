@@ -5,7 +5,7 @@ import hashlib
 import re
 
 from identity.adapters.crypto.secret_tokens import UrlSafeSecretTokens
-from identity.application.security import SecretTokens
+from identity.application.ports import SecretTokens
 
 tokens = UrlSafeSecretTokens()
 

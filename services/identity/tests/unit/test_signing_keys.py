@@ -26,9 +26,9 @@ from identity.adapters.crypto.signing_keys import (
     FileSigningKeys,
     SigningKeysError,
     open_signing_keys,
-    rotate_keys,
 )
-from identity.application.security import SigningKeys
+from identity.application.keys import RotateKeys, rotate_keys
+from identity.application.ports import SigningKeys
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 OVERLAP = timedelta(hours=1)
@@ -455,13 +455,17 @@ def test_concurrent_rotations_lose_no_key(directory):
 def test_the_rotate_keys_command_rotates_and_later_retires(directory, clock):
     original = FileSigningKeys(directory, clock=clock).current_kid()
 
-    first = rotate_keys(directory, OVERLAP.total_seconds(), clock=clock)
+    first = rotate_keys(
+        RotateKeys(overlap=OVERLAP), keys=FileSigningKeys(directory, clock=clock), clock=clock
+    )
 
     assert (first.previous_kid, first.retired) == (original, [])
     assert first.published == [first.new_kid, original]
 
     clock.advance(OVERLAP)
-    second = rotate_keys(directory, OVERLAP.total_seconds(), clock=clock)
+    second = rotate_keys(
+        RotateKeys(overlap=OVERLAP), keys=FileSigningKeys(directory, clock=clock), clock=clock
+    )
 
     assert second.retired == [original]
     assert second.previous_kid == first.new_kid
@@ -472,7 +476,9 @@ def test_the_rotate_keys_command_tells_when_a_key_published_ahead_starts_signing
     original = FileSigningKeys(directory, clock=clock).current_kid()
 
     rotation = rotate_keys(
-        directory, OVERLAP.total_seconds(), publish_ahead_seconds=AHEAD.total_seconds(), clock=clock
+        RotateKeys(overlap=OVERLAP, publish_ahead=AHEAD),
+        keys=FileSigningKeys(directory, clock=clock),
+        clock=clock,
     )
 
     assert (rotation.previous_kid, rotation.activates_at) == (original, T0 + AHEAD)

@@ -7,8 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from identity.application.erasure import erase
-from identity.application.ports import Queries, UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import Clock, Queries, UnitOfWork
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.sessions import ClientInfo, RevokeReason
 from identity.domain.users import Role, User
@@ -31,24 +30,39 @@ class DeleteUser:
     user_id: UUID
 
 
-async def list_users(
-    queries: Queries, *, q: str | None, role: Role | None, cursor: str | None, limit: int | None
-) -> Page[User]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListUsers:
+    q: str | None = None
+    """Part of an address or a name."""
+    role: Role | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadAuditTrail:
+    user_id: UUID | None = None
+    """One account's entries, or (None) everyone's."""
+    cursor: str | None = None
+    limit: int | None = None
+
+
+async def list_users(query: ListUsers, *, queries: Queries) -> Page[User]:
     """Accounts, oldest first, optionally those whose address or name contains ``q``, or of one role."""
-    size = clamp_limit(limit)
-    after = decode_cursor(cursor, UUID) if cursor else None
-    rows = await queries.users(q=q or None, role=role, after=after, limit=size + 1)
+    size = clamp_limit(query.limit)
+    after = decode_cursor(query.cursor, UUID) if query.cursor else None
+    rows = await queries.users(q=query.q or None, role=query.role, after=after, limit=size + 1)
     return page_from_rows(rows, size, key=lambda user: user.id)
 
 
-async def get_user(queries: Queries, user_id: UUID) -> User:
+async def get_user(user_id: UUID, *, queries: Queries) -> User:
     user = await queries.user(user_id)
     if user is None:
         raise NotFound("No such account.")
     return user
 
 
-async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> User:
+async def change_user(cmd: ChangeUser, uow: UnitOfWork, *, clock: Clock) -> User:
     """Change an account's role and/or active flag.
 
     Rules:
@@ -61,7 +75,7 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> U
     """
     if cmd.actor_id == cmd.user_id and (cmd.role not in (None, "admin") or cmd.is_active is False):
         raise Conflict("Admins cannot demote or deactivate themselves; ask another admin.")
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
@@ -81,14 +95,14 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, services: Services) -> U
     return user
 
 
-async def delete_user(cmd: DeleteUser, uow: UnitOfWork, services: Services) -> None:
+async def delete_user(cmd: DeleteUser, uow: UnitOfWork, *, clock: Clock) -> None:
     """Erase an account as its owner would (``erasure.erase``), the admin named as actor.
 
     Rules: an admin erases their own account through ``DELETE /users/me``, with their password.
     """
     if cmd.actor_id == cmd.user_id:
         raise Conflict("Admins erase their own account through DELETE /users/me.")
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
@@ -97,13 +111,11 @@ async def delete_user(cmd: DeleteUser, uow: UnitOfWork, services: Services) -> N
         await uow.commit()
 
 
-async def audit_trail(
-    queries: Queries, *, user_id: UUID | None, cursor: str | None, limit: int | None
-) -> Page[AuditEntry]:
+async def audit_trail(query: ReadAuditTrail, *, queries: Queries) -> Page[AuditEntry]:
     """Audit entries, newest first, of one account or of all."""
-    size = clamp_limit(limit)
-    before = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
-    rows = await queries.audit(user_id=user_id, before=before, limit=size + 1)
+    size = clamp_limit(query.limit)
+    before = decode_cursor(query.cursor, tuple[datetime, UUID]) if query.cursor else None
+    rows = await queries.audit(user_id=query.user_id, before=before, limit=size + 1)
     return page_from_rows(rows, size, key=lambda entry: (entry.at, entry.id))
 
 

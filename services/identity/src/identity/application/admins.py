@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from identity.application.ports import EmailTaken, UnitOfWork
+from identity.application.ports import Clock, EmailTaken, PasswordHasher, UnitOfWork
 from identity.application.registration import Register, register
-from identity.application.services import Services
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import normalise_email
 from identity.domain.users import User
@@ -21,7 +20,9 @@ class CreateAdmin:
     """If an account has the address: make it an admin (True) or leave it as it is (False)."""
 
 
-async def create_admin(cmd: CreateAdmin, uow: UnitOfWork, services: Services) -> tuple[User, bool]:
+async def create_admin(
+    cmd: CreateAdmin, uow: UnitOfWork, *, hasher: PasswordHasher, clock: Clock
+) -> tuple[User, bool]:
     """An admin account with this address; whether it was created (False: it existed).
 
     Rules:
@@ -37,10 +38,10 @@ async def create_admin(cmd: CreateAdmin, uow: UnitOfWork, services: Services) ->
     if existing is None:
         try:
             command = Register(email=email, password=cmd.password, name=cmd.name, role="admin")
-            return await register(command, uow, services), True
+            return await register(command, uow, hasher=hasher, clock=clock), True
         except EmailTaken:
             pass
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         user = await uow.users.by_email(email)
         if user is None:  # deleted between the two looks: rare enough to report, not retry

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from uuid import UUID
 
 from identity.application.errors import InvalidOneTimeToken, TooManyAttempts
 from identity.application.mail import verify_email_mail
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import Clock, Mailer, SecretTokens, UnitOfWork
 from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.sessions import ClientInfo
+from identity.domain.throttling import ThrottlePolicy
 from shared.kernel.errors import Conflict, NotFound
 
 
@@ -29,30 +30,41 @@ class VerifyEmail:
 
 
 async def request_email_verification(
-    cmd: RequestEmailVerification, uow: UnitOfWork, services: Services
+    cmd: RequestEmailVerification,
+    uow: UnitOfWork,
+    *,
+    secrets: SecretTokens,
+    mailer: Mailer,
+    clock: Clock,
+    throttle: ThrottlePolicy,
+    public_url: str,
+    token_ttl: timedelta,
 ) -> None:
     """Mail a single-use verification link to the caller's own address.
 
     Rules: an address already verified needs no link (``Conflict``); a new link replaces
     earlier ones; same token rules as password reset (digest only, once, 15 minutes); at most
-    ``policy.throttle.mails_per_address`` links in the window (``TooManyAttempts``).
+    ``throttle.mails_per_address`` links in the window (``TooManyAttempts``).
     """
-    secret = services.secrets.new()
-    ttl = services.policy.one_time_token_ttl
-    now = services.clock.now()
+    secret = secrets.new()
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id)
         if user is None:
             raise NotFound("No such account.")
         if user.email_verified:
             raise Conflict("The email address is already verified.")
-        wait = await take_mail_allowance(user.email, uow, services.policy.throttle, now)
+        wait = await take_mail_allowance(user.email, uow, throttle, now)
         if wait is not None:
             raise TooManyAttempts(wait, "Too many links were mailed to this address. Try again later.")
         await uow.one_time_tokens.discard(user.id, TokenPurpose.VERIFY_EMAIL)
         await uow.one_time_tokens.add(
             OneTimeToken.issue(
-                digest=secret.digest, purpose=TokenPurpose.VERIFY_EMAIL, user_id=user.id, now=now, ttl=ttl
+                digest=secret.digest,
+                purpose=TokenPurpose.VERIFY_EMAIL,
+                user_id=user.id,
+                now=now,
+                ttl=token_ttl,
             )
         )
         await uow.audit.record(
@@ -61,14 +73,14 @@ async def request_email_verification(
             )
         )
         await uow.commit()
-    link = f"{services.policy.public_url}/verify-email#token={secret.plaintext}"
-    await services.mailer.send(verify_email_mail(user.email, link, int(ttl.total_seconds() // 60)))
+    link = f"{public_url}/verify-email#token={secret.plaintext}"
+    await mailer.send(verify_email_mail(user.email, link, int(token_ttl.total_seconds() // 60)))
 
 
-async def verify_email(cmd: VerifyEmail, uow: UnitOfWork, services: Services) -> None:
+async def verify_email(cmd: VerifyEmail, uow: UnitOfWork, *, secrets: SecretTokens, clock: Clock) -> None:
     """Mark the address of the token's account verified; the token works once, within 15 minutes."""
-    digest = services.secrets.digest(cmd.token)
-    now = services.clock.now()
+    digest = secrets.digest(cmd.token)
+    now = clock.now()
     async with uow:
         token = await uow.one_time_tokens.consume(digest, TokenPurpose.VERIFY_EMAIL, now)
         user = None if token is None else await uow.users.get(token.user_id, for_update=True)

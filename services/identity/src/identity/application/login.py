@@ -6,15 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from identity.application.errors import InvalidCredentials, TooManyAttempts
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretTokens, UnitOfWork
 from identity.application.throttle import reserve_attempt, throttle_keys
 from identity.application.tokens import TokenPair, open_session
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
 from identity.domain.passwords import normalise_password
-from identity.domain.sessions import ClientInfo
-from identity.domain.throttling import account_key
+from identity.domain.sessions import ClientInfo, SessionLifetime
+from identity.domain.throttling import ThrottlePolicy, account_key
 from identity.domain.users import User
 
 
@@ -25,7 +24,18 @@ class LogIn:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
+async def log_in(
+    cmd: LogIn,
+    uow: UnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    secrets: SecretTokens,
+    access_tokens: AccessTokenIssuer,
+    clock: Clock,
+    throttle: ThrottlePolicy,
+    lifetime: SessionLifetime,
+    max_sessions: int,
+) -> TokenPair:
     """Check the password and open a session: a new refresh-token family and its first pair.
 
     Rules:
@@ -42,13 +52,12 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
         * A hash made with other parameters than the current ones is replaced by a fresh one.
         * Every outcome is audited; the password never is.
     """
-    policy = services.policy.throttle
     email = _lenient(cmd.email)
-    keys = throttle_keys(email, cmd.client, policy)
-    now = services.clock.now()
+    keys = throttle_keys(email, cmd.client, throttle)
+    now = clock.now()
     async with uow:
         user = await uow.users.by_email(email)
-        wait = await reserve_attempt(uow, keys, policy, now)
+        wait = await reserve_attempt(uow, keys, throttle, now)
         if wait is not None:
             await uow.audit.record(_entry(AuditKind.LOGIN_THROTTLED, user, cmd, now))
         await uow.commit()
@@ -57,9 +66,9 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
     # No transaction (nor pooled connection) is held while the hash runs.
     password = normalise_password(cmd.password)
     if user is not None and user.password_hash is not None:
-        matches = await services.hasher.verify(user.password_hash, password)
+        matches = await hasher.verify(user.password_hash, password)
     else:
-        matches = await services.hasher.verify_dummy(password)
+        matches = await hasher.verify_dummy(password)
     if user is None or not matches or not user.is_active:
         async with uow:  # counted already, by the reservation
             reason = "unknown_account" if user is None else ("wrong_password" if not matches else "inactive")
@@ -67,9 +76,7 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
             await uow.commit()
         raise InvalidCredentials
     assert user.password_hash is not None
-    fresh_hash = (
-        await services.hasher.hash(password) if services.hasher.needs_rehash(user.password_hash) else None
-    )
+    fresh_hash = await hasher.hash(password) if hasher.needs_rehash(user.password_hash) else None
     async with uow:
         current = await uow.users.get(user.id, for_update=fresh_hash is not None)
         if current is None or not current.is_active:  # deleted or deactivated meanwhile
@@ -80,7 +87,16 @@ async def log_in(cmd: LogIn, uow: UnitOfWork, services: Services) -> TokenPair:
         cleared = account_key(email)
         await uow.attempts.clear(cleared)
         await uow.attempts.withdraw([key for key, _ in keys if key != cleared], at=now)
-        pair = await open_session(uow, services, user=current, client=cmd.client, now=now)
+        pair = await open_session(
+            uow,
+            user=current,
+            client=cmd.client,
+            now=now,
+            secrets=secrets,
+            access_tokens=access_tokens,
+            lifetime=lifetime,
+            max_sessions=max_sessions,
+        )
         await uow.audit.record(
             _entry(
                 AuditKind.LOGIN_SUCCEEDED,

@@ -1,4 +1,4 @@
-"""Outgoing mail: the port, the message, and the messages identity sends.
+"""Outgoing mail: the message, and the messages identity sends (the port: ``application.ports.mail``).
 
 The builders are pure: they turn a link into a short, plain message with no
 tracking (no pixels, no redirecting links, no per-user ids besides the token).
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 PRODUCT = "aiorch"
@@ -49,21 +48,6 @@ class OutgoingMail:
             raise ValueError("the recipient must be one bare address")
         if "\r" in self.subject or "\n" in self.subject:
             raise ValueError("the subject must be a single line")
-
-
-class Mailer(Protocol):
-    """Hands one message to the mail system.
-
-    Best-effort, after commit: a use case sends only once its transaction has
-    committed (a rollback cannot unsend a message), and off the response's path
-    where timing matters (password reset answers the same, in the same time,
-    whether or not the account exists, so it cannot wait for an SMTP server).
-    Delivery is not retried: the links expire within minutes, and the user can
-    simply ask again. ``send`` raises :class:`MailDeliveryError` when the message
-    could not be handed over; the caller logs it and carries on.
-    """
-
-    async def send(self, message: OutgoingMail) -> None: ...
 
 
 def password_reset_mail(to: str, reset_url: str, expires_in_minutes: int) -> OutgoingMail:

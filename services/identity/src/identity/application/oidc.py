@@ -1,4 +1,5 @@
-"""Login with an external OpenID Connect provider (Google, or any standard issuer): the port.
+"""Login with an external OpenID Connect provider (Google, or any standard issuer): the values
+and rules around the port (``application.ports.oidc``).
 
 The flow is the authorization code flow with PKCE (OIDC Core 3.1, RFC 7636):
 
@@ -26,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from shared.kernel.errors import InvalidInput
@@ -131,32 +131,6 @@ class OidcIdentity:
     email: str | None
     email_verified: bool
     name: str | None
-
-
-class OidcClient(Protocol):
-    """Relying party for the configured providers (authorization code flow, PKCE S256)."""
-
-    async def authorization_request(self, provider: str, redirect_uri: str) -> AuthorizationRequest:
-        """A fresh state, nonce and PKCE verifier (≥128 random bits each) and the URL to send the user to.
-
-        Raises:
-            OidcError: ``unknown_provider``.
-            OidcProviderUnavailable: the provider's metadata cannot be read.
-        """
-        ...
-
-    async def complete(
-        self, provider: str, *, code: str, pending: PendingLogin, redirect_uri: str
-    ) -> OidcIdentity:
-        """Exchange ``code`` (with the PKCE verifier) and verify the ID token: signature against the
-        provider's published keys, ``iss``, ``aud`` (and ``azp``), ``exp``, ``iat`` and ``nonce``.
-
-        Raises:
-            OidcError: any check failed, the pending login is older than its TTL or belongs to
-                another provider or redirect URI, or the provider refused the code.
-            OidcProviderUnavailable: the provider cannot be reached or answered nonsense.
-        """
-        ...
 
 
 def callback_code(pending: PendingLogin | None, params: Mapping[str, str]) -> str:

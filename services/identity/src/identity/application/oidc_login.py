@@ -11,19 +11,17 @@ from identity.application.errors import InvalidCredentials
 from identity.application.oidc import (
     PENDING_LOGIN_TTL,
     AuthorizationRequest,
-    OidcClient,
     OidcError,
     OidcFailure,
     OidcIdentity,
     callback_code,
 )
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import AccessTokenIssuer, Clock, OidcClient, SecretTokens, UnitOfWork
 from identity.application.tokens import TokenPair, open_session
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
 from identity.domain.oidc_links import OidcLink
-from identity.domain.sessions import ClientInfo
+from identity.domain.sessions import ClientInfo, SessionLifetime
 from identity.domain.users import MAX_NAME_LENGTH, User, normalise_name
 from shared.kernel.errors import Conflict, InvalidInput
 
@@ -38,19 +36,20 @@ class FinishOidcLogin:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-def redirect_uri(services: Services, provider: str) -> str:
-    return f"{services.policy.public_url}/api/v1/auth/oidc/{provider}/callback"
+def redirect_uri(public_url: str, provider: str) -> str:
+    return f"{public_url}/api/v1/auth/oidc/{provider}/callback"
 
 
-async def start_oidc_login(provider: str, uow: UnitOfWork, services: Services) -> AuthorizationRequest:
+async def start_oidc_login(
+    provider: str, uow: UnitOfWork, *, oidc: OidcClient | None, clock: Clock, public_url: str
+) -> AuthorizationRequest:
     """Where to send the browser, and the pending login kept (by its state) for the callback.
 
     Rules: pending logins live in the database (any API process may get the callback),
     for at most ``PENDING_LOGIN_TTL``; expired ones are swept here.
     """
-    oidc = _client(services)
-    request = await oidc.authorization_request(provider, redirect_uri(services, provider))
-    now = services.clock.now()
+    request = await _client(oidc).authorization_request(provider, redirect_uri(public_url, provider))
+    now = clock.now()
     async with uow:
         await uow.pending_logins.prune(now)
         await uow.pending_logins.add(request.pending, expires_at=now + PENDING_LOGIN_TTL)
@@ -58,7 +57,17 @@ async def start_oidc_login(provider: str, uow: UnitOfWork, services: Services) -
     return request
 
 
-async def finish_oidc_login(cmd: FinishOidcLogin, uow: UnitOfWork, services: Services) -> TokenPair:
+async def finish_oidc_login(
+    cmd: FinishOidcLogin,
+    uow: UnitOfWork,
+    *,
+    oidc: OidcClient | None,
+    secrets: SecretTokens,
+    access_tokens: AccessTokenIssuer,
+    clock: Clock,
+    lifetime: SessionLifetime,
+    max_sessions: int,
+) -> TokenPair:
     """Complete the login and open a session, as a password login does.
 
     Rules:
@@ -74,24 +83,33 @@ async def finish_oidc_login(cmd: FinishOidcLogin, uow: UnitOfWork, services: Ser
           a password, verified if the provider says so.
         * A deactivated account is refused like a failed login.
     """
-    oidc = _client(services)
+    client = _client(oidc)
     state = cmd.params.get("state", "")
     if not cmd.browser_state or not hmac.compare_digest(cmd.browser_state.encode(), state.encode()):
         raise OidcError(OidcFailure.STATE_MISMATCH, "this browser did not start this login")
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         pending = await uow.pending_logins.take(state, now)
         await uow.commit()
     code = callback_code(pending, cmd.params)
     assert pending is not None
-    identity = await oidc.complete(
+    identity = await client.complete(
         cmd.provider, code=code, pending=pending, redirect_uri=pending.redirect_uri
     )
     async with uow:
         user = await _account_for(uow, cmd, identity, now=now)
         if not user.is_active:
             raise InvalidCredentials
-        pair = await open_session(uow, services, user=user, client=cmd.client, now=now)
+        pair = await open_session(
+            uow,
+            user=user,
+            client=cmd.client,
+            now=now,
+            secrets=secrets,
+            access_tokens=access_tokens,
+            lifetime=lifetime,
+            max_sessions=max_sessions,
+        )
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.OIDC_LOGIN, at=now, user_id=user.id, client=cmd.client, provider=cmd.provider
@@ -154,7 +172,7 @@ def _name(raw: str | None) -> str | None:
         return None
 
 
-def _client(services: Services) -> OidcClient:
-    if services.oidc is None:
+def _client(oidc: OidcClient | None) -> OidcClient:
+    if oidc is None:
         raise OidcError(OidcFailure.UNKNOWN_PROVIDER, "no OIDC provider is configured")
-    return services.oidc
+    return oidc

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from identity.application.errors import InvalidOneTimeToken
 from identity.application.mail import password_reset_mail
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import Clock, Mailer, PasswordHasher, SecretTokens, UnitOfWork
 from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
 from identity.domain.one_time_tokens import TokenPurpose
 from identity.domain.passwords import check_password
 from identity.domain.sessions import ClientInfo, RevokeReason
-from identity.domain.throttling import account_key
+from identity.domain.throttling import ThrottlePolicy, account_key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +30,17 @@ class ResetPassword:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, services: Services) -> None:
+async def request_password_reset(
+    cmd: RequestPasswordReset,
+    uow: UnitOfWork,
+    *,
+    secrets: SecretTokens,
+    mailer: Mailer,
+    clock: Clock,
+    throttle: ThrottlePolicy,
+    public_url: str,
+    token_ttl: timedelta,
+) -> None:
     """Mail a single-use reset link to the account with this address, if there is an active one.
 
     Rules:
@@ -38,9 +48,9 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
           (one statement issues the token or finds nothing; one audit entry either way), and
           the mail leaves in the background, after the commit, so the answer never waits for it.
         * The token has 128+ random bits, is stored as a digest, works once, expires after
-          ``policy.one_time_token_ttl`` (15 minutes), and replaces any earlier reset token.
+          ``token_ttl`` (15 minutes), and replaces any earlier reset token.
         * The link carries the token in its fragment, which browsers send to no server.
-        * At most ``policy.throttle.mails_per_address`` links go to one address in the
+        * At most ``throttle.mails_per_address`` links go to one address in the
           window (counted on the address typed, account or not); past that, nothing is issued
           nor sent, and the audit entry says so. Callers admit the client first
           (``admit_mail_request``).
@@ -49,16 +59,15 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
         email = normalise_email(cmd.email)
     except InvalidEmail:
         email = cmd.email.strip()  # names no account; answered all the same
-    secret = services.secrets.new()
-    ttl = services.policy.one_time_token_ttl
-    now = services.clock.now()
+    secret = secrets.new()
+    now = clock.now()
     async with uow:
-        throttled = await take_mail_allowance(email, uow, services.policy.throttle, now) is not None
+        throttled = await take_mail_allowance(email, uow, throttle, now) is not None
         account = (
             None
             if throttled
             else await uow.one_time_tokens.issue_for_address(
-                email, purpose=TokenPurpose.RESET, digest=secret.digest, now=now, ttl=ttl
+                email, purpose=TokenPurpose.RESET, digest=secret.digest, now=now, ttl=token_ttl
             )
         )
         await uow.audit.record(
@@ -72,11 +81,13 @@ async def request_password_reset(cmd: RequestPasswordReset, uow: UnitOfWork, ser
         )
         await uow.commit()
     if account is not None:
-        link = f"{services.policy.public_url}/reset-password#token={secret.plaintext}"
-        await services.mailer.send(password_reset_mail(account[1], link, int(ttl.total_seconds() // 60)))
+        link = f"{public_url}/reset-password#token={secret.plaintext}"
+        await mailer.send(password_reset_mail(account[1], link, int(token_ttl.total_seconds() // 60)))
 
 
-async def reset_password(cmd: ResetPassword, uow: UnitOfWork, services: Services) -> None:
+async def reset_password(
+    cmd: ResetPassword, uow: UnitOfWork, *, secrets: SecretTokens, hasher: PasswordHasher, clock: Clock
+) -> None:
     """Set a new password with a reset token.
 
     Rules:
@@ -88,14 +99,14 @@ async def reset_password(cmd: ResetPassword, uow: UnitOfWork, services: Services
           link reached it); earlier login failures are forgotten.
     """
     new_password = check_password(cmd.new_password)
-    digest = services.secrets.digest(cmd.token)
-    now = services.clock.now()
+    digest = secrets.digest(cmd.token)
+    now = clock.now()
     async with uow:
         token = await uow.one_time_tokens.find(digest, TokenPurpose.RESET)
     # Looked up first so that a made-up token never costs a password hash.
     if token is None or not token.usable(now):
         raise InvalidOneTimeToken
-    new_hash = await services.hasher.hash(new_password)
+    new_hash = await hasher.hash(new_password)
     async with uow:
         spent = await uow.one_time_tokens.consume(digest, TokenPurpose.RESET, now)
         user = None if spent is None else await uow.users.get(spent.user_id, for_update=True)

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from identity.application.erasure import erase
-from identity.application.ports import UnitOfWork
+from identity.application.ports import Clock, PasswordHasher, UnitOfWork
 from identity.application.reauthentication import reauthenticate
-from identity.application.services import Services
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.passwords import check_password
 from identity.domain.sessions import ClientInfo, RevokeReason
-from identity.domain.throttling import account_key
+from identity.domain.throttling import ThrottlePolicy, account_key
 from identity.domain.users import User, normalise_name
 from shared.kernel.errors import NotFound
 
@@ -39,10 +38,10 @@ class DeleteAccount:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-async def update_profile(cmd: UpdateProfile, uow: UnitOfWork, services: Services) -> User:
+async def update_profile(cmd: UpdateProfile, uow: UnitOfWork, *, clock: Clock) -> User:
     """Change one's display name; publishes ``identity.user.updated`` if it changed."""
     name = normalise_name(cmd.name)
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
@@ -53,7 +52,9 @@ async def update_profile(cmd: UpdateProfile, uow: UnitOfWork, services: Services
     return user
 
 
-async def change_password(cmd: ChangePassword, uow: UnitOfWork, services: Services) -> None:
+async def change_password(
+    cmd: ChangePassword, uow: UnitOfWork, *, hasher: PasswordHasher, clock: Clock, throttle: ThrottlePolicy
+) -> None:
     """Replace one's password, proving the current one first.
 
     Rules:
@@ -64,14 +65,16 @@ async def change_password(cmd: ChangePassword, uow: UnitOfWork, services: Servic
     new_password = check_password(cmd.new_password)
     await reauthenticate(
         uow,
-        services,
         user_id=cmd.user_id,
         password=cmd.current_password,
         client=cmd.client,
         purpose="password_change",
+        hasher=hasher,
+        clock=clock,
+        throttle=throttle,
     )
-    new_hash = await services.hasher.hash(new_password)
-    now = services.clock.now()
+    new_hash = await hasher.hash(new_password)
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
@@ -90,17 +93,21 @@ async def change_password(cmd: ChangePassword, uow: UnitOfWork, services: Servic
         await uow.commit()
 
 
-async def delete_account(cmd: DeleteAccount, uow: UnitOfWork, services: Services) -> None:
+async def delete_account(
+    cmd: DeleteAccount, uow: UnitOfWork, *, hasher: PasswordHasher, clock: Clock, throttle: ThrottlePolicy
+) -> None:
     """Erase one's own account (``erasure.erase``), proving the password first."""
     await reauthenticate(
         uow,
-        services,
         user_id=cmd.user_id,
         password=cmd.password,
         client=cmd.client,
         purpose="account_deletion",
+        hasher=hasher,
+        clock=clock,
+        throttle=throttle,
     )
-    now = services.clock.now()
+    now = clock.now()
     async with uow:
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:

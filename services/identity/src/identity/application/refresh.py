@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from identity.application.errors import InvalidRefreshToken
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import AccessTokenIssuer, Clock, SecretTokens, UnitOfWork
 from identity.application.tokens import TokenPair, next_pair
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.sessions import ClientInfo, RevokeReason
@@ -25,7 +24,9 @@ class LogOut:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-async def refresh(cmd: Refresh, uow: UnitOfWork, services: Services) -> TokenPair:
+async def refresh(
+    cmd: Refresh, uow: UnitOfWork, *, secrets: SecretTokens, access_tokens: AccessTokenIssuer, clock: Clock
+) -> TokenPair:
     """Spend the presented refresh token and issue the next pair of the same session.
 
     Rules:
@@ -38,8 +39,8 @@ async def refresh(cmd: Refresh, uow: UnitOfWork, services: Services) -> TokenPai
           account active; otherwise ``InvalidRefreshToken``.
         * A refresh counts as use: the session's idle expiry moves on.
     """
-    digest = services.secrets.digest(cmd.refresh_token)
-    now = services.clock.now()
+    digest = secrets.digest(cmd.refresh_token)
+    now = clock.now()
     async with uow:
         session_id = await uow.refresh_tokens.spend(digest, now)
         if session_id is None:
@@ -51,19 +52,21 @@ async def refresh(cmd: Refresh, uow: UnitOfWork, services: Services) -> TokenPai
             raise InvalidRefreshToken
         session.touch(now, cmd.client)
         await uow.sessions.update(session)
-        pair = await next_pair(uow, services, session=session, user=user, now=now)
+        pair = await next_pair(
+            uow, session=session, user=user, now=now, secrets=secrets, access_tokens=access_tokens
+        )
         await uow.commit()
     return pair
 
 
-async def log_out(cmd: LogOut, uow: UnitOfWork, services: Services) -> None:
+async def log_out(cmd: LogOut, uow: UnitOfWork, *, secrets: SecretTokens, clock: Clock) -> None:
     """Revoke the session the refresh token belongs to (spent or not).
 
     Rules: idempotent, and silent about unknown tokens, as OAuth token revocation is
     (RFC 7009 §2.2): logging out twice, or with a forgotten token, is not an error.
     """
-    digest = services.secrets.digest(cmd.refresh_token)
-    now = services.clock.now()
+    digest = secrets.digest(cmd.refresh_token)
+    now = clock.now()
     async with uow:
         token = await uow.refresh_tokens.find(digest)
         session = None if token is None else await uow.sessions.get(token.session_id, for_update=True)

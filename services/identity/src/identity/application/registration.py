@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from identity.application.ports import UnitOfWork
-from identity.application.services import Services
+from identity.application.ports import Clock, PasswordHasher, UnitOfWork
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import normalise_email
 from identity.domain.passwords import check_password
@@ -22,7 +21,7 @@ class Register:
     role: Role = "user"
 
 
-async def register(cmd: Register, uow: UnitOfWork, services: Services) -> User:
+async def register(cmd: Register, uow: UnitOfWork, *, hasher: PasswordHasher, clock: Clock) -> User:
     """Create an account and publish ``identity.user.registered``.
 
     Rules:
@@ -38,8 +37,8 @@ async def register(cmd: Register, uow: UnitOfWork, services: Services) -> User:
     email = normalise_email(cmd.email)
     name = normalise_name(cmd.name)
     password = check_password(cmd.password)
-    password_hash = await services.hasher.hash(password)
-    now = services.clock.now()
+    password_hash = await hasher.hash(password)
+    now = clock.now()
     user = User.register(email=email, name=name, password_hash=password_hash, now=now, role=cmd.role)
     async with uow:
         await uow.users.add(user)

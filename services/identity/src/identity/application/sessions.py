@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from identity.application.ports import Queries, UnitOfWork
+from identity.application.ports import Clock, Queries, UnitOfWork
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.sessions import ClientInfo, RevokeReason, Session
-from shared.kernel.clock import Clock
 from shared.kernel.errors import NotFound
 
 
@@ -26,12 +25,12 @@ class RevokeOtherSessions:
     client: ClientInfo = field(default_factory=ClientInfo)
 
 
-async def list_sessions(user_id: UUID, queries: Queries, clock: Clock) -> list[Session]:
+async def list_sessions(user_id: UUID, *, queries: Queries, clock: Clock) -> list[Session]:
     """The user's sessions that can still be refreshed (not revoked, not expired), newest first."""
     return await queries.active_sessions(user_id, clock.now())
 
 
-async def revoke_session(cmd: RevokeSession, uow: UnitOfWork, clock: Clock) -> None:
+async def revoke_session(cmd: RevokeSession, uow: UnitOfWork, *, clock: Clock) -> None:
     """Revoke one of the user's own sessions; its tokens stop working at once.
 
     Rules: another user's session is answered exactly like one that does not exist
@@ -58,7 +57,7 @@ async def revoke_session(cmd: RevokeSession, uow: UnitOfWork, clock: Clock) -> N
         await uow.commit()
 
 
-async def revoke_other_sessions(cmd: RevokeOtherSessions, uow: UnitOfWork, clock: Clock) -> int:
+async def revoke_other_sessions(cmd: RevokeOtherSessions, uow: UnitOfWork, *, clock: Clock) -> int:
     """Revoke every session of the user but the one making the request; how many were revoked."""
     now = clock.now()
     async with uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from identity.application.errors import TooManyAttempts
-from identity.application.ports import Attempts, UnitOfWork
+from identity.application.ports import Attempts, Clock, UnitOfWork
 from identity.domain.sessions import ClientInfo
 from identity.domain.throttling import (
     ThrottlePolicy,
@@ -57,7 +57,7 @@ async def reserve_attempt(uow: UnitOfWork, keys: Keys, policy: ThrottlePolicy, n
 
 
 async def admit_mail_request(
-    client: ClientInfo, uow: UnitOfWork, policy: ThrottlePolicy, now: datetime
+    client: ClientInfo, uow: UnitOfWork, *, throttle: ThrottlePolicy, clock: Clock
 ) -> None:
     """Count a request for a mailed link from ``client``, refused past the client's limit.
 
@@ -67,9 +67,8 @@ async def admit_mail_request(
     if not client.ip:
         return
     async with uow:
-        wait = await reserve_attempt(
-            uow, [(mail_client_key(client.ip), policy.mail_requests_per_client)], policy, now
-        )
+        key = mail_client_key(client.ip)
+        wait = await reserve_attempt(uow, [(key, throttle.mail_requests_per_client)], throttle, clock.now())
         if wait is not None:
             raise TooManyAttempts(
                 wait, "Too many requests for mailed links from this client. Try again later."

@@ -22,13 +22,13 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import timedelta
 
 from identity import SERVICE
-from identity.adapters.crypto.signing_keys import SigningKeysError, rotate_keys
-from identity.application.admins import CreateAdmin, create_admin
-from identity.bootstrap import ROOT, open_services, unit_of_work
-from identity.domain.users import User
+from identity.application.admins import CreateAdmin
+from identity.application.keys import RotateKeys
+from identity.application.ports import KeyStoreError
+from identity.bootstrap import ROOT, run_create_admin, run_rotate_keys
 from identity.settings import KeyRingSettings, Settings
 from shared.cli import EXIT_USAGE, build_parser, run, service_commands
 from shared.kernel.errors import DomainError
@@ -93,13 +93,15 @@ def _rotate_keys(overlap: int | None, publish_ahead: int | None) -> int:
         )
         return 1
     try:
-        rotation = rotate_keys(
-            Path(settings.keys_dir),
-            # 0 is a choice for both (retire at once, switch at once: a compromised key), not "unset"
-            settings.key_rotation_overlap_s if overlap is None else overlap,
-            publish_ahead_seconds=settings.key_publish_ahead_s if publish_ahead is None else publish_ahead,
+        # 0 is a choice for both (retire at once, switch at once: a compromised key), not "unset"
+        command = RotateKeys(
+            overlap=timedelta(seconds=settings.key_rotation_overlap_s if overlap is None else overlap),
+            publish_ahead=timedelta(
+                seconds=settings.key_publish_ahead_s if publish_ahead is None else publish_ahead
+            ),
         )
-    except (SigningKeysError, OSError) as exc:
+        rotation = run_rotate_keys(settings, command)
+    except (KeyStoreError, OSError) as exc:
         print(f"aiorch-{SERVICE}: {exc}", file=sys.stderr)
         return 1
     print(f"new signing key {rotation.new_kid} (previous {rotation.previous_kid})")
@@ -118,7 +120,9 @@ def _create_admin(email: str, name: str | None, from_stdin: bool) -> int:
         print(f"aiorch-{SERVICE}: the passwords did not match", file=sys.stderr)
         return 1
     try:
-        user, created = asyncio.run(_create(settings, CreateAdmin(email=email, name=name, password=password)))
+        user, created = asyncio.run(
+            run_create_admin(settings, CreateAdmin(email=email, name=name, password=password))
+        )
     except DomainError as exc:
         print(f"aiorch-{SERVICE}: {exc.detail}", file=sys.stderr)
         return 1
@@ -132,12 +136,3 @@ def _password(from_stdin: bool) -> str | None:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("Password: ")
     return first if getpass.getpass("Again: ") == first else None
-
-
-async def _create(settings: Settings, command: CreateAdmin) -> tuple[User, bool]:
-    engine = ROOT.engine(settings, "cli")
-    try:
-        async with open_services(settings) as services:
-            return await create_admin(command, unit_of_work(engine), services)
-    finally:
-        await engine.dispose()

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from identity.adapters.crypto.jwk import load_private_pem, thumbprint
+from identity.application.ports import KeyStoreError
 
 _FORMAT: Final = 1
 AT_ONCE: Final = timedelta(0)
@@ -25,7 +26,7 @@ AT_ONCE: Final = timedelta(0)
 Status = Literal["next", "active", "previous"]
 
 
-class SigningKeysError(Exception):
+class SigningKeysError(KeyStoreError):
     """The key store is unreadable, inconsistent, or cannot do what was asked."""
 
 

@@ -37,10 +37,8 @@ __all__ = [
     "ActiveKeySource",
     "ConfiguredSigningKeys",
     "FileSigningKeys",
-    "Rotation",
     "SigningKeysError",
     "open_signing_keys",
-    "rotate_keys",
 ]
 
 KEYS_FILE: Final = "signing-keys.json"
@@ -249,48 +247,6 @@ def open_signing_keys(
     if pem and pem.strip():
         return ConfiguredSigningKeys(pem, previous_pems)
     return FileSigningKeys(directory, clock=clock)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rotation:
-    """What :func:`rotate_keys` did, for the CLI to print."""
-
-    new_kid: str
-    previous_kid: str
-    """The key that signs until ``activates_at``, then stays published for the overlap."""
-    activates_at: datetime
-    """When the new key starts signing."""
-    retired: list[str]
-    published: list[str]
-
-
-def rotate_keys(
-    directory: Path,
-    overlap_seconds: float,
-    *,
-    publish_ahead_seconds: float = 0.0,
-    clock: Clock | None = None,
-) -> Rotation:
-    """The ``rotate-keys`` command: retire what is due, then rotate with the given overlap,
-    publishing the new key ``publish_ahead_seconds`` before it signs.
-
-    Running API workers publish the new key on their next JWKS request and sign with it
-    from its activation time on.
-    """
-    clock = clock or SystemClock()
-    keys = FileSigningKeys(directory, clock=clock)
-    now = clock.now()
-    retired = keys.retire_expired(now=now)
-    previous_kid = keys.current_kid()
-    publish_ahead = timedelta(seconds=publish_ahead_seconds)
-    new_kid = keys.rotate(overlap=timedelta(seconds=overlap_seconds), now=now, publish_ahead=publish_ahead)
-    return Rotation(
-        new_kid=new_kid,
-        previous_kid=previous_kid,
-        activates_at=now + publish_ahead,
-        retired=retired,
-        published=[key["kid"] for key in keys.jwks()["keys"]],
-    )
 
 
 def _stamp(info: os.stat_result) -> tuple[int, ...]:

@@ -12,8 +12,7 @@ from typing import Any
 from jwt import PyJWK
 
 from identity.adapters.crypto.signing_keys import FileSigningKeys
-from identity.application.ports import SessionGate
-from identity.application.security import SigningKeys
+from identity.application.ports import SessionGate, SigningKeys
 from identity.domain.users import User
 from shared.auth import InvalidToken, KeyLookup, Principal, TokenVerifier
 
@@ -56,9 +55,10 @@ class OwnKeys:
         self._document = document
 
 
-class AccountPrincipal(Principal, frozen=True, kw_only=True):
+class SessionCheckedPrincipal(Principal, frozen=True, kw_only=True):
     """A :class:`shared.auth.Principal` checked against its live session, with the account as
-    that check read it, so ``GET /users/me`` answers it without a second read."""
+    that check read it, so ``GET /users/me`` answers it without a second read: identity's
+    :class:`~identity.application.ports.AccountPrincipal`."""
 
     account: User
 
@@ -75,7 +75,7 @@ class LiveSessionVerifier(TokenVerifier):
         super().__init__(keys, issuer=issuer, audience=audience)
         self._gate = gate
 
-    async def verify(self, token: str) -> AccountPrincipal:
+    async def verify(self, token: str) -> SessionCheckedPrincipal:
         principal = await super().verify(token)
         account = await self._gate.live_account(principal.session_id, principal.user_id)
         if account is None:
@@ -83,7 +83,7 @@ class LiveSessionVerifier(TokenVerifier):
         if account.role != principal.role:
             # A demoted admin must not keep admin rights for the token's remaining minutes.
             raise InvalidToken("role changed since the token was issued")
-        return AccountPrincipal(
+        return SessionCheckedPrincipal(
             user_id=principal.user_id,
             role=principal.role,
             session_id=principal.session_id,

@@ -13,7 +13,8 @@ import asyncio
 import structlog
 
 from identity.adapters.mail.mime import recipient_domain
-from identity.application.mail import MailDeliveryError, Mailer, OutgoingMail
+from identity.application.mail import MailDeliveryError, OutgoingMail
+from identity.application.ports import Mailer
 
 _log = structlog.get_logger("identity.mail")
 

@@ -8,17 +8,11 @@ from uuid import UUID
 from litestar import Controller, delete, get, patch
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from identity.application.admin import (
-    ChangeUser,
-    DeleteUser,
-    audit_trail,
-    change_user,
-    delete_user,
-    get_user,
-    list_users,
-)
+from identity.application.admin import ChangeUser, DeleteUser, ListUsers, ReadAuditTrail
+from identity.application.use_cases import Handler, Query
 from identity.domain.audit import AuditEntry
-from identity.entrypoints.http.dependencies import ClientDep, QueriesDep, ServicesDep, UnitOfWorkDep
+from identity.domain.users import User
+from identity.entrypoints.http.dependencies import ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import AuditEntryResponse, Role, UserChange, UserResponse
 from shared.auth import BEARER_SECURITY, CurrentPrincipal, admin_guard
@@ -61,7 +55,7 @@ class AdminController(Controller):
     async def list_users(
         self,
         principal: CurrentPrincipal,
-        queries: QueriesDep,
+        list_users: Dep[Query[ListUsers, Page[User]]],
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="Part of an address or a name.")
         ] = None,
@@ -71,7 +65,7 @@ class AdminController(Controller):
     ) -> Page[UserResponse]:
         """Accounts, oldest first, whose address or name contains `q` and who have `role`: one
         page, with the cursor of the next (`null` on the last). Admin only (403 otherwise)."""
-        page = await list_users(queries, q=q, role=role, cursor=cursor, limit=limit)
+        page = await list_users(ListUsers(q=q, role=role, cursor=cursor, limit=limit))
         return page.map(UserResponse.of)
 
     @get(
@@ -81,10 +75,10 @@ class AdminController(Controller):
         responses=problems(400, 401, 403, 404),
     )
     async def get_user(
-        self, user_id: UserId, principal: CurrentPrincipal, queries: QueriesDep
+        self, user_id: UserId, principal: CurrentPrincipal, get_user: Dep[Query[UUID, User]]
     ) -> UserResponse:
         """The account with this id; a 404 if there is none. Admin only (403 otherwise)."""
-        return UserResponse.of(await get_user(queries, user_id))
+        return UserResponse.of(await get_user(user_id))
 
     @patch(
         "/users/{user_id:uuid}",
@@ -98,7 +92,7 @@ class AdminController(Controller):
         data: JSONBody[UserChange],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        change_user: Dep[Handler[ChangeUser, User]],
         client_info: ClientDep,
     ) -> UserResponse:
         """Changes an account's role, or deactivates (or reactivates) it, and answers the
@@ -111,7 +105,7 @@ class AdminController(Controller):
             is_active=data.is_active,
             client=client_info,
         )
-        return UserResponse.of(await change_user(command, uow, services))
+        return UserResponse.of(await change_user(command, uow))
 
     @delete(
         "/users/{user_id:uuid}",
@@ -121,12 +115,16 @@ class AdminController(Controller):
         status_code=204,
     )
     async def delete_user(
-        self, user_id: UserId, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep
+        self,
+        user_id: UserId,
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+        delete_user: Dep[Handler[DeleteUser, None]],
     ) -> None:
         """Erases an account as its owner could, and tells the other services (event
         `identity.user.deleted`). A 404 if there is none; a 409 for one's own account (that is
         `DELETE /users/me`, with the password). Admin only (403 otherwise)."""
-        await delete_user(DeleteUser(actor_id=principal.user_id, user_id=user_id), uow, services)
+        await delete_user(DeleteUser(actor_id=principal.user_id, user_id=user_id), uow)
 
     @get(
         "/audit",
@@ -137,7 +135,7 @@ class AdminController(Controller):
     async def audit(
         self,
         principal: CurrentPrincipal,
-        queries: QueriesDep,
+        audit_trail: Dep[Query[ReadAuditTrail, Page[AuditEntry]]],
         user_id: Annotated[
             UUID | None, QueryParameter(description="Only the entries about this account.")
         ] = None,
@@ -147,5 +145,5 @@ class AdminController(Controller):
         """Security events (logins, refresh-token reuse, password changes, role changes,
         deletions...), newest first: one page, with the cursor of the next (`null` on the last).
         Admin only (403 otherwise)."""
-        page = await audit_trail(queries, user_id=user_id, cursor=cursor, limit=limit)
+        page = await audit_trail(ReadAuditTrail(user_id=user_id, cursor=cursor, limit=limit))
         return page.map(audit_response)

@@ -6,11 +6,13 @@ from litestar import Controller, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 
-from identity.application.login import LogIn, log_in
-from identity.application.refresh import LogOut, Refresh, log_out, refresh
-from identity.application.registration import Register, register
+from identity.application.login import LogIn
+from identity.application.refresh import LogOut, Refresh
+from identity.application.registration import Register
 from identity.application.tokens import TokenPair
-from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
+from identity.application.use_cases import Handler
+from identity.domain.users import User
+from identity.entrypoints.http.dependencies import ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import (
     LoginRequest,
@@ -45,7 +47,7 @@ class AuthController(Controller):
         self,
         data: JSONBody[RegisterRequest],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        register: Dep[Handler[Register, User]],
         client_info: ClientDep,
     ) -> UserResponse:
         """Create an account with an email address, a password and an optional display name.
@@ -55,7 +57,7 @@ class AuthController(Controller):
         common one; a weak password or an invalid address is a 400 that says why.
         """
         command = Register(email=data.email, password=data.password, name=data.name, client=client_info)
-        return UserResponse.of(await register(command, uow, services))
+        return UserResponse.of(await register(command, uow))
 
     @post(
         "/login",
@@ -66,7 +68,11 @@ class AuthController(Controller):
         cache_control=NO_STORE,
     )
     async def login(
-        self, data: JSONBody[LoginRequest], uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
+        self,
+        data: JSONBody[LoginRequest],
+        uow: UnitOfWorkDep,
+        log_in: Dep[Handler[LogIn, TokenPair]],
+        client_info: ClientDep,
     ) -> TokenResponse:
         """Opens a session: answers an access token and the session's first refresh token.
 
@@ -75,7 +81,7 @@ class AuthController(Controller):
         `Retry-After` says when to try again.
         """
         command = LogIn(email=data.email, password=data.password, client=client_info)
-        return token_response(await log_in(command, uow, services))
+        return token_response(await log_in(command, uow))
 
     @post(
         "/refresh",
@@ -89,7 +95,7 @@ class AuthController(Controller):
         self,
         data: JSONBody[RefreshRequest],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        refresh: Dep[Handler[Refresh, TokenPair]],
         client_info: ClientDep,
     ) -> TokenResponse:
         """Spends the refresh token presented and answers a new access token and the next
@@ -99,7 +105,7 @@ class AuthController(Controller):
         again revokes its whole session: every token of that login stops working.
         """
         command = Refresh(refresh_token=data.refresh_token, client=client_info)
-        return token_response(await refresh(command, uow, services))
+        return token_response(await refresh(command, uow))
 
     @post(
         "/logout",
@@ -112,10 +118,10 @@ class AuthController(Controller):
         self,
         data: JSONBody[RefreshRequest],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        log_out: Dep[Handler[LogOut, None]],
         client_info: ClientDep,
     ) -> None:
         """Ends the session that the refresh token (spent or not) belongs to: none of its
         tokens work any more. A 204 also when the token is unknown or its session already ended.
         """
-        await log_out(LogOut(refresh_token=data.refresh_token, client=client_info), uow, services)
+        await log_out(LogOut(refresh_token=data.refresh_token, client=client_info), uow)

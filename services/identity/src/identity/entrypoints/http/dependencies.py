@@ -6,45 +6,51 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
-from identity.adapters.crypto.verification import AccountPrincipal
-from identity.application.ports import Queries, UnitOfWork
-from identity.application.services import Services
+from identity.application.policy import Policy
+from identity.application.ports import AccountPrincipal, Background, UnitOfWork
+from identity.application.use_cases import UseCases
 from identity.domain.sessions import ClientInfo
 from identity.domain.users import User
 from shared.auth import authenticate
 
-SERVICES: Final = "identity_services"
-QUERIES: Final = "identity_queries"
+USE_CASES: Final = "identity_use_cases"
+POLICY: Final = "identity_policy"
+BACKGROUND: Final = "identity_background"
+PORTS: Final = "identity_ports"
+"""What the use cases were bound to; read by nothing but tests (the mailer, the key ring)."""
 
-# Handler parameter annotations; the parameter's name is the dependency's key. Ports are
-# Protocols, which Litestar cannot check instances against: their values skip validation.
+T = TypeVar("T")
+
+# Handler parameter annotations; the parameter's name is the dependency's key. Ports and bound
+# use cases are Protocols and callables, which Litestar cannot check instances against: their
+# values skip validation.
+Dep: TypeAlias = NamedDependency[SkipValidation[T]]
+"""A bound use case (``application.use_cases``), by its name: ``register: Dep[Handler[Register, User]]``."""
 UnitOfWorkDep: TypeAlias = NamedDependency[SkipValidation[UnitOfWork]]
 """``uow``: the request's unit of work (``shared.bootstrap``)."""
-ServicesDep: TypeAlias = NamedDependency[Services]
-"""``services``."""
-QueriesDep: TypeAlias = NamedDependency[SkipValidation[Queries]]
-"""``queries``."""
+PolicyDep: TypeAlias = NamedDependency[Policy]
+"""``policy``: the rules from the settings (issuer, public URL, providers)."""
+BackgroundDep: TypeAlias = NamedDependency[SkipValidation[Background]]
+"""``background``: work left for after the answer."""
 ClientDep: TypeAlias = NamedDependency[ClientInfo]
 """``client_info``."""
 AccountDep: TypeAlias = NamedDependency[SkipValidation[User]]
 """``account``: the caller's account, as the session check of its token read it."""
 
 
-def provide_services(state: State) -> Services:
-    services: Services = state[SERVICES]
-    return services
+def _from_state(key: str, attribute: str | None = None) -> Provide:
+    def provide(state: State) -> Any:
+        value = state[key]
+        return value if attribute is None else getattr(value, attribute)
 
-
-def provide_queries(state: State) -> Queries:
-    queries: Queries = state[QUERIES]
-    return queries
+    return Provide(provide, sync_to_thread=False)
 
 
 def provide_client_info(request: Request[Any, Any, Any]) -> ClientInfo:
@@ -61,14 +67,15 @@ async def provide_account(request: Request[Any, Any, Any]) -> User:
     """
     principal = await authenticate(request)
     if not isinstance(principal, AccountPrincipal):
-        raise RuntimeError("identity's token verifier must be a LiveSessionVerifier")
+        raise RuntimeError("identity's token verifier must answer an AccountPrincipal")
     return principal.account
 
 
 def dependencies() -> Mapping[str, Provide]:
     return {
         "account": Provide(provide_account),
-        "services": Provide(provide_services, sync_to_thread=False),
-        "queries": Provide(provide_queries, sync_to_thread=False),
         "client_info": Provide(provide_client_info, sync_to_thread=False),
+        "policy": _from_state(POLICY),
+        "background": _from_state(BACKGROUND),
+        **{name: _from_state(USE_CASES, name) for name in UseCases.__dataclass_fields__},
     }

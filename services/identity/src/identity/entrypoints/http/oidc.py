@@ -9,10 +9,12 @@ from litestar.datastructures import Cookie
 from litestar.params import CookieParameter, PathParameter, QueryParameter
 from litestar.response import Redirect
 
-from identity.application.oidc import PENDING_LOGIN_TTL
-from identity.application.oidc_login import FinishOidcLogin, finish_oidc_login, start_oidc_login
+from identity.application.oidc import PENDING_LOGIN_TTL, AuthorizationRequest
+from identity.application.oidc_login import FinishOidcLogin
+from identity.application.tokens import TokenPair
+from identity.application.use_cases import Handler
 from identity.entrypoints.http.auth import NO_STORE, token_response
-from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
+from identity.entrypoints.http.dependencies import ClientDep, Dep, PolicyDep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import TokenResponse
 
@@ -58,12 +60,18 @@ class OidcController(Controller):
         status_code=302,
         cache_control=NO_STORE,
     )
-    async def authorize(self, provider: Provider, uow: UnitOfWorkDep, services: ServicesDep) -> Redirect:
+    async def authorize(
+        self,
+        provider: Provider,
+        uow: UnitOfWorkDep,
+        start_oidc_login: Dep[Handler[str, AuthorizationRequest]],
+        policy: PolicyDep,
+    ) -> Redirect:
         """Redirects the browser (302) to the provider's login, with a short-lived state cookie
         that the callback checks. A 400 for a provider that is not configured; a 502 if the
         provider cannot be reached."""
-        request = await start_oidc_login(provider, uow, services)
-        secure = services.policy.public_url.startswith("https://")
+        request = await start_oidc_login(provider, uow)
+        secure = policy.public_url.startswith("https://")
         cookie = state_cookie(
             provider, request.pending.state, secure=secure, max_age=int(PENDING_LOGIN_TTL.total_seconds())
         )
@@ -80,7 +88,8 @@ class OidcController(Controller):
         self,
         provider: Provider,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        finish_oidc_login: Dep[Handler[FinishOidcLogin, TokenPair]],
+        policy: PolicyDep,
         client_info: ClientDep,
         browser_state: Annotated[
             str | None, CookieParameter(name=STATE_COOKIE, description="The state cookie `authorize` set.")
@@ -107,6 +116,6 @@ class OidcController(Controller):
         command = FinishOidcLogin(
             provider=provider, params=params, browser_state=browser_state, client=client_info
         )
-        pair = await finish_oidc_login(command, uow, services)
-        secure = services.policy.public_url.startswith("https://")
+        pair = await finish_oidc_login(command, uow)
+        secure = policy.public_url.startswith("https://")
         return Response(token_response(pair), cookies=[state_cookie(provider, "", secure=secure, max_age=0)])

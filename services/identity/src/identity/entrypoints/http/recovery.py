@@ -7,20 +7,11 @@ from typing import Final
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from identity.application.email_verification import (
-    RequestEmailVerification,
-    VerifyEmail,
-    request_email_verification,
-    verify_email,
-)
-from identity.application.password_reset import (
-    RequestPasswordReset,
-    ResetPassword,
-    request_password_reset,
-    reset_password,
-)
-from identity.application.throttle import admit_mail_request
-from identity.entrypoints.http.dependencies import ClientDep, ServicesDep, UnitOfWorkDep
+from identity.application.email_verification import RequestEmailVerification, VerifyEmail
+from identity.application.password_reset import RequestPasswordReset, ResetPassword
+from identity.application.use_cases import Handler
+from identity.domain.sessions import ClientInfo
+from identity.entrypoints.http.dependencies import BackgroundDep, ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import (
     Accepted,
@@ -50,17 +41,19 @@ class RecoveryController(Controller):
         self,
         data: JSONBody[PasswordResetRequest],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        admit_mail_request: Dep[Handler[ClientInfo, None]],
+        request_password_reset: Dep[Handler[RequestPasswordReset, None]],
+        background: BackgroundDep,
         client_info: ClientDep,
     ) -> Accepted:
         """A 202 with the same body, in the same time, whether or not an account has the
         address: the link (single use, valid 15 minutes) goes only to an existing account, and
         at most a few times per address in 15 minutes. A 429 with `Retry-After` when this
         client asked for too many links."""
-        await admit_mail_request(client_info, uow, services.policy.throttle, services.clock.now())
+        await admit_mail_request(client_info, uow)
         # After the answer: its time must not tell whether an account has the address.
         command = RequestPasswordReset(email=data.email, client=client_info)
-        await services.background.run(request_password_reset(command, uow, services), name="password-reset")
+        await background.run(request_password_reset(command, uow), name="password-reset")
         return RESET_ACCEPTED
 
     @post(
@@ -74,14 +67,14 @@ class RecoveryController(Controller):
         self,
         data: JSONBody[PasswordResetConfirmation],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        reset_password: Dep[Handler[ResetPassword, None]],
         client_info: ClientDep,
     ) -> None:
         """Sets the account's new password with the token of a reset link; every session of the
         account ends. A 400 for an invalid, expired or used token, or a weak password (with the
         reason)."""
         command = ResetPassword(token=data.token, new_password=data.new_password, client=client_info)
-        await reset_password(command, uow, services)
+        await reset_password(command, uow)
 
     @post(
         "/verify-email",
@@ -92,12 +85,16 @@ class RecoveryController(Controller):
         security=BEARER_SECURITY,
     )
     async def request_email_verification(
-        self, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
+        self,
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+        request_email_verification: Dep[Handler[RequestEmailVerification, None]],
+        client_info: ClientDep,
     ) -> Accepted:
         """Mails a single-use link that verifies my account's address. A 409 if the address is
         already verified; a 429 with `Retry-After` after too many links to it in 15 minutes."""
         command = RequestEmailVerification(user_id=principal.user_id, client=client_info)
-        await request_email_verification(command, uow, services)
+        await request_email_verification(command, uow)
         return VERIFICATION_SENT
 
     @post(
@@ -111,9 +108,9 @@ class RecoveryController(Controller):
         self,
         data: JSONBody[EmailVerificationConfirmation],
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        verify_email: Dep[Handler[VerifyEmail, None]],
         client_info: ClientDep,
     ) -> None:
         """Marks the address of the account as verified with the token of a verification link.
         A 400 for an invalid, expired or used token."""
-        await verify_email(VerifyEmail(token=data.token, client=client_info), uow, services)
+        await verify_email(VerifyEmail(token=data.token, client=client_info), uow)

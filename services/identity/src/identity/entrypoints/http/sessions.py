@@ -8,14 +8,10 @@ from uuid import UUID
 from litestar import Controller, delete, get
 from litestar.params import PathParameter
 
-from identity.application.sessions import (
-    RevokeOtherSessions,
-    RevokeSession,
-    list_sessions,
-    revoke_other_sessions,
-    revoke_session,
-)
-from identity.entrypoints.http.dependencies import ClientDep, QueriesDep, ServicesDep, UnitOfWorkDep
+from identity.application.sessions import RevokeOtherSessions, RevokeSession
+from identity.application.use_cases import Handler, Query
+from identity.domain.sessions import Session
+from identity.entrypoints.http.dependencies import ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import SessionResponse
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
@@ -30,12 +26,12 @@ class SessionsController(Controller):
 
     @get("/", operation_id="list_sessions", summary="My sessions", responses=problems(401))
     async def list_sessions(
-        self, principal: CurrentPrincipal, queries: QueriesDep, services: ServicesDep
+        self, principal: CurrentPrincipal, list_sessions: Dep[Query[UUID, list[Session]]]
     ) -> list[SessionResponse]:
         """The sessions of mine that can still be refreshed, newest first: when each began,
         was last used and ends, from which user agent and IP address; `current` marks the one
         of the access token used."""
-        sessions = await list_sessions(principal.user_id, queries, services.clock)
+        sessions = await list_sessions(principal.user_id)
         return [SessionResponse.of(session, principal.session_id) for session in sessions]
 
     @delete(
@@ -50,13 +46,13 @@ class SessionsController(Controller):
         session_id: SessionId,
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        revoke_session: Dep[Handler[RevokeSession, None]],
         client_info: ClientDep,
     ) -> None:
         """Ends the session: its tokens stop working at once. A 404 if it is not one of mine
         (or no session at all)."""
         command = RevokeSession(user_id=principal.user_id, session_id=session_id, client=client_info)
-        await revoke_session(command, uow, services.clock)
+        await revoke_session(command, uow)
 
     @delete(
         "/",
@@ -66,11 +62,15 @@ class SessionsController(Controller):
         status_code=204,
     )
     async def revoke_other_sessions(
-        self, principal: CurrentPrincipal, uow: UnitOfWorkDep, services: ServicesDep, client_info: ClientDep
+        self,
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+        revoke_other_sessions: Dep[Handler[RevokeOtherSessions, int]],
+        client_info: ClientDep,
     ) -> None:
         """Ends every session of mine except the one of the access token making this request:
         a way to sign out everywhere else."""
         command = RevokeOtherSessions(
             user_id=principal.user_id, current_session_id=principal.session_id, client=client_info
         )
-        await revoke_other_sessions(command, uow, services.clock)
+        await revoke_other_sessions(command, uow)

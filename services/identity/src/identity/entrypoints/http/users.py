@@ -5,15 +5,10 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
 
-from identity.application.profile import (
-    ChangePassword,
-    DeleteAccount,
-    UpdateProfile,
-    change_password,
-    delete_account,
-    update_profile,
-)
-from identity.entrypoints.http.dependencies import AccountDep, ClientDep, ServicesDep, UnitOfWorkDep
+from identity.application.profile import ChangePassword, DeleteAccount, UpdateProfile
+from identity.application.use_cases import Handler
+from identity.domain.users import User
+from identity.entrypoints.http.dependencies import AccountDep, ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import AccountDeletion, PasswordChange, ProfileUpdate, UserResponse
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
@@ -36,11 +31,11 @@ class MeController(Controller):
         data: JSONBody[ProfileUpdate],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        update_profile: Dep[Handler[UpdateProfile, User]],
     ) -> UserResponse:
         """Sets the display name (`null` or blank removes it) and answers the updated account.
         A name over 100 characters or with control characters is a 400."""
-        user = await update_profile(UpdateProfile(user_id=principal.user_id, name=data.name), uow, services)
+        user = await update_profile(UpdateProfile(user_id=principal.user_id, name=data.name), uow)
         return UserResponse.of(user)
 
     @post(
@@ -55,7 +50,7 @@ class MeController(Controller):
         data: JSONBody[PasswordChange],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        change_password: Dep[Handler[ChangePassword, None]],
         client_info: ClientDep,
     ) -> None:
         """Replaces the password after checking the current one; every other session of mine
@@ -72,7 +67,7 @@ class MeController(Controller):
             new_password=data.new_password,
             client=client_info,
         )
-        await change_password(command, uow, services)
+        await change_password(command, uow)
 
     @delete(
         "/",
@@ -86,7 +81,7 @@ class MeController(Controller):
         data: JSONBody[AccountDeletion],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        services: ServicesDep,
+        delete_account: Dep[Handler[DeleteAccount, None]],
         client_info: ClientDep,
     ) -> None:
         """Erases my account once my password confirms it: sessions, tokens and links go, the
@@ -97,4 +92,4 @@ class MeController(Controller):
         passwords a 429 with `Retry-After`.
         """
         command = DeleteAccount(user_id=principal.user_id, password=data.password, client=client_info)
-        await delete_account(command, uow, services)
+        await delete_account(command, uow)

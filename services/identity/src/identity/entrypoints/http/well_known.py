@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 
-from identity.entrypoints.http.dependencies import ServicesDep
+from identity.entrypoints.http.dependencies import Dep, PolicyDep
 
 # Verifiers cache the key set for 5 minutes (shared.auth.JwksKeySet); a key rotation's
 # overlap (an hour by default) outlasts that and an access token's life together.
@@ -58,11 +59,11 @@ class WellKnownController(Controller):
     tags = ["keys"]
 
     @get("/jwks.json", operation_id="jwks", summary="The token-signing public keys", cache_control=KEYS_CACHE)
-    async def jwks(self, services: ServicesDep) -> Jwks:
+    async def jwks(self, public_keys: Dep[Callable[[], dict[str, Any]]]) -> Jwks:
         """A JWK Set (RFC 7517) of the Ed25519 public keys that verify identity's access
         tokens, by `kid`. After a key rotation the previous key stays listed until its overlap
         has passed, so tokens it signed keep verifying until they expire."""
-        return msgspec.convert(services.keys.jwks(), Jwks)
+        return msgspec.convert(public_keys(), Jwks)
 
     @get(
         "/openid-configuration",
@@ -70,15 +71,15 @@ class WellKnownController(Controller):
         summary="The issuer's metadata",
         cache_control=KEYS_CACHE,
     )
-    async def metadata(self, services: ServicesDep) -> IssuerMetadata:
+    async def metadata(self, policy: PolicyDep) -> IssuerMetadata:
         """Where identity's keys and endpoints are, and what its tokens hold, under the names of
         OpenID Connect Discovery and RFC 8414."""
-        base = services.policy.public_url.rstrip("/")
+        base = policy.public_url.rstrip("/")
         external = {
-            name: f"{base}{API}/auth/oidc/{name}/authorize" for name in services.policy.oidc_providers
+            name: f"{base}{API}/auth/oidc/{name}/authorize" for name in policy.oidc_providers
         }
         return IssuerMetadata(
-            issuer=services.policy.issuer,
+            issuer=policy.issuer,
             jwks_uri=f"{base}/.well-known/jwks.json",
             token_endpoint=f"{base}{API}/auth/login",
             authorization_endpoint=next(iter(external.values()), None),

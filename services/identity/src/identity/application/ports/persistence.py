@@ -1,4 +1,4 @@
-"""The ports identity's use cases depend on; adapters implement them.
+"""identity's persistence ports: the unit of work, its repositories, and the reads outside it.
 
 Writes go through the :class:`UnitOfWork` and its repositories (one transaction);
 reads that need no transaction go through :class:`Queries` (one round trip each).
@@ -201,17 +201,4 @@ class Queries(Protocol):
         self, *, user_id: UUID | None, before: tuple[datetime, UUID] | None, limit: int
     ) -> list[AuditEntry]:
         """Entries (of one user, or all), newest first, strictly before the ``(at, id)`` position."""
-        ...
-
-
-class SessionGate(Protocol):
-    """The check every authenticated request makes, beyond the token's signature."""
-
-    async def live_account(self, session_id: UUID, user_id: UUID) -> User | None:
-        """The account, as it is now, if ``session_id`` is a session of ``user_id`` neither
-        revoked nor past its absolute lifetime and the account is active; else None.
-
-        One round trip, no transaction: it runs on every authenticated request, and the
-        account it returns is what ``GET /users/me`` answers (no second read).
-        """
         ...
