@@ -5,6 +5,7 @@ bench.py prepare ...               register and log in the bench user; prints sh
 bench.py wait URL                  poll until URL answers 200
 bench.py worker-pid STATE SERVICE  the pid of one uvicorn worker of SERVICE's API (for py-spy)
 bench.py table RUN_DIR ...         parse wrk's outputs there, print the table, write results.json
+bench.py summary RUN_DIR CONFIG... the ratio of each configuration measured (from its results.json)
 """
 
 from __future__ import annotations
@@ -252,8 +253,10 @@ def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
     """
     targets = rounds(run_dir, "users-me", f"GET {API}/users/me (identity)")
     bares = rounds(run_dir, "bare", "GET /bare/users/{id} (raw asyncpg, no reset)")
-    (login,) = rounds(run_dir, "login", f"POST {API}/auth/login (identity)")
+    # logins are measured in the last configuration of a run only
+    logins = rounds(run_dir, "login", f"POST {API}/auth/login (identity)") if _has(run_dir, "login") else []
     target, bare = median_run(targets), median_run(bares)
+    print(f"  {context.get('configuration', '')} configuration, {context.get('workers', '?')} worker(s):")
 
     header = f"  {'':<44} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8} {'errors':>7}"
     print(header)
@@ -266,11 +269,17 @@ def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     each = " ".join(f"{r:.2f}" for r in per_round)
     print(f"\n  ratio users/me / bare: {ratio:.2f}  ({verdict} the target of {TARGET_RATIO:.2f})")
-    print(f"  ratio in each round: {each} (median above)\n")
-    connections = context.get("login_connections", "?")
-    print(f"  logins at {argon2}, {connections} connections (req/s = logins/s)")
-    print(header)
-    print(login.row())
+    print(f"  ratio in each round: {each} (median above)")
+    for number, (t, b) in enumerate(zip(targets, bares, strict=True), start=1):
+        print(
+            f"    round {number}: users/me {t.per_second:,.0f} req/s p99 {t.p99_ms:.2f} ms,"
+            f" bare {b.per_second:,.0f} req/s p99 {b.p99_ms:.2f} ms"
+        )
+    for login in logins:
+        connections = context.get("login_connections", "?")
+        print(f"\n  logins at {argon2}, {connections} connections (req/s = logins/s)")
+        print(header)
+        print(login.row())
 
     results = {
         "context": context,
@@ -281,10 +290,32 @@ def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
             {"users_me": t.as_json(), "bare": b.as_json(), "ratio": round(r, 3)}
             for t, b, r in zip(targets, bares, per_round, strict=True)
         ],
-        "login": {**login.as_json(), "argon2": argon2},
+        "login": {**logins[0].as_json(), "argon2": argon2} if logins else None,
     }
     (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    return all(run.clean for run in [*targets, *bares, login])
+    return all(run.clean for run in [*targets, *bares, *logins])
+
+
+def _has(run_dir: Path, name: str) -> bool:
+    return any(run_dir.glob(f"{name}.[0-9]*.out"))
+
+
+def summary(run_dir: Path, configs: list[str]) -> None:
+    """One line per configuration: its workers, access log, median figures and ratio."""
+    print("  summary                             workers  access log  users/me req/s  bare req/s  ratio")
+    for config in configs:
+        try:
+            results = json.loads((run_dir / config / "results.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise BenchError(f"no results for the {config} configuration: {exc}") from None
+        context, ratio = results["context"], results["ratio"]
+        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+        print(
+            f"  {config + ' configuration':<36} {context.get('workers', '?'):>7}"
+            f"  {context.get('identity_access_log_sample', '?').split(' ')[0]:>10}"
+            f"  {results['users_me']['per_second']:>14,.0f}  {results['bare']['per_second']:>10,.0f}"
+            f"  {ratio:.2f} ({verdict} {TARGET_RATIO:.2f})"
+        )
 
 
 # --- command line ----------------------------------------------------------------------
@@ -309,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--argon2", required=True)
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE")
+    p = commands.add_parser("summary")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("configs", nargs="+")
     args = parser.parse_args(argv)
     try:
         if args.command == "ports":
@@ -319,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             wait(args.url, args.timeout)
         elif args.command == "worker-pid":
             print(worker_pid(args.state_dir, args.service))
+        elif args.command == "summary":
+            summary(args.run_dir, args.configs)
         else:
             context = dict(item.split("=", 1) for item in args.context)
             return 0 if table(args.run_dir, args.argon2, context) else 3

@@ -3,8 +3,13 @@
 # same primary-key SELECT on a raw asyncpg pool, in one run against one database; then
 # logins per second. Prints figures, asserts nothing. See deploy/bench/README.md.
 #
-# A private cluster (its own state directory under /tmp, free ports) is started for the run
-# and always stopped at the end. Output is also saved under .bench/<time>-<sha>/.
+#   bench.sh                    both configurations: tuned, then default (below)
+#   bench.sh --tuned-config     identity on 2 workers with its access log off
+#   bench.sh --default-config   identity as `make up` starts it: 1 worker, an access line per request
+#
+# The bare app runs on as many workers as identity in each configuration. A private cluster
+# (its own state directory under /tmp, free ports) is started for each configuration and
+# always stopped at the end. Output is also saved under .bench/<time>-<sha>/<configuration>/.
 set -Eeuo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -12,7 +17,6 @@ HERE=$REPO/deploy/bench
 PY=$REPO/.venv/bin/python
 THREADS=2
 CONNECTIONS=64
-WORKERS=2
 POOL_SIZE=32
 WARMUP=${BENCH_WARMUP:-3}
 DURATION=${BENCH_DURATION:-6}
@@ -20,10 +24,20 @@ DURATION=${BENCH_DURATION:-6}
 # drift (this VM's speed wanders by 10-20% over a minute) weighs on both alike.
 ROUNDS=${BENCH_ROUNDS:-3}
 LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-8}
-# identity's access log: off by default, as the bare app writes none, and each line would also
-# cost the local cluster's supervisor (which copies every line of every process to its logs)
-# CPU on the same two cores. 1 measures with a line per request.
-ACCESS_LOG_SAMPLE=${BENCH_ACCESS_LOG_SAMPLE:-0}
+# The tuned configuration: identity's access log off, as the bare app writes none (each line
+# also costs the local cluster's supervisor, which copies every line of every process to its
+# logs, CPU on the same two cores), on 2 workers. The default configuration leaves both to
+# identity's own defaults (IDENTITY_ACCESS_LOG_SAMPLE=1, IDENTITY_HTTP_WORKERS=1), as `make up`.
+TUNED_ACCESS_LOG_SAMPLE=${BENCH_ACCESS_LOG_SAMPLE:-0}
+TUNED_WORKERS=${BENCH_WORKERS:-2}
+DEFAULT_WORKERS=${BENCH_WORKERS:-1}
+CONFIGS=(tuned default)
+case ${1:-} in
+    "") ;;
+    --tuned-config) CONFIGS=(tuned) ;;
+    --default-config) CONFIGS=(default) ;;
+    *) echo "usage: bench.sh [--tuned-config | --default-config]" >&2; exit 2 ;;
+esac
 
 SHA=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 RUN_DIR=$REPO/.bench/$(date -u +%Y%m%dT%H%M%SZ)-$SHA
@@ -31,6 +45,7 @@ STATE_ROOT=
 BARE_PID=
 BARE_PORT=
 SPY_PID=
+OUT=  # the output directory of the configuration being measured
 
 say() { printf 'bench: %s\n' "$*"; }
 fail() { say "FAILED: $*" >&2; exit 1; }
@@ -61,11 +76,9 @@ isolate_env() {
     done
 }
 
-cleanup() {
-    local status=$?
-    trap '' INT TERM
+stop_bare() {
+    local -  # errexit off in here only: a process that is already gone is no failure
     set +e
-    [ -z "$SPY_PID" ] || kill "$SPY_PID" 2>/dev/null
     if [ -n "$BARE_PID" ]; then
         local children=()
         mapfile -t children < <(pgrep -P "$BARE_PID")  # its uvicorn workers
@@ -77,19 +90,37 @@ cleanup() {
             grep -qzx "BARE_PORT=$BARE_PORT" "/proc/$child/environ" 2>/dev/null && kill -KILL "$child"
         done
         wait "$BARE_PID" 2>/dev/null
+        BARE_PID=
     fi
+}
+
+# status: the run's exit status so far (the state directory is kept for a look on failure)
+stop_cluster() {
+    local -
+    set +e
+    local status=$1
     if [ -n "$STATE_ROOT" ]; then
         say "stopping the cluster"
-        if "$PY" "$REPO/deploy/local/cluster.py" down >"$RUN_DIR/cluster-down.txt" 2>&1; then
+        if "$PY" "$REPO/deploy/local/cluster.py" down >"$OUT/cluster-down.txt" 2>&1; then
             case $status in
                 0 | 130 | 143) rm -rf "$STATE_ROOT" ;;  # done, or interrupted
                 *) say "cluster state kept for a look: $STATE_ROOT (logs/ holds every process's log)" ;;
             esac
         else
             say "cluster.py down failed (state in $STATE_ROOT):"
-            tail -n 20 "$RUN_DIR/cluster-down.txt"
+            tail -n 20 "$OUT/cluster-down.txt"
         fi
+        STATE_ROOT=
     fi
+}
+
+cleanup() {
+    local status=$?
+    trap '' INT TERM
+    set +e
+    [ -z "$SPY_PID" ] || kill "$SPY_PID" 2>/dev/null
+    stop_bare
+    stop_cluster "$status"
     say "output saved in ${RUN_DIR#"$REPO"/}/"
     exit "$status"
 }
@@ -117,16 +148,16 @@ target() {
 # name: a warm-up run (discarded)
 warm_up() {
     local name=$1
-    eval "wrk -d${WARMUP}s ${TARGETS[$name]}" >"$RUN_DIR/$name.warmup.out" 2>&1 \
-        || fail "wrk warm-up of $name failed: $(tail -n 5 "$RUN_DIR/$name.warmup.out")"
+    eval "wrk -d${WARMUP}s ${TARGETS[$name]}" >"$OUT/$name.warmup.out" 2>&1 \
+        || fail "wrk warm-up of $name failed: $(tail -n 5 "$OUT/$name.warmup.out")"
 }
 
 # name round: one measured run, in $name.$round.out
 measure() {
     local name=$1 round=$2
     [ "$name:$round" != users-me:1 ] || profile_start
-    eval "wrk -d${DURATION}s --latency ${TARGETS[$name]}" >"$RUN_DIR/$name.$round.out" 2>&1 \
-        || fail "wrk run of $name failed: $(tail -n 5 "$RUN_DIR/$name.$round.out")"
+    eval "wrk -d${DURATION}s --latency ${TARGETS[$name]}" >"$OUT/$name.$round.out" 2>&1 \
+        || fail "wrk run of $name failed: $(tail -n 5 "$OUT/$name.$round.out")"
     [ "$name:$round" != users-me:1 ] || profile_wait
 }
 
@@ -140,39 +171,34 @@ profile_start() {
         || fail "no API worker to profile"
     say "profiling worker $pid with py-spy during the measured run"
     "$spy" record --pid "$pid" --duration "$DURATION" --rate 100 --format raw \
-        --output "$RUN_DIR/profile.folded" >"$RUN_DIR/py-spy.log" 2>&1 &
+        --output "$OUT/profile.folded" >"$OUT/py-spy.log" 2>&1 &
     SPY_PID=$!
 }
 
 profile_wait() {
     [ -n "$SPY_PID" ] || return 0
-    wait "$SPY_PID" || say "py-spy failed: $(tail -n 5 "$RUN_DIR/py-spy.log")"
+    wait "$SPY_PID" || say "py-spy failed: $(tail -n 5 "$OUT/py-spy.log")"
     SPY_PID=
 }
 
-main() {
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    isolate_env
-    [ -x "$PY" ] || fail "$PY is missing: run make venv"
-    ensure_wrk
-
-    local cores model busy
-    cores=$(nproc)
-    busy=$(cpu_busy)
-    model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
-    local dirty=""
-    [ -z "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] || dirty=" (with uncommitted changes)"
-    echo "aiorch bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  git $SHA$dirty"
-    echo "machine       $cores cores ($model), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
-    echo "software      $("$PY" --version), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
-    echo "setup         identity API and bare app: $WORKERS uvicorn workers each; bare: asyncpg pool $POOL_SIZE/worker, reset off;"
-    echo "              identity's access log sample: $ACCESS_LOG_SAMPLE (BENCH_ACCESS_LOG_SAMPLE; the bare app logs nothing);"
-    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
-    echo "idle check    ${busy}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    [ "$busy" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
-    echo
+# config: start a cluster in that configuration and the bare app beside it, measure both
+# (and logins, in the last configuration), print its table, stop both.
+run_config() {
+    local config=$1 workers sample
+    OUT=$RUN_DIR/$config
+    mkdir -p "$OUT"
+    unset IDENTITY_ACCESS_LOG_SAMPLE IDENTITY_HTTP_WORKERS
+    if [ "$config" = tuned ]; then
+        workers=$TUNED_WORKERS sample=$TUNED_ACCESS_LOG_SAMPLE
+        export IDENTITY_ACCESS_LOG_SAMPLE=$sample
+        echo "== tuned configuration: identity on $workers workers, access log sample $sample (BENCH_ACCESS_LOG_SAMPLE)"
+    else
+        workers=$DEFAULT_WORKERS sample="1 (identity's default)"
+        echo "== default configuration, as \`make up\` starts identity: $workers worker(s), an access line per request"
+    fi
+    # identity's default is 1 worker: the variable is set only when BENCH_WORKERS asks for more
+    [ "$config" = default ] && [ "$workers" -eq 1 ] || export IDENTITY_HTTP_WORKERS=$workers
+    echo "   the bare app on $workers worker(s) too"
 
     local ports
     read -r -a ports <<<"$("$PY" "$HERE/bench.py" ports 6)"
@@ -180,14 +206,13 @@ main() {
     export AIORCH_STATE_DIR=$STATE_ROOT/cluster
     export AIORCH_PG_PORT=${ports[0]} AIORCH_NATS_PORT=${ports[1]}
     export AIORCH_IDENTITY_PORT=${ports[2]} AIORCH_CHAT_PORT=${ports[3]} AIORCH_ORCHESTRATOR_PORT=${ports[4]}
-    export IDENTITY_HTTP_WORKERS=$WORKERS IDENTITY_ACCESS_LOG_SAMPLE=$ACCESS_LOG_SAMPLE
     BARE_PORT=${ports[5]}
     local identity=http://127.0.0.1:$AIORCH_IDENTITY_PORT
 
     say "starting a private cluster (state in $STATE_ROOT)"
-    "$PY" "$REPO/deploy/local/cluster.py" up >"$RUN_DIR/cluster-up.txt" 2>&1 || {
-        tail -n 60 "$RUN_DIR/cluster-up.txt"
-        fail "the cluster did not come up (full account in ${RUN_DIR#"$REPO"/}/cluster-up.txt)"
+    "$PY" "$REPO/deploy/local/cluster.py" up >"$OUT/cluster-up.txt" 2>&1 || {
+        tail -n 60 "$OUT/cluster-up.txt"
+        fail "the cluster did not come up (full account in ${OUT#"$REPO"/}/cluster-up.txt)"
     }
 
     say "registering the bench user and logging in"
@@ -197,12 +222,12 @@ main() {
     eval "$prepared"
 
     say "starting the bare app on 127.0.0.1:$BARE_PORT"
-    BARE_DSN=$BENCH_DSN BARE_PORT=$BARE_PORT BARE_WORKERS=$WORKERS BARE_POOL_SIZE=$POOL_SIZE \
-        "$PY" "$HERE/bare_app.py" >"$RUN_DIR/bare-app.log" 2>&1 &
+    BARE_DSN=$BENCH_DSN BARE_PORT=$BARE_PORT BARE_WORKERS=$workers BARE_POOL_SIZE=$POOL_SIZE \
+        "$PY" "$HERE/bare_app.py" >"$OUT/bare-app.log" 2>&1 &
     BARE_PID=$!
     local bare_url=http://127.0.0.1:$BARE_PORT/bare/users/$BENCH_USER_ID
     "$PY" "$HERE/bench.py" wait "$bare_url" --timeout 30 \
-        || fail "the bare app did not answer: $(tail -n 20 "$RUN_DIR/bare-app.log")"
+        || fail "the bare app did not answer: $(tail -n 20 "$OUT/bare-app.log")"
 
     target users-me "$CONNECTIONS" "$identity/api/v1/users/me" -H "Authorization: Bearer $BENCH_TOKEN"
     target bare "$CONNECTIONS" "$bare_url"
@@ -215,22 +240,57 @@ main() {
         if ((round % 2)); then measure users-me "$round" && measure bare "$round"
         else measure bare "$round" && measure users-me "$round"; fi
     done
-    say "login: ${WARMUP} s warm-up, then ${DURATION} s"
-    export BENCH_BODY=$BENCH_LOGIN_BODY
-    warm_up login
-    measure login 1
-    unset BENCH_BODY
+    if [ "$config" = "${CONFIGS[-1]}" ]; then
+        say "login: ${WARMUP} s warm-up, then ${DURATION} s"
+        export BENCH_BODY=$BENCH_LOGIN_BODY
+        warm_up login
+        measure login 1
+        unset BENCH_BODY
+    fi
+    stop_bare
+    stop_cluster 0
 
     echo
-    local valid=0
-    "$PY" "$HERE/bench.py" table "$RUN_DIR" --argon2 "$BENCH_ARGON2" \
-        --context "sha=$SHA$dirty" --context "cores=$cores" --context "cpu=$model" --context "busy_before_pct=$busy" \
-        --context "workers=$WORKERS" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" --context "rounds=$ROUNDS" \
-        --context "identity_access_log_sample=$ACCESS_LOG_SAMPLE" \
-        --context "login_connections=$LOGIN_CONNECTIONS" || valid=$?
+    "$PY" "$HERE/bench.py" table "$OUT" --argon2 "$BENCH_ARGON2" \
+        --context "configuration=$config" \
+        --context "sha=$SHA$DIRTY" --context "cores=$CORES" --context "cpu=$MODEL" --context "busy_before_pct=$BUSY" \
+        --context "workers=$workers" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" --context "rounds=$ROUNDS" \
+        --context "identity_access_log_sample=$sample" \
+        --context "login_connections=$LOGIN_CONNECTIONS" || VALID=1
     echo
-    echo "idle check    $(cpu_busy)% of the CPU busy after the runs, with the cluster idle (other work skews the figures)"
-    [ "$valid" -eq 0 ] || fail "a run had errors (see the table); its figures are not valid"
+}
+
+main() {
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    isolate_env
+    [ -x "$PY" ] || fail "$PY is missing: run make venv"
+    ensure_wrk
+
+    CORES=$(nproc)
+    BUSY=$(cpu_busy)
+    MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+    DIRTY=""
+    [ -z "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] || DIRTY=" (with uncommitted changes)"
+    echo "aiorch bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  git $SHA$DIRTY"
+    echo "machine       $CORES cores ($MODEL), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
+    echo "software      $("$PY" --version), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+    echo "setup         configurations: ${CONFIGS[*]}; bare: as many uvicorn workers as identity, asyncpg pool $POOL_SIZE/worker, reset off;"
+    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
+    echo "idle check    ${BUSY}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    [ "$BUSY" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
+    echo
+
+    VALID=0
+    local config
+    for config in "${CONFIGS[@]}"; do
+        run_config "$config"
+    done
+    "$PY" "$HERE/bench.py" summary "$RUN_DIR" "${CONFIGS[@]}"
+    echo
+    echo "idle check    $(cpu_busy)% of the CPU busy after the runs (other work skews the figures)"
+    [ "$VALID" -eq 0 ] || fail "a run had errors (see the tables); its figures are not valid"
 }
 
 mkdir -p "$RUN_DIR"
