@@ -45,7 +45,7 @@ class SqlAlchemyQueries:
 
     async def user(self, user_id: UUID) -> User | None:
         row = (await self._execute(_USER, {"id": user_id})).first()
-        return None if row is None else user_from_row(row)
+        return None if row is None else user_from_row(row._mapping)
 
     async def active_sessions(self, user_id: UUID, now: datetime) -> list[Session]:
         rows = await self._execute(_LIVE_SESSIONS, {"user_id": user_id, "now": now})
@@ -63,7 +63,7 @@ class SqlAlchemyQueries:
             statement = statement.where(users.c.role == role)
         if after is not None:
             statement = statement.where(users.c.id > after)
-        return [user_from_row(row) for row in await self._execute(statement, {})]
+        return [user_from_row(row._mapping) for row in await self._execute(statement, {})]
 
     async def audit(
         self, *, user_id: UUID | None, before: tuple[datetime, UUID] | None, limit: int

@@ -11,15 +11,15 @@ It is the hottest statement identity runs, so it runs on the raw asyncpg read po
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import Final
 from uuid import UUID
 
 import asyncpg
 import sqlalchemy as sa
 
 from identity.adapters.postgres.tables import sessions, users
-from identity.adapters.postgres.users import SELECT_USER
-from identity.domain.users import Role, User
+from identity.adapters.postgres.users import SELECT_USER, user_from_row
+from identity.domain.users import User
 from shared.db.pool import CompiledQuery
 
 # Two primary-key probes joined in one statement: one round trip answers both "is the
@@ -35,24 +35,10 @@ LIVE_ACCOUNT: Final = CompiledQuery.of(
 )
 
 
-def user_from_record(record: asyncpg.Record) -> User:
-    return User(
-        id=record["id"],
-        email=record["email"],
-        name=record["name"],
-        role=cast(Role, record["role"]),
-        is_active=record["is_active"],
-        email_verified_at=record["email_verified_at"],
-        password_hash=record["password_hash"],
-        created_at=record["created_at"],
-        updated_at=record["updated_at"],
-    )
-
-
 class AsyncpgSessionGate:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     async def live_account(self, session_id: UUID, user_id: UUID) -> User | None:
         record = await LIVE_ACCOUNT.fetchrow(self._pool, session_id=session_id, user_id=user_id)
-        return None if record is None else user_from_record(record)
+        return None if record is None else user_from_row(record)

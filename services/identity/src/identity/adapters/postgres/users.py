@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 from uuid import UUID
 
@@ -42,17 +43,18 @@ _INSERT = insert(users).on_conflict_do_nothing().returning(users.c.id)
 _DELETE = users.delete().where(users.c.id == sa.bindparam("id"))
 
 
-def user_from_row(row: Any) -> User:
+def user_from_row(row: Mapping[Any, Any]) -> User:
+    """The one mapping of a ``users`` row: a SQLAlchemy row's ``_mapping`` or an asyncpg record."""
     return User(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        role=cast(Role, row.role),
-        is_active=row.is_active,
-        email_verified_at=row.email_verified_at,
-        password_hash=row.password_hash,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        role=cast(Role, row["role"]),
+        is_active=row["is_active"],
+        email_verified_at=row["email_verified_at"],
+        password_hash=row["password_hash"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -83,7 +85,7 @@ class SqlAlchemyUserRepository:
         self._seen.add(user)
 
     def _loaded(self, row: Any) -> User:
-        user = user_from_row(row)
+        user = user_from_row(row._mapping)
         self._seen.add(user)
         return user
 
