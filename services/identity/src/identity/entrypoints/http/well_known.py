@@ -75,9 +75,7 @@ class WellKnownController(Controller):
         """Where identity's keys and endpoints are, and what its tokens hold, under the names of
         OpenID Connect Discovery and RFC 8414."""
         base = policy.public_url.rstrip("/")
-        external = {
-            name: f"{base}{API}/auth/oidc/{name}/authorize" for name in policy.oidc_providers
-        }
+        external = {name: f"{base}{API}/auth/oidc/{name}/authorize" for name in policy.oidc_providers}
         return IssuerMetadata(
             issuer=policy.issuer,
             jwks_uri=f"{base}/.well-known/jwks.json",
