@@ -1,9 +1,13 @@
-"""Per-aggregate order when one publish of a batch fails, against a real NATS that loses it.
+"""Per-aggregate order when one publish of a batch fails, against a real NATS.
 
-Between the relay and NATS sits :class:`DroppingProxy`, a TCP proxy that reads the NATS
-client protocol and swallows the first ``HPUB`` carrying a chosen ``Nats-Msg-Id``: the
-server never sees that message, so its publish times out while the rows behind it in
-the batch are acknowledged, as when a message is lost on a broken connection.
+Between the relay and NATS sits :class:`SabotagingProxy`, a TCP proxy that reads the NATS
+client protocol and spoils the first ``HPUB`` carrying a chosen ``Nats-Msg-Id``, while the
+rows behind it in the batch are published and acknowledged normally:
+
+* ``drop``: the frame is swallowed; the server never sees it and the publish times out,
+  as when a message is lost on a broken connection;
+* ``refuse``: the frame goes to a subject no stream captures, so JetStream answers at
+  once that no stream took it (503), as when a stream has no leader for a moment.
 """
 
 from __future__ import annotations
@@ -29,18 +33,20 @@ from shared.messaging.relay import RelaySettings
 
 from .conftest import eventually, pending_rows, relay_for, running
 
-# A short ack timeout, so the lost publish is given up on (and retried) quickly.
+# A short ack timeout, so a lost publish is given up on (and retried) quickly.
 QUICK = RelaySettings(poll_interval_s=0.2, publish_timeout_s=0.5, max_backoff_s=0.3)
 
 
-class DroppingProxy:
+class SabotagingProxy:
     """Passes NATS traffic through, except the first ``HPUB`` whose headers carry ``msg_id``."""
 
-    def __init__(self, upstream_host: str, upstream_port: int, msg_id: str) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, msg_id: str, mode: str) -> None:
+        assert mode in ("drop", "refuse")
         self._upstream = (upstream_host, upstream_port)
         self._needle = f"Nats-Msg-Id: {msg_id}\r\n".encode()
-        self.dropped = 0
-        self.passed_hpubs = 0
+        self._mode = mode
+        self.spoiled = 0
+        self.forwarded_hpubs = 0  # not counting the spoiled one
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -76,10 +82,13 @@ class DroppingProxy:
                     frame += await reader.readexactly(int(args[-1]) + 2)
                 if op.upper() == b"HPUB":
                     headers = frame[len(line) : len(line) + int(args[-2])]
-                    if self._needle in headers and not self.dropped:
-                        self.dropped += 1
-                        continue
-                    self.passed_hpubs += 1
+                    if self._needle in headers and not self.spoiled:
+                        self.spoiled += 1
+                        if self._mode == "drop":
+                            continue
+                        frame = b"HPUB no-stream." + frame[len(b"HPUB ") :]
+                    else:
+                        self.forwarded_hpubs += 1
                 writer.write(frame)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -107,11 +116,12 @@ class Tick(Event, frozen=True, kw_only=True, tag="aiorch.identity.test.tick.v1")
 
 
 @contextlib.asynccontextmanager
-async def relay_through_proxy(service_schema: Any, nats_client: Any, drop: Event) -> AsyncIterator[Any]:
-    """A relay whose NATS connection loses ``drop``'s first publish; yields (relay, proxy)."""
-    proxy = DroppingProxy(
-        nats_client.connected_url.hostname, nats_client.connected_url.port, str(drop.event_id)
-    )
+async def relay_through_proxy(
+    service_schema: Any, nats_client: Any, victim: Event, mode: str = "drop"
+) -> AsyncIterator[Any]:
+    """A relay whose NATS connection spoils ``victim``'s first publish; yields (relay, proxy)."""
+    server = nats_client.connected_url
+    proxy = SabotagingProxy(server.hostname, server.port, str(victim.event_id), mode)
     await proxy.start()
     nc = await connect_nats(proxy.url, name="relay-behind-proxy", wait=10)
     try:
@@ -176,11 +186,15 @@ async def applied_names(engine: Any) -> dict[UUID, list[str]]:
         return out
 
 
-@pytest.mark.parametrize("victim", [7, 0, 19], ids=["middle", "first", "last"])
-async def test_a_lost_publish_in_a_batch_keeps_each_aggregates_events_in_commit_order(
-    service_schema, nats_client, js, victim
+@pytest.mark.parametrize(
+    ("mode", "victim"),
+    [("drop", 7), ("drop", 0), ("drop", 19), ("refuse", 7)],
+    ids=["timeout-middle", "timeout-first", "timeout-last", "refused-middle"],
+)
+async def test_a_failed_publish_in_a_batch_keeps_each_aggregates_events_in_commit_order(
+    service_schema, nats_client, js, mode, victim
 ):
-    """3 aggregates x 20 versions, interleaved in one batch; version ``victim`` of the second is lost once."""
+    """3 aggregates x 20 versions, interleaved in one batch; version ``victim`` of the second fails once."""
     engine = service_schema.engine
     await replica_tables(engine)
     aggregates = [new_id() for _ in range(3)]
@@ -200,13 +214,13 @@ async def test_a_lost_publish_in_a_batch_keeps_each_aggregates_events_in_commit_
         engine=engine,
     )
     async with (
-        relay_through_proxy(service_schema, nats_client, lost) as (relay, proxy),
+        relay_through_proxy(service_schema, nats_client, lost, mode) as (relay, proxy),
         running(relay.run, consumer.run),
     ):
         await eventually(lambda: _equals(pending_rows(engine), 0))
         await eventually(lambda: _value(consumer.applied == 60))
-    assert proxy.dropped == 1  # the failure did happen, once
-    assert proxy.passed_hpubs == 60  # the lost one was sent again and nothing else twice
+    assert proxy.spoiled == 1  # the failure did happen, once
+    assert proxy.forwarded_hpubs == 60  # the failed one was sent again and nothing else twice
 
     # the consumer applied every aggregate's versions in commit order and ends on the last
     versions = [f"v{i}" for i in range(20)]
@@ -229,7 +243,7 @@ async def test_a_lost_publish_in_a_batch_keeps_each_aggregates_events_in_commit_
                 text("SELECT attempts, last_error FROM outbox WHERE event_id = :e"), {"e": lost.event_id}
             )
         ).one()
-    assert (attempts, error) == (2, None)  # one timeout recorded, then sent
+    assert (attempts, error) == (2, None)  # one failure recorded, then sent
 
 
 async def test_events_without_an_aggregate_keep_their_order_among_themselves(service_schema, nats_client, js):
@@ -250,7 +264,7 @@ async def test_events_without_an_aggregate_keep_their_order_among_themselves(ser
         running(relay.run),
     ):
         await eventually(lambda: _equals(pending_rows(engine), 0))
-    assert proxy.dropped == 1
+    assert proxy.spoiled == 1
     in_stream = await stream_messages(js)
     assert len(in_stream) == 30
     assert [i for i, subject in in_stream if subject == ""] == [str(e.event_id) for e in events[::2]]
