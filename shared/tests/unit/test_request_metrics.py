@@ -1,0 +1,54 @@
+"""Request metrics are added up per request and written to the series in batches: the same
+figures Histogram.observe and Counter.inc would give, written shortly after, or at a scrape."""
+
+import asyncio
+
+from prometheus_client import CollectorRegistry, Histogram
+
+from shared.http.metrics import _DURATION, _REQUESTS, FLUSH_S, _Children, _pending, flush_metrics
+
+DURATIONS = (0.0004, 0.005, 0.005, 0.3, 2.5, 42.0)
+
+
+def value(metric) -> float:
+    return metric._value.get()
+
+
+def test_durations_land_in_the_buckets_and_sum_histogram_observe_would_give():
+    reference = Histogram("reference_seconds", "reference", registry=CollectorRegistry())
+    children = _Children("GET", "/buckets", "metrics-batch-1")
+    for seconds in DURATIONS:
+        reference.observe(seconds)
+        children.finished(200).add(seconds)
+
+    flush_metrics()
+    children.flush()
+
+    histogram = _DURATION.labels("GET", "/buckets", "200", "metrics-batch-1")
+    assert [b.get() for b in histogram._buckets] == [b.get() for b in reference._buckets]
+    assert histogram._sum.get() == reference._sum.get()
+    assert value(_REQUESTS.labels("GET", "/buckets", "200", "metrics-batch-1")) == len(DURATIONS)
+
+
+async def test_on_a_loop_the_series_are_written_within_the_flush_delay_without_a_scrape():
+    children = _Children("GET", "/later", "metrics-batch-2")
+    counter = _REQUESTS.labels("GET", "/later", "204", "metrics-batch-2")
+    for _ in range(5):
+        children.finished(204).add(0.01)
+        _pending.touched(children)
+
+    assert value(counter) == 0
+    await asyncio.sleep(FLUSH_S * 3)
+    assert value(counter) == 5
+
+
+async def test_the_in_progress_gauge_counts_requests_still_running_at_the_flush():
+    children = _Children("GET", "/running", "metrics-batch-3")
+    children.started += 3  # three started
+    _pending.touched(children)
+    children.started -= 1  # one of them finished
+    _pending.touched(children)
+
+    flush_metrics()
+
+    assert children.in_progress._value.get() == 2
