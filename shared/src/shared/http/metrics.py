@@ -6,7 +6,8 @@ The series Litestar's ``PrometheusMiddleware`` records, under the same names and
 ``path`` as the route template, ``status_code``, ``app_name``), for a fraction of its
 per-request cost: it runs on every request, so it builds no ``Request``, no label dicts,
 looks each labelled child up once per label set instead of on every request, and adds
-up what requests record to write it to the series every ``FLUSH_S`` (and before a scrape).
+up what the requests finishing in one turn of the event loop record, to write it to the
+series once, at the end of that turn (and before a scrape).
 """
 
 from __future__ import annotations
@@ -38,17 +39,15 @@ _ERRORS: Final = Counter(f"{PREFIX}_requests_error_total", "Total errors in requ
 
 # Litestar's labels the in-progress gauge with the status it assumes before the answer.
 _STARTED_STATUS: Final = "200"
-FLUSH_S: Final = 0.1
-"""How long what requests recorded may wait before it reaches the series (a scrape of
-``/metrics`` by this process adds it first)."""
 
 
 class _Finished:
     """The series of one route, method and status, and what finished since the last flush.
 
     With several workers every update of a series is a locked write to a memory-mapped file
-    (after a ``getpid()``): five per request. Added up here and written once per
-    ``FLUSH_S``, they cost a few additions per request.
+    (after a ``getpid()``): five per request. Added up here and written once per turn of
+    the event loop (under load, many requests finish in one turn), they cost a few
+    additions per request.
     """
 
     __slots__ = (
@@ -120,8 +119,9 @@ class _Children:
 
 
 class _Pending:
-    """The series with updates not written yet, flushed ``FLUSH_S`` after the first of them
-    on the event loop (at once off any loop)."""
+    """The series with updates not written yet, flushed at the end of the event loop's turn
+    (at once off any loop). Not later: with several workers, a scrape another worker answers
+    right after a request must count it, as it did when every request wrote at once."""
 
     def __init__(self) -> None:
         self._dirty: set[_Children] = set()
@@ -137,7 +137,7 @@ class _Pending:
         # A flush scheduled on a loop that has ended since would never run: schedule anew.
         if self._scheduled_on is not loop:
             self._scheduled_on = loop
-            loop.call_later(FLUSH_S, self.flush)
+            loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self._scheduled_on = None
