@@ -182,3 +182,15 @@ def test_what_start_up_built_is_kept_out_of_the_cyclic_collector_while_the_app_r
     with TestClient(app):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_while_the_app_runs_young_objects_are_collected_less_often_and_as_before_after():
+    from litestar.testing import TestClient
+
+    from shared.http.app import YOUNG_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    app = create_service_app(service="sample", version="0", route_handlers=[])
+    with TestClient(app):
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
