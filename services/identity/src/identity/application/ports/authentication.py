@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from identity.domain.users import User
@@ -21,6 +21,7 @@ class SessionGate(Protocol):
         ...
 
 
+@runtime_checkable
 class AccountPrincipal(Protocol):
     """Who an authenticated request is, as identity's token verifier answers it: the token's
     principal, checked against its live session, with the account as that check read it
