@@ -285,7 +285,7 @@ def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
         "context": context,
         "users_me": target.as_json(),
         "bare": bare.as_json(),
-        "ratio": round(ratio, 3),
+        "ratio": ratio,  # unrounded: the summary prints it with the same rounding as above
         "rounds": [
             {"users_me": t.as_json(), "bare": b.as_json(), "ratio": round(r, 3)}
             for t, b, r in zip(targets, bares, per_round, strict=True)
