@@ -34,8 +34,13 @@ venv install: $(STAMP) ## create .venv and install every package and tool, pinne
 	@:
 
 $(STAMP): $(INSTALL_INPUTS)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
+	@test -x $(PY) || { echo "install: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@# a first install takes a minute or more: say so, and list what pip does, one line each
+	@echo "install: installing the packages and tools into $(VENV), pinned by constraints.txt (a first install takes a minute or two)"
+	@started=$$(date +%s); \
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt $(PACKAGES) $(DEV_TOOLS) \
+		| { grep -E '^(Collecting|Installing|Successfully installed|Building)' || true; }; \
+	echo "install: done in $$(( $$(date +%s) - started )) s"
 	@touch $@
 
 run: $(STAMP) ## start PostgreSQL, NATS and every service in the foreground; Ctrl-C stops all

@@ -18,12 +18,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 
 from shared.auth import BEARER_SCHEME
+from shared.http.docs_assets import docs_assets_router, docs_render_plugins
 from shared.http.health import ReadinessCheck, health_handlers
 from shared.http.metrics import RequestMetricsMiddleware
 from shared.http.problems import EXCEPTION_HANDLERS
@@ -101,7 +101,7 @@ def create_service_app(
         version=version,
         description=description or None,
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=docs_render_plugins(),
         components=Components(
             security_schemes={
                 BEARER_SCHEME: SecurityScheme(
@@ -115,7 +115,12 @@ def create_service_app(
         use_handler_docstrings=True,
     )
     return ServiceApp(
-        route_handlers=[*route_handlers, *health_handlers(readiness), _MetricsController],
+        route_handlers=[
+            *route_handlers,
+            *health_handlers(readiness),
+            _MetricsController,
+            docs_assets_router(),
+        ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         middleware=[DefineMiddleware(RequestMetricsMiddleware, app_name=service)],
         openapi_config=openapi,
