@@ -2,7 +2,7 @@
 
 import pytest
 
-from identity.domain.emails import InvalidEmail, normalise_email, same_address
+from identity.domain.emails import InvalidEmail, canonical_email, normalise_email, same_address
 from shared.kernel.errors import InvalidInput
 
 
@@ -45,3 +45,23 @@ def test_an_invalid_address_is_invalid_input_and_does_not_echo_it():
     with pytest.raises(InvalidInput) as caught:
         normalise_email("secret-thing")
     assert "secret-thing" not in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "VICTIM@EXAMPLE.ORG",
+        "\uff56\uff49\uff43\uff54\uff49\uff4d@example.org",
+        "\U0001d42f\U0001d422\U0001d41c\U0001d42d\U0001d422\U0001d426@example.org",
+        " victim@example.org ",
+    ],
+)
+def test_look_alike_spellings_have_one_canonical_form(spelling):
+    assert canonical_email(spelling) == canonical_email("victim@example.org") == "victim@example.org"
+
+
+def test_case_folding_goes_beyond_lower_case():
+    assert canonical_email("Stra\u00dfe@example.org") == canonical_email("STRASSE@example.org")
+    assert canonical_email("\ufb01nn@example.org") == "finn@example.org"
+    assert canonical_email("jose\u0301@example.org") == canonical_email("JOS\u00c9@example.org")
+    assert canonical_email("v\u0130ctim@example.org") != canonical_email("victim@example.org")

@@ -6,6 +6,12 @@ address), and the domain in lower case (domains are case-insensitive by RFC 5321
 The local part keeps its case for display, but accounts are matched on the whole
 address case-insensitively: no mail system in use treats ``Ada@`` and ``ada@`` as
 different people, and two accounts differing only by case would be a trap.
+
+"The same address" has one definition, :func:`canonical_email` (Unicode NFKC, case-folded,
+NFKC again), used for every comparison: the account lookup and its unique index (a stored
+column), the throttle keys, the mailed-link limits and the audit. Two definitions once
+disagreed (Python's ``casefold()`` for throttle keys, PostgreSQL's ``lower()`` for lookups),
+so one account answered to spellings that each had a fresh failure counter.
 """
 
 from __future__ import annotations
@@ -44,6 +50,18 @@ def normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def canonical_email(address: str) -> str:
+    """The one form addresses are compared in: ``NFKC(casefold(NFKC(address)))`` of the stripped text.
+
+    Unicode's ``NFKC_Casefold`` in effect: full-width and mathematical letters, ligatures
+    (``ﬁ``), composed and decomposed accents, ``ß``/``ss`` and every case variant meet in one
+    form. Any string has one (a malformed address typed at login is throttled under it too);
+    the second NFKC is needed because case folding can undo normalisation (``İ`` folds to
+    ``i`` and a combining dot).
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", address.strip()).casefold())
+
+
 def same_address(a: str, b: str) -> bool:
-    """Whether two stored addresses name the same account (the whole address, case-insensitively)."""
-    return a.casefold() == b.casefold()
+    """Whether two addresses name the same account (their canonical forms are equal)."""
+    return canonical_email(a) == canonical_email(b)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from identity.domain.emails import canonical_email
+
 WINDOW: Final = timedelta(minutes=15)
 
 
@@ -33,8 +35,8 @@ class ThrottlePolicy:
 
 
 def account_key(email: str) -> str:
-    """The throttle key of a typed address (case-insensitive, as accounts are matched)."""
-    return f"account:{email.strip().casefold()}"
+    """The throttle key of a typed address: its canonical form, the one accounts are matched on."""
+    return f"account:{canonical_email(email)}"
 
 
 def address_key(ip: str) -> str:
@@ -42,8 +44,8 @@ def address_key(ip: str) -> str:
 
 
 def mail_key(email: str) -> str:
-    """The key of the links mailed to an address (the address typed, as for logins)."""
-    return f"mail:{email.strip().casefold()}"
+    """The key of the links mailed to an address (its canonical form, as for logins)."""
+    return f"mail:{canonical_email(email)}"
 
 
 def mail_client_key(ip: str) -> str:

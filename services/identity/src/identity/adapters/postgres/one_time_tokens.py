@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identity.adapters.postgres.tables import one_time_tokens as tokens
+from identity.domain.emails import canonical_email
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 
 _COLUMNS = (
@@ -57,7 +58,7 @@ def _token(row: Any) -> OneTimeToken:
 _ISSUE_FOR_ADDRESS = sa.text(
     """
     WITH account AS (
-        SELECT id, email FROM users WHERE lower(email) = lower(:email) AND is_active
+        SELECT id, email FROM users WHERE email_canonical = :email_canonical AND is_active
     ), dropped AS (
         DELETE FROM one_time_tokens
         WHERE purpose = :purpose AND user_id IN (SELECT id FROM account)
@@ -105,7 +106,7 @@ class SqlAlchemyOneTimeTokenRepository:
         self, email: str, *, purpose: TokenPurpose, digest: bytes, now: datetime, ttl: timedelta
     ) -> tuple[PyUUID, str] | None:
         params = {
-            "email": email,
+            "email_canonical": canonical_email(email),
             "purpose": purpose.value,
             "digest": digest,
             "now": now,

@@ -18,6 +18,7 @@ from identity.adapters.postgres.sessions import SELECT_SESSION, session_from_row
 from identity.adapters.postgres.tables import audit_entries, sessions, users
 from identity.adapters.postgres.users import SELECT_USER, user_from_row
 from identity.domain.audit import AuditEntry
+from identity.domain.emails import canonical_email
 from identity.domain.sessions import Session
 from identity.domain.users import Role, User
 
@@ -55,9 +56,14 @@ class SqlAlchemyQueries:
         # UUIDv7 ids sort by creation time: the id alone is a stable keyset.
         statement = SELECT_USER.order_by(users.c.id).limit(limit)
         if q:
-            pattern = f"%{_escape_like(q)}%"
+            # An address is searched in its canonical form (as accounts are matched), a name as typed.
+            in_email = f"%{_escape_like(canonical_email(q))}%"
+            in_name = f"%{_escape_like(q)}%"
             statement = statement.where(
-                sa.or_(users.c.email.ilike(pattern, escape="\\"), users.c.name.ilike(pattern, escape="\\"))
+                sa.or_(
+                    users.c.email_canonical.like(in_email, escape="\\"),
+                    users.c.name.ilike(in_name, escape="\\"),
+                )
             )
         if role is not None:
             statement = statement.where(users.c.role == role)

@@ -19,6 +19,8 @@ users = sa.Table(
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("email", sa.Text, nullable=False),
+    # identity.domain.emails.canonical_email(email): what lookups match and the unique index holds.
+    sa.Column("email_canonical", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=True),
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identity.adapters.postgres.tables import users
 from identity.application.ports import EmailTaken
+from identity.domain.emails import canonical_email
 from identity.domain.events import DomainEvent
 from identity.domain.users import Role, User
 from shared.kernel.aggregate import Seen
@@ -30,13 +31,14 @@ _COLUMNS = (
 SELECT_USER = sa.select(*_COLUMNS)
 _BY_ID = SELECT_USER.where(users.c.id == sa.bindparam("id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
-# lower() on both sides: the unique index is on lower(email), and PostgreSQL's lower() is
-# the one that decides what counts as the same address.
-_BY_EMAIL = SELECT_USER.where(sa.func.lower(users.c.email) == sa.func.lower(sa.bindparam("email")))
+# The canonical form is computed in Python (identity.domain.emails), never by PostgreSQL's
+# lower(): one function decides what counts as the same address, for the lookup, the unique
+# index on this column, the throttle keys and the audit alike.
+_BY_EMAIL = SELECT_USER.where(users.c.email_canonical == sa.bindparam("email_canonical"))
 _UPDATE = (
     users.update()
     .where(users.c.id == sa.bindparam("key"))
-    .values({c.name: sa.bindparam(c.name) for c in _COLUMNS if c.name != "id"})
+    .values({c.name: sa.bindparam(c.name) for c in (*_COLUMNS, users.c.email_canonical) if c.name != "id"})
 )
 # DO NOTHING rather than an error: a duplicate address leaves the transaction usable.
 _INSERT = insert(users).on_conflict_do_nothing().returning(users.c.id)
@@ -59,7 +61,9 @@ def user_from_row(row: Mapping[Any, Any]) -> User:
 
 
 def _values(user: User) -> dict[str, Any]:
-    return {c.name: getattr(user, c.name) for c in _COLUMNS}
+    return {c.name: getattr(user, c.name) for c in _COLUMNS} | {
+        "email_canonical": canonical_email(user.email)
+    }
 
 
 class SqlAlchemyUserRepository:
@@ -75,7 +79,7 @@ class SqlAlchemyUserRepository:
         return None if row is None else self._loaded(row)
 
     async def by_email(self, email: str) -> User | None:
-        row = (await self._conn.execute(_BY_EMAIL, {"email": email})).first()
+        row = (await self._conn.execute(_BY_EMAIL, {"email_canonical": canonical_email(email)})).first()
         return None if row is None else self._loaded(row)
 
     async def add(self, user: User) -> None:

@@ -32,7 +32,7 @@ class UserRepository(Protocol):
         ...
 
     async def by_email(self, email: str) -> User | None:
-        """The account with this address, compared case-insensitively on the whole address."""
+        """The account with this address, compared in canonical form (``domain.emails.canonical_email``)."""
         ...
 
     async def add(self, user: User) -> None:
