@@ -6,7 +6,11 @@ so unqualified table names resolve there and nowhere else.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -30,7 +34,7 @@ def create_engine(
     pool_size: int = 10,
     max_overflow: int = 10,
 ) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -41,3 +45,16 @@ def create_engine(
             "prepared_statement_cache_size": 256,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (a restart, a failover) is replaced at checkout.
+
+    asyncpg learns of the server's goodbye as soon as the event loop reads it, so this costs no
+    round trip, unlike ``pool_pre_ping``; the pool discards the connection and checks out
+    another (or a new one) in its place, so the first request after a restart succeeds.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")

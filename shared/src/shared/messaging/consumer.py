@@ -6,8 +6,13 @@ redelivered event finds its inbox row and changes nothing twice. A handler
 failure is retried with back-off (``nak`` with a delay, so the messages behind
 it go on); after ``max_deliver`` failed deliveries, or at once for a malformed
 message, the message is parked on the dead-letter stream with the reason and
-acked. An outage (database unreachable) is not the message's fault: it is
-retried for as long as the outage lasts and never parked.
+acked. An outage (database unreachable) is not the message's fault: the consumer
+waits for the database, probing it every ``probe_every_s``, and applies the same
+message as soon as it answers; it is never parked for that.
+
+Fetched messages are kept alive while they wait their turn (``in_progress`` every
+third of ``ack_wait_s``), so ``ack_wait_s`` can be short: when a worker dies mid-batch,
+what it held is redelivered ``ack_wait_s`` later, not after a long timeout.
 """
 
 from __future__ import annotations
@@ -18,17 +23,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import msgspec
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.db.outage import is_outage
 from shared.messaging.deadletter import park
 from shared.messaging.envelope import MalformedEvent, decode
 
@@ -53,8 +58,11 @@ class ConsumerSpec:
     handler: Handler
     max_deliver: int = 5
     backoff_s: Sequence[float] = field(default=(0.2, 1.0, 5.0, 15.0))
-    ack_wait_s: float = 30.0
-    batch: int = 64
+    ack_wait_s: float = 4.0
+    """How long the server waits for an ack before redelivering; held messages are kept alive."""
+    batch: int = 16
+    probe_every_s: float = 0.2
+    """How often the database is probed during an outage, before the message is tried again."""
 
     @property
     def durable(self) -> str:
@@ -71,6 +79,9 @@ class EventConsumer:
         self._nc = nats
         self._js = nats.jetstream()
         self._engine = engine
+        self._stop = asyncio.Event()
+        self._held: dict[int, Msg] = {}
+        """Fetched messages not settled yet (acked, nak'ed or parked): kept alive."""
         self.applied = 0
 
     async def ensure(self) -> None:
@@ -92,9 +103,20 @@ class EventConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle until ``stop``; the subscription is recreated after any failure."""
+        self._stop = stop
+        keep_alive = asyncio.create_task(self._keep_alive(stop))
+        try:
+            await self._supervise(stop)
+        finally:
+            keep_alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keep_alive
+
+    async def _supervise(self, stop: asyncio.Event) -> None:
         backoff = 0.2
         while not stop.is_set():
             try:
+                await self._wait_for_stream(stop)
                 await self.ensure()
                 sub = await self._js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
                 backoff = 0.2
@@ -113,14 +135,42 @@ class EventConsumer:
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
 
+    async def _wait_for_stream(self, stop: asyncio.Event) -> None:
+        """Start-up order is free: the publishing service may create its stream after we start."""
+        announced = False
+        while not stop.is_set():
+            try:
+                await self._js.stream_info(self.spec.stream)
+            except NotFoundError:
+                if not announced:
+                    _log.info(
+                        "waiting for the stream to exist", consumer=self.spec.name, stream=self.spec.stream
+                    )
+                    announced = True
+                _log.debug("stream not there yet", consumer=self.spec.name, stream=self.spec.stream)
+                await _sleep_or_stop(stop, 0.5)
+            else:
+                return
+
     async def _fetch_loop(self, sub: Any, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 messages = await sub.fetch(self.spec.batch, timeout=1.0)
             except (NatsTimeoutError, TimeoutError):
                 continue
+            self._held.update((id(msg), msg) for msg in messages)  # a Msg is not hashable
             for msg in messages:
-                await self.handle(msg)
+                try:
+                    await self.handle(msg)
+                finally:
+                    self._held.pop(id(msg), None)
+
+    async def _keep_alive(self, stop: asyncio.Event) -> None:
+        """Tells the server every third of ``ack_wait_s`` that held messages are being worked on."""
+        while not stop.is_set():
+            await _sleep_or_stop(stop, self.spec.ack_wait_s / 3)
+            for msg in list(self._held.values()):
+                await _quietly(msg.in_progress())
 
     async def handle(self, msg: Msg) -> None:
         spec = self.spec
@@ -131,14 +181,12 @@ class EventConsumer:
             await self._park(msg, f"malformed: {exc}", deliveries)
             return
         try:
-            applied = await self._apply(event)
+            applied = await self._apply_through_outages(event, msg)
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            if _is_transient(exc):
-                # The database (or the network) is down, not the message bad: retry
-                # until it is back, however long, and never park it for that.
-                _log.warning("handler hit an outage; will retry", consumer=spec.name, error=reason)
-                await msg.nak(delay=spec.backoff_s[-1])
+            if is_outage(exc):
+                # stopping during an outage: another replica (or our restart) takes it
+                await msg.nak()
                 return
             if deliveries >= spec.max_deliver:
                 await self._park(msg, reason, deliveries)
@@ -158,6 +206,39 @@ class EventConsumer:
         if applied:
             self.applied += 1
 
+    async def _apply_through_outages(self, event: Any, msg: Msg) -> bool:
+        """Apply; while the database is away, wait for it and apply again (unless stopping)."""
+        pause = 0.05
+        while True:
+            try:
+                return await self._apply(event)
+            except Exception as exc:
+                if not is_outage(exc) or self._stop.is_set():
+                    raise
+                # The database (or the network) is down, not the message bad: retry
+                # until it is back, however long, and never park it for that.
+                _log.warning(
+                    "handler hit an outage; waiting for the database",
+                    consumer=self.spec.name,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            await _sleep_or_stop(self._stop, pause)
+            pause = min(pause * 2, 1.0)  # a handler's own transient failure is not retried hot
+            await self._wait_for_database()
+
+    async def _wait_for_database(self) -> None:
+        """Returns once the database answers (or on stop), probing every ``probe_every_s``."""
+        while not self._stop.is_set():
+            try:
+                async with self._engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                await _sleep_or_stop(self._stop, self.spec.probe_every_s)
+            else:
+                return
+
     async def _apply(self, event: Any) -> bool:
         async with self._engine.begin() as conn:
             recorded = await conn.execute(
@@ -173,12 +254,6 @@ class EventConsumer:
         await park(self._js, msg, consumer=self.spec.name, reason=reason, deliveries=deliveries)
         await msg.ack()
         _log.error("message parked on the dead-letter stream", consumer=self.spec.name, reason=reason)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(exc, (InterfaceError, OperationalError))
-    return isinstance(exc, (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError))
 
 
 async def _quietly(awaitable: Awaitable[Any]) -> None:

@@ -1,0 +1,41 @@
+"""Telling "the database is away" apart from "this statement is wrong".
+
+An outage (the server restarting, refusing connections, a pool that cannot hand out a
+connection in time) is nobody's fault and passes by itself: an HTTP request answers 503
+with ``Retry-After``, a consumer waits for the database and tries the same message
+again. Any other database error is a bug or bad data, and is handled as such.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+_ASYNCPG_OUTAGES = (
+    asyncpg.InterfaceError,  # "connection is closed", "connection was closed in the middle of operation"
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it was raised ``from``, says the database is unreachable."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_outage_itself(current):
+            return True
+        current = current.__cause__  # not __context__: an unrelated error may be handled there
+    return False
+
+
+def _is_outage_itself(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, (InterfaceError, OperationalError))
+    # a pool's wait for a free connection timing out is a TimeoutError too
+    return isinstance(exc, (OSError, TimeoutError, PoolTimeoutError, DisconnectionError, *_ASYNCPG_OUTAGES))
