@@ -70,7 +70,7 @@ def test_malformed_json_is_a_400_problem():
         r = c.post("/things", content=b"{", headers={"content-type": "application/json"})
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["detail"] == "Input data was truncated"
+    assert r.json()["detail"] == "The request body is not valid JSON: Input data was truncated"
 
 
 def test_domain_errors_map_to_their_status():

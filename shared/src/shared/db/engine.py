@@ -39,6 +39,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
+        # An error's message must not carry the statement's values (an email, a token hash):
+        # it reaches the logs.
+        hide_parameters=True,
         connect_args={
             "server_settings": {"search_path": schema, "application_name": application_name},
             # statements are prepared per connection by asyncpg; keep the cache modest

@@ -25,6 +25,7 @@ from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 from shared.auth import BEARER_SCHEME
 from shared.http.docs_assets import docs_assets_router, docs_render_plugins
 from shared.http.health import ReadinessCheck, health_handlers
+from shared.http.input_guard import DEFAULT_BODY_LIMIT, InputGuardMiddleware
 from shared.http.metrics import RequestMetricsMiddleware
 from shared.http.problems import EXCEPTION_HANDLERS
 from shared.http.request_id import RequestIdMiddleware
@@ -122,7 +123,9 @@ def create_service_app(
             docs_assets_router(),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
-        middleware=[DefineMiddleware(RequestMetricsMiddleware, app_name=service)],
+        # metrics outside the guard, so its refusals are counted too
+        middleware=[DefineMiddleware(RequestMetricsMiddleware, app_name=service), InputGuardMiddleware],
+        request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=openapi,
         lifespan=list(lifespan),
         dependencies=dict(dependencies or {}),
