@@ -8,6 +8,8 @@ again. Any other database error is a bug or bad data, and is handled as such.
 
 from __future__ import annotations
 
+import socket
+
 import asyncpg
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -37,5 +39,9 @@ def is_outage(exc: BaseException) -> bool:
 def _is_outage_itself(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated) or isinstance(exc, (InterfaceError, OperationalError))
+    if isinstance(exc, OSError):
+        # refused, reset, unreachable, unresolvable; asyncpg's "Multiple exceptions" is a bare
+        # OSError. Not a missing file or a full disk: those are not the network's.
+        return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or type(exc) is OSError
     # a pool's wait for a free connection timing out is a TimeoutError too
-    return isinstance(exc, (OSError, TimeoutError, PoolTimeoutError, DisconnectionError, *_ASYNCPG_OUTAGES))
+    return isinstance(exc, (PoolTimeoutError, DisconnectionError, *_ASYNCPG_OUTAGES))

@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from shared.db.outage import is_outage
 from shared.kernel import errors
 from shared.kernel.pagination import InvalidCursor
 
@@ -143,8 +144,33 @@ def handle_cursor(request: Request[Any, Any, Any], exc: InvalidCursor) -> Respon
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if is_outage(exc):
+        return _unavailable(request, exc)
     _log.exception("unhandled error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred.")
+
+
+RETRY_AFTER_S = 2
+"""What a 503 during a database outage suggests: a restart or a failover takes seconds."""
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # Expected and passing: one line each, no traceback (an outage used to print hundreds).
+    _log.warning(
+        "database unavailable", path=request.url.path, error_type=type(exc).__name__, error=_first_line(exc)
+    )
+    return problem_response(
+        request,
+        503,
+        "The service's database cannot be reached right now; try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    # the driver's own message: a DBAPIError's str() goes on with the statement
+    origin = getattr(exc, "orig", None) or exc
+    return (str(origin).splitlines() or [""])[0][:200]
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
