@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +136,45 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)  # type: ignore[no-any-return]
+
+
+class RateLimitedLog:
+    """At most one line per ``interval_s`` for a condition that repeats (a broker away: its
+    client fails a reconnection every half second); each line written says how many were held
+    back since the previous one (``repeated``), so nothing is hidden, only folded.
+
+    :meth:`settle` ends the episode: it writes how many were held back since the last line, if
+    any, and lets the next occurrence through at once.
+    """
+
+    def __init__(
+        self, logger: Any, *, interval_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._logger = logger
+        self._interval_s = interval_s
+        self._clock = clock
+        self._last: float | None = None
+        self._held_back = 0
+
+    @property
+    def held_back(self) -> int:
+        return self._held_back
+
+    def warning(self, event: str, **fields: Any) -> bool:
+        """Write ``event`` unless a line was written less than ``interval_s`` ago; True if written."""
+        now = self._clock()
+        if self._last is not None and now - self._last < self._interval_s:
+            self._held_back += 1
+            return False
+        if self._held_back:
+            fields["repeated"] = self._held_back
+        self._logger.warning(event, **fields)
+        self._last, self._held_back = now, 0
+        return True
+
+    def settle(self, event: str, **fields: Any) -> None:
+        """Write ``event`` (info) with the count held back since the last line; start afresh."""
+        if self._held_back:
+            fields["repeated"] = self._held_back
+        self._logger.info(event, **fields)
+        self._last, self._held_back = None, 0

@@ -1,4 +1,9 @@
-"""NATS connections configured for production: reconnect forever, log state changes."""
+"""NATS connections configured for production: reconnect forever, log state changes.
+
+While the broker is away the client fails a reconnection every half second; those errors
+are folded into one line per ``error_log_interval_s`` with a count, and the reconnection
+line says how many there were.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,18 @@ import nats
 import structlog
 from nats.aio.client import Client
 
+from shared.logging import RateLimitedLog
+
 _log = structlog.get_logger("nats")
 
 
 async def connect_nats(
-    url: str, *, name: str, connect_timeout: float = 2.0, wait: float | None = None
+    url: str,
+    *,
+    name: str,
+    connect_timeout: float = 2.0,
+    wait: float | None = None,
+    error_log_interval_s: float = 30.0,
 ) -> Client:
     """Connect, retrying the first connection too (for up to ``wait`` seconds; forever if None).
 
@@ -21,6 +33,7 @@ async def connect_nats(
     """
 
     connected: list[Client] = []
+    errors = RateLimitedLog(_log, interval_s=error_log_interval_s)
 
     async def disconnected() -> None:
         # nats-py reports our own close() as a disconnection too; only a lost link is news
@@ -29,10 +42,10 @@ async def connect_nats(
         _log.warning("nats disconnected")
 
     async def reconnected() -> None:
-        _log.info("nats reconnected")
+        errors.settle("nats reconnected")
 
     async def error(exc: Exception) -> None:
-        _log.warning("nats error", error=f"{type(exc).__name__}: {exc}")
+        errors.warning("nats error", error=f"{type(exc).__name__}: {exc}")
 
     loop = asyncio.get_running_loop()
     deadline = None if wait is None else loop.time() + wait
@@ -55,9 +68,11 @@ async def connect_nats(
         except Exception as exc:  # nats raises several unrelated types for "not reachable"
             if deadline is not None and loop.time() + delay > deadline:
                 raise ConnectionError(f"NATS at {url} not reachable: {type(exc).__name__}: {exc}") from exc
-            _log.warning("nats not reachable yet", error=type(exc).__name__)
+            errors.warning("nats not reachable yet", error=type(exc).__name__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
         else:
+            if errors.held_back:
+                errors.settle("nats reachable")
             connected.append(client)
             return client
