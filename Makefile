@@ -24,7 +24,7 @@ DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfa
 INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 TYPED_SOURCES := shared/src shared/devkit/src services/identity/src services/chat/src services/orchestrator/src
 
-.PHONY: help venv install run up down status logs test test-containers bench lint graph clean
+.PHONY: help venv install run up down status restart logs test test-containers bench lint graph clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -54,6 +54,9 @@ down: $(STAMP) ## stop everything `up` started, PostgreSQL and NATS included
 
 status: $(STAMP) ## each process of the local cluster, its pid, port and health
 	@$(CLUSTER) status || [ $$? -eq 3 ]  # 3: not running, which is an answer, not an error
+
+restart: $(STAMP) ## stop one process of the running cluster (P=chat-api, P=postgres ...); the supervisor restarts it
+	@$(CLUSTER) restart $(P)
 
 logs: $(STAMP) ## follow the combined log of the local cluster
 	@$(CLUSTER) logs

@@ -4,6 +4,7 @@
     .venv/bin/python deploy/local/cluster.py up       background; returns once every service is ready
     .venv/bin/python deploy/local/cluster.py down     stop what `up` (or a crashed `run`) left running
     .venv/bin/python deploy/local/cluster.py status   each process, its pid and port
+    .venv/bin/python deploy/local/cluster.py restart NAME   stop one process; the supervisor starts it again
     .venv/bin/python deploy/local/cluster.py logs     follow the combined log
     .venv/bin/python deploy/local/cluster.py clean    down, then delete the cluster's data and logs
 
@@ -33,7 +34,17 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 from cluster_config import ROLES, SERVICES, ClusterConfig, ConfigError, load_config
 from cluster_logs import LogSink, rotate, tail
-from cluster_state import OWN_ENTRIES, StateDir, marked_processes, read_run_file, record, supervisor_record
+from cluster_state import (
+    OWN_ENTRIES,
+    ProcessRecord,
+    StateDir,
+    is_marked,
+    listener_pid,
+    marked_processes,
+    read_run_file,
+    record,
+    supervisor_record,
+)
 from cluster_supervisor import Supervisor, service_urls
 
 from aiorch_devkit.devservers import EmbeddedPostgres
@@ -215,10 +226,19 @@ def _probe(url: str) -> str:
     return "ready" if answer.status_code == 200 else f"not ready ({answer.status_code})"
 
 
-def _port_column(name: str, ports: dict[str, int]) -> tuple[str, str]:
+def _port_column(
+    name: str, ports: dict[str, int], rec: ProcessRecord | None, state: StateDir
+) -> tuple[str, str]:
     if name in ("postgres", "nats"):
+        # who really listens, not what a pid file claims
         port = ports[name]
-        return str(port), "listening" if port_open(port) else "closed"
+        holder = listener_pid(port)
+        if holder is None:
+            return str(port), "listening" if port_open(port) else "closed"
+        if rec is not None and holder == rec.pid:
+            return str(port), "listening"
+        whose = "this cluster's" if is_marked(holder, state) else "NOT this cluster's"
+        return str(port), f"listening, by pid {holder} ({whose}, not the recorded one)"
     service, _, role = name.rpartition("-")
     if role != "api":
         return "-", ""
@@ -244,11 +264,42 @@ def status(config: ClusterConfig, state: StateDir) -> int:
         rec = record(data["processes"], name)
         pid = str(rec.pid) if rec else "-"
         alive = rec is not None and rec.alive()
-        port, health = _port_column(name, data["ports"])
+        port, health = _port_column(name, data["ports"], rec, state)
         print(f"{name:<22}{pid:>8}  {'running' if alive else 'stopped':<9}{port:>6}  {health}")
     for name, embedded in data["embedded"].items():
         if not embedded:
             print(f"{name:<22}{'-':>8}  {'external':<9}")
+    return 0
+
+
+# How each kind of process is asked to stop: PostgreSQL's SIGINT is its fast shutdown
+# (SIGTERM would wait for every client to disconnect); a service's whole process group
+# (the server and any workers it forked) gets SIGTERM.
+RESTART_SIGNALS = {"postgres": signal.SIGINT, "nats": signal.SIGTERM}
+
+
+def restart(state: StateDir, name: str) -> int:
+    """Stop one process of the running cluster; its supervisor starts it again."""
+    running = supervisor_record(state)
+    data = read_run_file(state) if running else None
+    if running is None or data is None:
+        say(f"not running (state in {state.root})")
+        return 3
+    names = sorted(data["processes"])
+    rec = record(data["processes"], name)
+    if rec is None:
+        say(f"no process {name!r}; one of: {', '.join(names)}")
+        return 2
+    # the recorded pid must still be that process (same start time) and ours (marker)
+    if not (rec.alive() and is_marked(rec.pid, state)):
+        say(f"{name} (pid {rec.pid}) is not running; the supervisor is restarting it")
+        return 0
+    sig = RESTART_SIGNALS.get(name, signal.SIGTERM)
+    if name in RESTART_SIGNALS:
+        os.kill(rec.pid, sig)
+    else:
+        os.killpg(rec.pid, sig)  # each service runs in a session (and group) of its own
+    say(f"{name}: sent {sig.name} to pid {rec.pid}; the supervisor starts it again (`make status`)")
     return 0
 
 
@@ -278,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     # pgserver's platformdirs warns about XDG_RUNTIME_DIR, which it does not need here
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     parser = argparse.ArgumentParser(prog="cluster.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["run", "up", "down", "status", "logs", "clean", "supervise"])
+    parser.add_argument(
+        "command", choices=["run", "up", "down", "status", "restart", "logs", "clean", "supervise"]
+    )
+    parser.add_argument("process", nargs="?", help="restart: the process, as `status` names it")
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -300,6 +354,11 @@ def main(argv: list[str] | None = None) -> int:
             return down(config, state)
         case "status":
             return status(config, state)
+        case "restart":
+            if not args.process:
+                say("restart needs the process: `make restart P=chat-api` (names: `make status`)")
+                return 2
+            return restart(state, args.process)
         case "logs":
             return logs(state)
         case _:

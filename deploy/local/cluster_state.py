@@ -142,6 +142,36 @@ def supervisor_record(state: StateDir) -> ProcessRecord | None:
     return found if found and found.alive() else None
 
 
+def process_alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie (a dead process its parent has not reaped)."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def is_marked(pid: int, state: StateDir) -> bool:
+    """A live process this cluster started (it carries the marker), not a pid reused since."""
+    try:
+        proc = psutil.Process(pid)
+        marked = proc.environ().get(MARKER_ENV) == str(state.root)
+        return bool(marked and proc.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def listener_pid(port: int) -> int | None:
+    """The process really listening on the loopback TCP port, whatever any pid file says."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.Error:
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+            return int(conn.pid)
+    return None
+
+
 def marked_processes(state: StateDir) -> list[psutil.Process]:
     """Every live process carrying this cluster's marker, wherever its pid came from."""
     wanted = str(state.root)

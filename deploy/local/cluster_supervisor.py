@@ -3,9 +3,11 @@
 Start: PostgreSQL and NATS (in parallel) → each service's role and schema →
 `aiorch-S migrate` (the three in parallel) → `aiorch-S api` and `aiorch-S
 worker` for each → wait until every API answers `/health/ready`. Then it
-restarts any process that dies (with a growing delay) until SIGINT/SIGTERM,
-and stops the services (SIGTERM, SIGKILL after 10 s), then NATS, then
-PostgreSQL, so nothing outlives it.
+restarts any process that dies (with a growing delay) until SIGINT/SIGTERM —
+the embedded PostgreSQL and NATS included — and stops the services (SIGTERM,
+SIGKILL after 10 s), then NATS, then PostgreSQL, so nothing outlives it. It
+signals only processes it can prove are its own (pid, start time and this
+cluster's marker), never a pid read from a file that may be stale.
 
 Each service process runs in a session of its own: a Ctrl-C on the terminal
 reaches only the supervisor, which then stops everything in that order, and a
@@ -29,9 +31,19 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil  # type: ignore[import-untyped]
 from cluster_config import MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterConfig, env_prefix
 from cluster_logs import LineSplitter, LogSink
-from cluster_state import ProcessRecord, StateDir, load_secrets, write_run_file
+from cluster_state import (
+    ProcessRecord,
+    StateDir,
+    is_marked,
+    listener_pid,
+    load_secrets,
+    marked_processes,
+    process_alive,
+    write_run_file,
+)
 
 from aiorch_devkit.devservers import EmbeddedNats, EmbeddedPostgres
 from aiorch_devkit.devservers.ports import port_open
@@ -39,12 +51,14 @@ from aiorch_devkit.devservers.ports import port_open
 STOP_GRACE_S = 10.0
 MAX_RESTART_DELAY_S = 30.0
 STABLE_AFTER_S = 60.0  # a process up this long has its restart delay reset
+SERVER_POLL_S = 0.2  # PostgreSQL and NATS are not children we can await: their pids are polled
 LINE_LIMIT = 1 << 20
 PIPE_CHUNK = 1 << 16
 BIN_DIR = Path(sys.executable).parent
 # The local cluster's first admin (README); identity creates it at start if absent.
 DEFAULT_ADMIN_EMAIL = "admin@aiorch.localhost"
 DEFAULT_ADMIN_PASSWORD = "change-me-aiorch-admin"  # noqa: S105 - a documented local-only default
+METRICS_SECRET = "metrics"  # noqa: S105 - the name of the /metrics scrape token in secrets.json
 
 
 class StartupError(Exception):
@@ -79,6 +93,21 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def restart_delay(up_for_s: float, quick_failures: int) -> tuple[float, int]:
+    """The delay before a restart and the new count of quick failures (exits within a minute)."""
+    if up_for_s > STABLE_AFTER_S:
+        return 0.5, 0
+    quick_failures += 1
+    return min(MAX_RESTART_DELAY_S, 2.0 ** (quick_failures - 1)), quick_failures
+
+
+def _is_postgres(proc: psutil.Process) -> bool:
+    try:
+        return bool(proc.name().startswith("postgres"))
+    except psutil.Error:
+        return False
+
+
 async def wait_until(predicate: Callable[[], bool], within_s: float) -> bool:
     """Poll: a process group has no handle to await (its members are not all our children)."""
     deadline = time.monotonic() + within_s
@@ -95,7 +124,10 @@ def service_urls(config: ClusterConfig) -> list[str]:
     for service in SERVICES:
         base = f"http://127.0.0.1:{config.service_ports[service]}"
         lines.append(f"  {service:<13} {base}/api/v1")
-        lines.append(f"  {'':<13} OpenAPI {base}/schema  metrics /metrics  health /health/ready")
+        lines.append(
+            f"  {'':<13} OpenAPI {base}/schema  metrics /metrics (bearer: secrets.json {METRICS_SECRET!r})"
+            "  health /health/ready"
+        )
     if config.embedded_postgres:
         where = config.state_dir / "postgres"
         lines.append(f"  {'PostgreSQL':<13} 127.0.0.1:{config.pg_port} (embedded, data in {where})")
@@ -255,6 +287,7 @@ class Supervisor:
 
     def _start_postgres(self) -> None:
         assert self.postgres is not None
+        self._clear_dead_postmaster()
         if (self.postgres.pgdata / "PG_VERSION").exists() and not self._secrets_existed:
             raise StartupError(
                 f"{self.state.secrets_file} was lost but the database in {self.postgres.pgdata} remains; "
@@ -270,12 +303,45 @@ class Supervisor:
             ) from None
         pid = int((self.postgres.pgdata / "postmaster.pid").read_text().split()[0])
         self.servers["postgres"] = ProcessRecord.of(pid)
+        self._secrets_existed = True  # a restart finds the data that goes with them
+
+    def _clear_dead_postmaster(self) -> None:
+        """Remove the lock file of a PostgreSQL that died (kill -9), once its backends are gone.
+
+        Its pid may linger as a zombie (in a container, nothing may reap it), which pg_ctl and
+        PostgreSQL both take for a running server: they would refuse to start, or wait for a
+        server that never listens. Backends notice their postmaster's death and exit; the lock
+        file goes only once none of this cluster's PostgreSQL processes is left.
+        """
+        assert self.postgres is not None
+        lock = self.postgres.pgdata / "postmaster.pid"
+        try:
+            pid = int(lock.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if process_alive(pid):
+            return  # running (ours or adopted): pg_ctl start finds it and returns
+        deadline = time.monotonic() + STOP_GRACE_S
+        while any(_is_postgres(p) for p in marked_processes(self.state)):
+            if time.monotonic() > deadline:
+                raise StartupError("the backends of the PostgreSQL that died are still running")
+            time.sleep(0.1)
+        lock.unlink(missing_ok=True)
 
     def _start_nats(self) -> None:
         assert self.nats is not None
+        if self.nats.process is not None and self.nats.process.poll() is not None:
+            self.nats.process = None  # reaped: the handle of a server that died
         self.nats.start(log_file=self.state.process_log("nats"))
-        assert self.nats.process is not None
-        self.servers["nats"] = ProcessRecord.of(self.nats.process.pid)
+        if self.nats.process is not None:
+            self.servers["nats"] = ProcessRecord.of(self.nats.process.pid)
+            return
+        # The port was open already: adopt the server only if it is this cluster's
+        # (started by a test or a person with our marker), never another program.
+        pid = listener_pid(self.config.nats_port)
+        if pid is None or not is_marked(pid, self.state):
+            raise StartupError(f"port {self.config.nats_port} is held by another program (pid {pid})")
+        self.servers["nats"] = ProcessRecord.of(pid)
 
     async def _provision(self, passwords: dict[str, str]) -> dict[str, str]:
         urls = dict(self.config.own_database_urls)
@@ -318,6 +384,8 @@ class Supervisor:
                 MARKER_ENV: str(self.state.root),
             }
         )
+        # /metrics answers only a scrape with this token; kept with the cluster's other secrets
+        env.setdefault("AIORCH_METRICS_TOKEN", load_secrets(self.state, [METRICS_SECRET])[METRICS_SECRET])
         # Unbuffered, every log line would be a write(2) of its own: the services flush their
         # logs in batches (shared.log_output), a few hundredths of a second apart.
         env.pop("PYTHONUNBUFFERED", None)
@@ -397,7 +465,39 @@ class Supervisor:
 
     async def supervise(self) -> None:
         self._keepers = [asyncio.create_task(self._keep_running(c)) for c in list(self.children.values())]
+        if self.postgres is not None:
+            self._keepers.append(asyncio.create_task(self._keep_server("postgres", self._start_postgres)))
+        if self.nats is not None:
+            self._keepers.append(asyncio.create_task(self._keep_server("nats", self._start_nats)))
         await self.stopping.wait()
+
+    async def _keep_server(self, name: str, start: Callable[[], None]) -> None:
+        """Restart an embedded server that died, with the services' back-off.
+
+        pg_ctl daemonises PostgreSQL, so it is no child of ours to await: the recorded
+        pid and start time are polled instead (a reused pid has another start time).
+        """
+        started_at = time.monotonic()
+        quick_failures = 0
+        while not self.stopping.is_set():
+            current = self.servers.get(name)
+            if current is not None and current.alive():
+                await asyncio.sleep(SERVER_POLL_S)
+                continue
+            delay, quick_failures = restart_delay(time.monotonic() - started_at, quick_failures)
+            gone = f" (pid {current.pid})" if current else ""
+            self.sink.say(f"{name}{gone} is not running; restarting in {delay:.1f} s")
+            self.servers.pop(name, None)
+            self._publish()
+            await asyncio.sleep(delay)
+            if self.stopping.is_set():
+                return
+            started_at = time.monotonic()
+            try:
+                await self._in_thread(name, start)
+            except StartupError as exc:
+                self.sink.say(str(exc))
+            self._publish()
 
     async def _keep_running(self, child: Child) -> None:
         while True:
@@ -407,9 +507,8 @@ class Supervisor:
             await child.pump
             if self.stopping.is_set():
                 return
-            stable = time.monotonic() - child.started_at > STABLE_AFTER_S
-            child.quick_failures = 0 if stable else child.quick_failures + 1
-            delay = 0.5 if stable else min(MAX_RESTART_DELAY_S, 2.0 ** (child.quick_failures - 1))
+            up_for = time.monotonic() - child.started_at
+            delay, child.quick_failures = restart_delay(up_for, child.quick_failures)
             self.sink.say(f"{child.name} exited with code {code}; restarting in {delay:.1f} s")
             await asyncio.sleep(delay)
             if self.stopping.is_set():
@@ -427,14 +526,36 @@ class Supervisor:
         await self._stop_children()
         # a server still starting in its thread must finish before it can be stopped
         await asyncio.gather(*self._server_jobs, return_exceptions=True)
-        if self.nats is not None:
+        # EmbeddedNats.stop and pg_ctl signal the pid in their pid file, which may be stale
+        # (the server died, the pid was reused): only a server proven ours is stopped.
+        if self.nats is not None and self._own_server("nats"):
             self.sink.say("stopping nats")
             await asyncio.to_thread(self.nats.stop)
-        if self.postgres is not None and self.postgres.is_running():
+        if self.postgres is not None and self._own_server("postgres"):
             self.sink.say("stopping postgres")
             await asyncio.to_thread(self.postgres.stop)
         self.state.run_file.unlink(missing_ok=True)
         self.sink.say("stopped")
+
+    def _own_server(self, name: str) -> bool:
+        """The pid the server's pid file names is a live process carrying this cluster's marker.
+
+        A recorded pid alone is not enough: a server that failed its start may still run
+        unrecorded, and a pid file left by a dead server may name an unrelated process.
+        """
+        if name == "nats":
+            assert self.nats is not None
+            if self.nats.process is not None and self.nats.process.poll() is None:
+                return True
+            pid_file = self.nats.pid_file
+        else:
+            assert self.postgres is not None
+            pid_file = self.postgres.pgdata / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return False
+        return is_marked(pid, self.state)
 
     async def _stop_children(self) -> None:
         groups = {c.name: c.process.pid for c in self.children.values() if c.process is not None}

@@ -1,0 +1,102 @@
+"""The local supervisor keeps its embedded PostgreSQL and NATS running, and `make status` tells the truth.
+
+Before, it restarted only the six service processes: a PostgreSQL or NATS that died stayed
+dead, `make status` still printed their old pids, and on `make down` the supervisor signalled
+whatever pid NATS's pid file named, which may since belong to another program.
+
+The test needs the cluster's own embedded servers, whatever servers the rest of the suite runs
+on (the harness's servers are not the supervisor's to restart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from .conftest import SERVICES, PrivateCluster
+
+RECOVERY_BUDGET_S = 90
+
+
+@pytest.fixture(scope="module")
+def servers_provider() -> str:
+    return "embedded"
+
+
+def processes(cluster: PrivateCluster) -> dict[str, Any]:
+    run = json.loads((cluster.state_dir / "run" / "cluster.json").read_text())
+    found: dict[str, Any] = run["processes"]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def all_ready(cluster: PrivateCluster) -> dict[str, int | str]:
+    answers: dict[str, int | str] = {}
+    for service in SERVICES:
+        try:
+            url = f"http://127.0.0.1:{cluster.ports[service]}/health/ready"
+            answers[service] = httpx.get(url, timeout=3).status_code
+        except httpx.HTTPError as exc:
+            answers[service] = type(exc).__name__
+    return answers
+
+
+def test_killed_postgres_and_nats_come_back_and_a_stale_pid_file_is_never_signalled(
+    cluster: PrivateCluster,
+) -> None:
+    up = cluster.make("up", timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    before = processes(cluster)
+    old = {name: int(before[name]["pid"]) for name in ("postgres", "nats")}
+
+    # A program that is not the cluster's, whose pid the dead NATS's pid file will name
+    # (as if the pid had been reused).
+    bystander = subprocess.Popen(["sleep", "600"])
+    try:
+        killed_at = time.monotonic()
+        for pid in old.values():
+            os.kill(pid, signal.SIGKILL)
+        (cluster.state_dir / "nats" / "nats.pid").write_text(str(bystander.pid))
+
+        deadline = killed_at + RECOVERY_BUDGET_S
+        while True:
+            now = processes(cluster)
+            new = {n: int(now[n]["pid"]) for n in old if n in now}
+            back = len(new) == 2 and all(new[n] != old[n] and alive(new[n]) for n in old)
+            ready = all_ready(cluster)
+            if back and set(ready.values()) == {200}:
+                break
+            assert time.monotonic() < deadline, f"after {RECOVERY_BUDGET_S} s: servers {new}, ready {ready}"
+            time.sleep(0.5)
+        took = time.monotonic() - killed_at
+        print(f"\nPostgreSQL and NATS killed: both back and every service ready in {took:.1f} s")
+
+        status = cluster.make("status", timeout=60)
+        assert status.returncode == 0, status.stdout + status.stderr
+        rows = {line.split()[0]: line.split() for line in status.stdout.splitlines() if line.strip()}
+        for name in ("postgres", "nats"):
+            assert rows[name][1] == str(new[name]), status.stdout
+            assert rows[name][2] == "running", status.stdout
+            assert rows[name][4] == "listening", status.stdout
+
+        down = cluster.make("down", timeout=180)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert bystander.poll() is None, "make down signalled a pid the cluster does not own"
+        assert not any(alive(pid) for pid in new.values())
+    finally:
+        bystander.kill()
+        bystander.wait()
