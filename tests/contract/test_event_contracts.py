@@ -27,6 +27,8 @@ CONTRACTS: list[type[Event]] = [
     identity.UserRegistered,
     identity.UserUpdated,
     identity.UserDeleted,
+    identity.SessionRevoked,
+    identity.UserSessionsRevoked,
     chat.UserErased,
     orchestrator.UserErased,
 ]
@@ -43,6 +45,14 @@ def sample(cls: type[Event]) -> Event:
         values["erased_at"] = datetime.now(UTC)
     if "cause_event_id" in fields:
         values["cause_event_id"] = new_id()
+    if "session_id" in fields:
+        values["session_id"] = new_id()
+    if "session_ids" in fields:
+        values["session_ids"] = [new_id(), new_id()]
+    if "reason" in fields:
+        values["reason"] = "logout"
+    if "revoked_at" in fields:
+        values["revoked_at"] = datetime.now(UTC)
     return cls(**values)
 
 

@@ -40,12 +40,15 @@ from shared.auth import (
     TokenVerifier,
     principal_dependency,
 )
+from shared.auth.revocation_feed import RevocationFeed
+from shared.auth.revocations import RETENTION, Revocations
 from shared.chores import Chore
 from shared.db import create_engine
 from shared.db.migrations import alembic_config, upgrade
 from shared.db.unit_of_work import SqlAlchemyUnitOfWork, Translate
 from shared.http.app import create_service_app
 from shared.http.checks import DATABASE, NATS
+from shared.http.health import ReadinessCheck
 from shared.logging import configure_logging
 from shared.messaging.connection import connect_nats
 from shared.messaging.consumer import ConsumerSpec, EventConsumer
@@ -62,6 +65,10 @@ from shared.service_settings import (
 
 NATS_CONNECT_WAIT_S = 30.0
 """Give up starting (and let the supervisor restart us) when NATS stays unreachable this long."""
+REVOCATIONS_WAIT_S = 10.0
+"""How long an API process's start waits for its revocations to catch up before it serves
+(not ready, and refusing tokens with 503, until they have)."""
+REVOCATION_FEED_STATE_KEY = "revocation_feed"
 
 S = TypeVar("S", bound=ServiceSettings)
 U = TypeVar("U", bound=SqlAlchemyUnitOfWork[Any])
@@ -174,7 +181,14 @@ class ServiceRoot(Generic[S, U]):
                     engine = self.engine(settings, "api")
                     stack.push_async_callback(engine.dispose)
                 if isinstance(settings, TokenVerifyingSettings):
-                    app.state[VERIFIER_STATE_KEY] = await stack.enter_async_context(_jwks_verifier(settings))
+                    # Without NATS (a test's fakes) no revocation can be heard of: none is checked.
+                    feed: RevocationFeed | None = None
+                    if unit_of_work is None:
+                        feed = await stack.enter_async_context(_revocation_feed(app.state.nats))
+                        app.state[REVOCATION_FEED_STATE_KEY] = feed
+                    app.state[VERIFIER_STATE_KEY] = await stack.enter_async_context(
+                        _jwks_verifier(settings, None if feed is None else feed.revocations)
+                    )
                 if self.resources is not None:
                     for key, value in (
                         await stack.enter_async_context(self.resources(settings, engine))
@@ -189,12 +203,15 @@ class ServiceRoot(Generic[S, U]):
                 return unit_of_work()
             return self.unit_of_work.from_engine(state.engine, outbox, self.translate)
 
+        readiness = [DATABASE, NATS] if unit_of_work is None else []
+        if unit_of_work is None and isinstance(settings, TokenVerifyingSettings):
+            readiness.append(REVOCATIONS)
         return create_service_app(
             service=self.service,
             version=self.version,
             description=self.description,
             route_handlers=self.route_handlers(),
-            readiness=[DATABASE, NATS] if unit_of_work is None else [],
+            readiness=readiness,
             lifespan=[connected],
             dependencies={
                 "uow": Provide(provide_uow, sync_to_thread=False),
@@ -236,8 +253,33 @@ class ServiceRoot(Generic[S, U]):
 
 
 @asynccontextmanager
-async def _jwks_verifier(settings: TokenVerifyingSettings) -> AsyncIterator[TokenVerifier]:
-    """Verifies identity's access tokens locally, against its JWKS fetched over HTTP and cached."""
+async def _jwks_verifier(
+    settings: TokenVerifyingSettings, revocations: Revocations | None
+) -> AsyncIterator[TokenVerifier]:
+    """Verifies identity's access tokens locally, against its JWKS fetched over HTTP and cached,
+    and refuses those identity has revoked since (``revocations``)."""
     async with httpx.AsyncClient(timeout=5.0) as client:
         keys = JwksKeySet(settings.jwks_url, client)
-        yield TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        yield TokenVerifier(
+            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, admission=revocations
+        )
+
+
+@asynccontextmanager
+async def _revocation_feed(nc: Client) -> AsyncIterator[RevocationFeed]:
+    """This process's copy of identity's revocations, read from its stream (``revocation_feed``)."""
+    feed = RevocationFeed(nc, Revocations(), retention=RETENTION)
+    await feed.start(wait=REVOCATIONS_WAIT_S)
+    try:
+        yield feed
+    finally:
+        await feed.close()
+
+
+async def _revocations_caught_up(state: State) -> None:
+    if not state[REVOCATION_FEED_STATE_KEY].caught_up:
+        raise RuntimeError("identity's revocations not read up to date yet")
+
+
+REVOCATIONS = ReadinessCheck("revocations", _revocations_caught_up)
+"""Ready once the process has read every revocation that can still concern a live token."""

@@ -27,7 +27,7 @@ from identity.domain.emails import same_address
 from identity.domain.events import DomainEvent
 from identity.domain.oidc_links import OidcLink
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
-from identity.domain.sessions import RefreshToken, RevokeReason, Session
+from identity.domain.sessions import BulkRevocation, RefreshToken, RevokeReason, Session
 from identity.domain.users import Role, User
 from shared.kernel.aggregate import Seen
 from shared.kernel.clock import Clock
@@ -70,17 +70,22 @@ def _stored(user: User) -> User:
 
 
 class FakeSessionRepository:
-    def __init__(self) -> None:
+    def __init__(self, seen: Seen[DomainEvent]) -> None:
         self.rows: dict[UUID, Session] = {}
+        self._seen = seen
 
     async def add(self, session: Session) -> None:
-        self.rows[session.id] = copy.deepcopy(session)
+        self.rows[session.id] = _stored_session(session)
+        self._seen.add(session)
 
     async def get(self, session_id: UUID, *, for_update: bool = False) -> Session | None:
-        return copy.deepcopy(self.rows.get(session_id))
+        session = copy.deepcopy(self.rows.get(session_id))
+        if session is not None:
+            self._seen.add(session)
+        return session
 
     async def update(self, session: Session) -> None:
-        self.rows[session.id] = copy.deepcopy(session)
+        self.rows[session.id] = _stored_session(session)
 
     async def revoke_all(
         self, user_id: UUID, *, now: datetime, reason: RevokeReason, keep: UUID | None = None
@@ -90,6 +95,8 @@ class FakeSessionRepository:
         ]
         for session in targets:
             session.revoke(now, reason)
+            session.events = []  # told once, together, as the real bulk statement does
+        self._seen.add(BulkRevocation.of(user_id, [s.id for s in targets], reason=reason, now=now))
         return len(targets)
 
     async def revoke_beyond(self, user_id: UUID, keep: int, *, now: datetime, reason: RevokeReason) -> int:
@@ -97,6 +104,8 @@ class FakeSessionRepository:
         live.sort(key=lambda s: (s.last_used_at, s.id), reverse=True)
         for session in live[keep:]:
             session.revoke(now, reason)
+            session.events = []
+        self._seen.add(BulkRevocation.of(user_id, [s.id for s in live[keep:]], reason=reason, now=now))
         return len(live[keep:])
 
     async def delete_ended(self, user_id: UUID, now: datetime) -> int:
@@ -104,6 +113,12 @@ class FakeSessionRepository:
         for session_id in ended:
             del self.rows[session_id]
         return len(ended)
+
+
+def _stored_session(session: Session) -> Session:
+    stored = copy.deepcopy(session)
+    stored.events = []
+    return stored
 
 
 class FakeRefreshTokenRepository:
@@ -244,7 +259,7 @@ def fake_uow() -> FakeUnitOfWork[Any]:
     return FakeUnitOfWork(
         seen=seen,
         users=users,
-        sessions=FakeSessionRepository(),
+        sessions=FakeSessionRepository(seen),
         refresh_tokens=FakeRefreshTokenRepository(),
         one_time_tokens=FakeOneTimeTokenRepository(find_user),
         oidc_links=FakeOidcLinkRepository(),

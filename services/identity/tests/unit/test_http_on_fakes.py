@@ -25,6 +25,7 @@ from services.identity.tests.unit.fakes import (
 from aiorch_devkit.testing.fakes import FakeUnitOfWork, FixedClock
 from identity.bootstrap import ROOT, Replacements, create_app
 from identity.domain.events import UserRegistered
+from identity.domain.sessions import SessionRevoked
 
 NOWHERE = "127.0.0.1:9"  # discard port: nothing listens there
 PASSWORD = "correct horse battery staple"
@@ -85,7 +86,8 @@ async def test_register_login_me_and_refresh_run_on_fakes_alone(on_fakes):
     assert me_again.json()["id"] == user_id
     assert reused.status_code == 401  # a spent refresh token: the fake repositories hold the chain
     assert [str(u.id) for u in uow.users.rows.values()] == [user_id]
-    assert [type(event) for event in uow.published] == [UserRegistered]
+    # the reuse revoked the session: told to the services that verify tokens locally
+    assert [type(event) for event in uow.published] == [UserRegistered, SessionRevoked]
 
 
 async def test_a_token_of_a_revoked_session_is_refused_by_the_fake_session_gate(on_fakes):

@@ -29,6 +29,7 @@ from litestar.params import SkipValidation
 
 from shared.auth.jwks import JwksFetchError
 from shared.auth.principal import Principal
+from shared.auth.revocations import RevocationsUnknown
 from shared.auth.verifier import InvalidToken, TokenVerifier
 
 VERIFIER_STATE_KEY: Final = "token_verifier"
@@ -62,7 +63,8 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
 
     Raises:
         NotAuthorizedException: no bearer token, or a refused one (401).
-        ServiceUnavailableException: no verification key can be obtained (503).
+        ServiceUnavailableException: no verification key can be obtained, or the process has
+            not yet read identity's revocations (it is starting) (503).
     """
     state = connection.scope.setdefault("state", {})
     cached = state.get(_PRINCIPAL_KEY)
@@ -80,6 +82,11 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         _log.error("cannot verify access tokens", error=str(exc))
         raise ServiceUnavailableException(
             detail="Access tokens cannot be verified right now.", headers={"Retry-After": "5"}
+        ) from None
+    except RevocationsUnknown:
+        # Starting: a token may have been revoked while this process was away.
+        raise ServiceUnavailableException(
+            detail="Access tokens cannot be verified right now.", headers={"Retry-After": "1"}
         ) from None
     state[_PRINCIPAL_KEY] = principal
     return principal

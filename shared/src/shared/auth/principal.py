@@ -24,6 +24,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     session_id: UUID
     token_id: str
     expires_at: datetime
+    issued_at: datetime | None = None
+    """The token's ``iat``; ``None`` only for a principal built outside the verifier."""
 
     @property
     def is_admin(self) -> bool:

@@ -42,6 +42,17 @@ class KeyLookup(Protocol):
     async def get(self, kid: str) -> PyJWK | None: ...
 
 
+class Admission(Protocol):
+    """A check each verified principal passes on every request, after the token's own checks
+    (``shared.auth.revocations.Revocations``: identity's revocations and role changes).
+
+    ``admit`` returns the principal to use (perhaps changed) or raises ``InvalidToken``; it
+    may raise another exception that the guard maps (``RevocationsUnknown``: 503).
+    """
+
+    def admit(self, principal: Principal) -> Principal: ...
+
+
 _REASONS: Final[tuple[tuple[type[jwt.PyJWTError], str], ...]] = (
     (jwt.ExpiredSignatureError, "token expired"),
     (jwt.ImmatureSignatureError, "token not yet valid"),
@@ -78,7 +89,8 @@ class TokenVerifier:
     ``keys`` gives for its ``kid``: a retired or replaced key sends it through the full
     verification again. Tokens are remembered by their SHA-256 digest, never in clear, and
     only the exact same token string matches. What a subclass checks beyond the token
-    itself (a live session...) is not remembered.
+    itself (a live session...) is not remembered, nor is ``admission``'s answer: it is asked
+    on every call, so a revocation it learns of applies to remembered tokens at once.
     """
 
     def __init__(
@@ -90,6 +102,7 @@ class TokenVerifier:
         leeway: float | timedelta = 30.0,
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock: Callable[[], float] = time.time,
+        admission: Admission | None = None,
     ) -> None:
         if cache_size < 0:
             raise ValueError("cache_size cannot be negative")
@@ -98,6 +111,7 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway.total_seconds() if isinstance(leeway, timedelta) else leeway
         self._cache_size = cache_size
+        self._admission = admission
         self._clock = clock
         self._verified: OrderedDict[bytes, _Verified] = OrderedDict()
 
@@ -112,7 +126,12 @@ class TokenVerifier:
         Raises:
             InvalidToken: the token must be refused (the caller answers 401).
             JwksFetchError: no verification key is available at all (the caller answers 503).
+            Exception: whatever ``admission`` raises besides ``InvalidToken``.
         """
+        principal = await self._principal(token)
+        return principal if self._admission is None else self._admission.admit(principal)
+
+    async def _principal(self, token: str) -> Principal:
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             raise InvalidToken("malformed token")
         if not self._cache_size:
@@ -191,15 +210,16 @@ def _principal(claims: dict[str, Any]) -> Principal:
         role=cast(Role, role),
         session_id=_uuid(claims["sid"], "sid"),
         token_id=jti,
-        expires_at=_expiry(claims["exp"]),
+        expires_at=_instant(claims["exp"], "exp"),
+        issued_at=_instant(claims["iat"], "iat"),
     )
 
 
-def _expiry(value: Any) -> datetime:
+def _instant(value: Any, claim: str) -> datetime:
     try:
         return datetime.fromtimestamp(int(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
-        raise InvalidToken("malformed exp claim") from None
+        raise InvalidToken(f"malformed {claim} claim") from None
 
 
 def _uuid(value: Any, claim: str) -> UUID:

@@ -78,6 +78,7 @@ async def test_a_valid_access_token_gives_its_principal(verifier: TokenVerifier,
         session_id=UUID(claims["sid"]),
         token_id=claims["jti"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
     )
     assert not principal.is_admin
 

@@ -3,16 +3,22 @@
 A refresh token is spent by its single use, which issues the next one in the same
 session. A spent token presented again means two parties hold the chain (a thief
 and the owner), and nobody can tell which is which: the whole session is revoked.
+
+Every revocation is recorded as an event, so the services that verify access tokens
+locally refuse the session's tokens at once too, not only identity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
+from identity.domain.events import DomainEvent
+from shared.kernel.aggregate import Aggregate
 from shared.kernel.ids import new_id
 
 MAX_USER_AGENT_LENGTH: Final = 256
@@ -27,6 +33,24 @@ class RevokeReason(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105
     DEACTIVATED = "deactivated"
     SESSION_LIMIT = "session_limit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRevoked(DomainEvent):
+    """One session revoked; ``occurred_at`` is when."""
+
+    session_id: UUID
+    user_id: UUID
+    reason: RevokeReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionsRevoked(DomainEvent):
+    """Several sessions of one user revoked together, by one statement; ``occurred_at`` is when."""
+
+    user_id: UUID
+    session_ids: tuple[UUID, ...]
+    reason: RevokeReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +76,9 @@ class SessionLifetime:
 
 
 @dataclass(slots=True, kw_only=True)
-class Session:
+class Session(Aggregate[DomainEvent]):
+    """One login's refresh-token family. Revoking it records ``SessionRevoked`` (once)."""
+
     id: UUID
     user_id: UUID
     created_at: datetime
@@ -63,6 +89,7 @@ class Session:
     idle_timeout: timedelta
     revoked_at: datetime | None = None
     revoke_reason: RevokeReason | None = None
+    events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def start(cls, *, user_id: UUID, now: datetime, lifetime: SessionLifetime, client: ClientInfo) -> Session:
@@ -97,7 +124,35 @@ class Session:
         if self.revoked_at is not None:
             return False
         self.revoked_at, self.revoke_reason = now, reason
+        self.record(SessionRevoked(occurred_at=now, session_id=self.id, user_id=self.user_id, reason=reason))
         return True
+
+
+@dataclass(slots=True, kw_only=True)
+class BulkRevocation(Aggregate[DomainEvent]):
+    """Sessions of one user revoked by one statement (a password change or reset, a deactivation,
+    "sign out everywhere else", the session limit), never loaded one by one: this records the
+    one ``SessionsRevoked`` naming them all, so no revoked session goes untold.
+    """
+
+    user_id: UUID
+    session_ids: tuple[UUID, ...]
+    reason: RevokeReason
+    at: datetime
+    events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def of(
+        cls, user_id: UUID, session_ids: Sequence[UUID], *, reason: RevokeReason, now: datetime
+    ) -> BulkRevocation:
+        revocation = cls(user_id=user_id, session_ids=tuple(session_ids), reason=reason, at=now)
+        if revocation.session_ids:
+            revocation.record(
+                SessionsRevoked(
+                    occurred_at=now, user_id=user_id, session_ids=revocation.session_ids, reason=reason
+                )
+            )
+        return revocation
 
 
 @dataclass(slots=True, kw_only=True)

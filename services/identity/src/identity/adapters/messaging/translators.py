@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from identity.domain import events
+from identity.domain import events, sessions
 from shared.contracts import identity as contracts
 from shared.contracts.base import Event
 from shared.kernel.ids import new_id
@@ -48,3 +48,27 @@ def _updated(event: events.UserUpdated) -> Event:
 @to_contract.register
 def _deleted(event: events.UserDeleted) -> Event:
     return contracts.UserDeleted(event_id=new_id(), occurred_at=event.occurred_at, user_id=event.user_id)
+
+
+@to_contract.register
+def _session_revoked(event: sessions.SessionRevoked) -> Event:
+    return contracts.SessionRevoked(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        session_id=event.session_id,
+        user_id=event.user_id,
+        reason=event.reason.value,
+        revoked_at=event.occurred_at,
+    )
+
+
+@to_contract.register
+def _sessions_revoked(event: sessions.SessionsRevoked) -> Event:
+    return contracts.UserSessionsRevoked(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        user_id=event.user_id,
+        session_ids=list(event.session_ids),
+        reason=event.reason.value,
+        revoked_at=event.occurred_at,
+    )

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from identity.adapters.postgres.tables import refresh_tokens, sessions
-from identity.domain.sessions import RefreshToken, RevokeReason, Session
+from identity.domain.events import DomainEvent
+from identity.domain.sessions import BulkRevocation, RefreshToken, RevokeReason, Session
+from shared.kernel.aggregate import Seen
 from shared.kernel.clock import Clock
 
 _COLUMNS = (
@@ -41,6 +43,7 @@ _REVOKE_ALL = (
         sessions.c.id.is_distinct_from(sa.bindparam("keep")),
     )
     .values(revoked_at=sa.bindparam("now"), revoke_reason=sa.bindparam("reason"))
+    .returning(sessions.c.id)
 )
 _ENDED = sa.or_(
     sessions.c.absolute_expires_at <= sa.bindparam("now"),
@@ -60,6 +63,7 @@ _REVOKE_BEYOND = (
         )
     )
     .values(revoked_at=sa.bindparam("now"), revoke_reason=sa.bindparam("reason"))
+    .returning(sessions.c.id)
 )
 PURGE_BATCH = 1000
 # Every user's ended sessions (their refresh tokens go with them: ON DELETE CASCADE), a batch at
@@ -120,16 +124,25 @@ def _values(session: Session) -> dict[str, Any]:
 
 
 class SqlAlchemySessionRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Every session it loads or adds, and every bulk revocation it makes, joins ``seen``: their
+    events (the revocations) go out when the unit of work commits."""
+
+    def __init__(self, conn: AsyncConnection, seen: Seen[DomainEvent]) -> None:
         self._conn = conn
+        self._seen = seen
 
     async def add(self, session: Session) -> None:
         await self._conn.execute(sessions.insert(), _values(session))
+        self._seen.add(session)
 
     async def get(self, session_id: UUID, *, for_update: bool = False) -> Session | None:
         statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
         row = (await self._conn.execute(statement, {"id": session_id})).first()
-        return None if row is None else session_from_row(row)
+        if row is None:
+            return None
+        session = session_from_row(row)
+        self._seen.add(session)
+        return session
 
     async def update(self, session: Session) -> None:
         values = _values(session)
@@ -140,14 +153,19 @@ class SqlAlchemySessionRepository:
     async def revoke_all(
         self, user_id: UUID, *, now: datetime, reason: RevokeReason, keep: UUID | None = None
     ) -> int:
-        result = await self._conn.execute(
-            _REVOKE_ALL, {"b_user_id": user_id, "keep": keep, "now": now, "reason": reason.value}
-        )
-        return result.rowcount
+        values = {"b_user_id": user_id, "keep": keep, "now": now, "reason": reason.value}
+        return await self._revoke(_REVOKE_ALL, values, user_id, reason, now)
 
     async def revoke_beyond(self, user_id: UUID, keep: int, *, now: datetime, reason: RevokeReason) -> int:
         values = {"b_user_id": user_id, "keep": keep, "now": now, "reason": reason.value}
-        return (await self._conn.execute(_REVOKE_BEYOND, values)).rowcount
+        return await self._revoke(_REVOKE_BEYOND, values, user_id, reason, now)
+
+    async def _revoke(
+        self, statement: Any, values: dict[str, Any], user_id: UUID, reason: RevokeReason, now: datetime
+    ) -> int:
+        revoked = (await self._conn.execute(statement, values)).scalars().all()
+        self._seen.add(BulkRevocation.of(user_id, revoked, reason=reason, now=now))
+        return len(revoked)
 
     async def delete_ended(self, user_id: UUID, now: datetime) -> int:
         return (await self._conn.execute(_DELETE_ENDED, {"b_user_id": user_id, "now": now})).rowcount

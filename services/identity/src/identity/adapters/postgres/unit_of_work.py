@@ -41,7 +41,7 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[DomainEvent]):
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.users = SqlAlchemyUserRepository(conn, self.seen)
-        self.sessions = SqlAlchemySessionRepository(conn)
+        self.sessions = SqlAlchemySessionRepository(conn, self.seen)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(conn)
         self.one_time_tokens = SqlAlchemyOneTimeTokenRepository(conn)
         self.oidc_links = SqlAlchemyOidcLinkRepository(conn)
