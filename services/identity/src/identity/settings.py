@@ -123,6 +123,10 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     public_url: str = ""
     """Where identity is reached from outside (links in mail, OIDC redirect URIs); defaults to
     ``jwt_issuer``."""
+    link_base_url: str = ""
+    """Where the mailed links point: ``<base>/reset-password#token=…`` and
+    ``<base>/verify-email#token=…``. Identity serves those pages itself (the default, its public
+    URL); an app that owns them sets its own address and posts the token to the API."""
     mail_backend: Literal["file", "smtp"] = "file"
     """``file`` writes each message as an ``.eml`` file under ``mail_dir``; ``smtp`` sends it."""
     mail_dir: str = ".cluster/mail"
@@ -158,6 +162,10 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     @property
     def external_url(self) -> str:
         return (self.public_url or self.jwt_issuer).rstrip("/")
+
+    @property
+    def mail_link_base(self) -> str:
+        return (self.link_base_url or self.external_url).rstrip("/")
 
     def __repr__(self) -> str:
         fields = ", ".join(

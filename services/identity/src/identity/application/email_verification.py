@@ -37,7 +37,7 @@ async def request_email_verification(
     mailer: Mailer,
     clock: Clock,
     throttle: ThrottlePolicy,
-    public_url: str,
+    link_base_url: str,
     token_ttl: timedelta,
 ) -> None:
     """Mail a single-use verification link to the caller's own address.
@@ -73,7 +73,7 @@ async def request_email_verification(
             )
         )
         await uow.commit()
-    link = f"{public_url}/verify-email#token={secret.plaintext}"
+    link = f"{link_base_url}/verify-email#token={secret.plaintext}"
     await mailer.send(verify_email_mail(user.email, link, int(token_ttl.total_seconds() // 60)))
 
 

@@ -38,7 +38,7 @@ async def request_password_reset(
     mailer: Mailer,
     clock: Clock,
     throttle: ThrottlePolicy,
-    public_url: str,
+    link_base_url: str,
     token_ttl: timedelta,
 ) -> None:
     """Mail a single-use reset link to the account with this address, if there is an active one.
@@ -81,7 +81,7 @@ async def request_password_reset(
         )
         await uow.commit()
     if account is not None:
-        link = f"{public_url}/reset-password#token={secret.plaintext}"
+        link = f"{link_base_url}/reset-password#token={secret.plaintext}"
         await mailer.send(password_reset_mail(account[1], link, int(token_ttl.total_seconds() // 60)))
 
 

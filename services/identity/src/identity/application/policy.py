@@ -23,6 +23,8 @@ class Policy:
     issuer: str = "http://127.0.0.1:8001"
     """The ``iss`` of the access tokens."""
     public_url: str = "http://127.0.0.1:8001"
-    """Where identity is reached from outside: links in mail, OIDC redirect URIs."""
+    """Where identity is reached from outside: OIDC redirect URIs, the key set's address."""
+    link_base_url: str = ""
+    """Where the mailed links open their pages (an app's); empty: identity's own, at ``public_url``."""
     oidc_providers: tuple[str, ...] = ()
     """The names of the configured OIDC providers."""

@@ -58,6 +58,7 @@ def policy(settings: Settings) -> Policy:
         ),
         issuer=settings.jwt_issuer,
         public_url=settings.external_url,
+        link_base_url=settings.mail_link_base,
         oidc_providers=tuple(providers_from_json(settings.oidc_providers)),
     )
 

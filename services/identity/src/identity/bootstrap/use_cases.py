@@ -25,7 +25,7 @@ def bind(ports: Ports, policy: Policy) -> UseCases:
     """Every use case given the ports and rules it names, once."""
     clock, hasher, secrets, tokens = ports.clock, ports.hasher, ports.secrets, ports.access_tokens
     throttle, lifetime, max_sessions = policy.throttle, policy.sessions, policy.max_sessions
-    public_url, token_ttl = policy.public_url, policy.one_time_token_ttl
+    link_base_url, token_ttl = policy.link_base_url or policy.public_url, policy.one_time_token_ttl
     return UseCases(
         register=partial(register, hasher=hasher, clock=clock),
         log_in=partial(
@@ -59,7 +59,7 @@ def bind(ports: Ports, policy: Policy) -> UseCases:
             mailer=ports.mailer,
             clock=clock,
             throttle=throttle,
-            public_url=public_url,
+            link_base_url=link_base_url,
             token_ttl=token_ttl,
         ),
         reset_password=partial(reset_password, secrets=secrets, hasher=hasher, clock=clock),
@@ -69,7 +69,7 @@ def bind(ports: Ports, policy: Policy) -> UseCases:
             mailer=ports.mailer,
             clock=clock,
             throttle=throttle,
-            public_url=public_url,
+            link_base_url=link_base_url,
             token_ttl=token_ttl,
         ),
         verify_email=partial(verify_email, secrets=secrets, clock=clock),

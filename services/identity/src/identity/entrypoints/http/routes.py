@@ -1,4 +1,5 @@
-"""Every controller identity serves: the API under ``/api/v1``, the key set at the site root."""
+"""Every controller identity serves: the API under ``/api/v1``; the key set and the pages of the
+mailed links at the site root."""
 
 from litestar import Router
 from litestar.types import ControllerRouterHandler
@@ -7,6 +8,7 @@ from identity.entrypoints.http.admin import AdminController
 from identity.entrypoints.http.auth import AuthController
 from identity.entrypoints.http.errors import EXCEPTION_HANDLERS
 from identity.entrypoints.http.oidc import OidcController
+from identity.entrypoints.http.pages import LinkPagesController
 from identity.entrypoints.http.recovery import RecoveryController
 from identity.entrypoints.http.sessions import SessionsController
 from identity.entrypoints.http.users import MeController
@@ -28,4 +30,4 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
     )
-    return [api, WellKnownController]
+    return [api, WellKnownController, LinkPagesController]
