@@ -19,3 +19,12 @@ async def test_a_nul_in_the_path_is_a_4xx_problem(service_client):
 
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_every_answer_carries_the_security_headers(service_client):
+    for response in (await service_client.get("/health/live"), await service_client.get("/api/v1/nothing")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"

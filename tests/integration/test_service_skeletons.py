@@ -73,12 +73,25 @@ async def test_it_serves_its_openapi_document(service_root, service_client):
     assert response.json()["info"]["title"] == f"aiorch {service_root.service}"
 
 
-async def test_it_exposes_prometheus_metrics(service_client):
-    await service_client.get("/health/live")
-    response = await service_client.get("/metrics")
+async def test_it_exposes_prometheus_metrics_to_a_scrape_with_the_metrics_token_only(
+    service_root, service_database, servers, nats_client
+):
+    token = "metrics-scrape-token-0123"
+    settings = settings_for(service_root, service_database, servers.nats_url, metrics_token=token)
+    async with AsyncTestClient(app=service_root.create_app(settings)) as client:
+        await client.get("/health/live")
+        response = await client.get("/metrics", headers={"authorization": f"Bearer {token}"})
+        anonymous = await client.get("/metrics")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
+    assert anonymous.status_code == 401
+
+
+async def test_metrics_are_off_without_a_metrics_token(service_client):
+    response = await service_client.get("/metrics")
+
+    assert response.status_code == 404
 
 
 async def test_an_unknown_route_is_a_404_problem_with_the_request_id(service_client):

@@ -66,16 +66,22 @@ def test_make_up_serves_every_service_and_make_down_leaves_nothing(cluster: Priv
     took = time.monotonic() - started
     assert up.returncode == 0, f"make up failed after {took:.1f} s:\n{up.stdout}{up.stderr}"
 
+    # /metrics is off the public surface: a scrape sends the cluster's metrics token
+    metrics_token = json.loads((cluster.state_dir / "secrets.json").read_text())["metrics"]
+    scraper = {"authorization": f"Bearer {metrics_token}"}
     for service in SERVICES:
         base = f"http://127.0.0.1:{cluster.ports[service]}"
         for path in ("/health/ready", "/schema/openapi.json", "/metrics"):
-            answer = httpx.get(base + path, timeout=10)
+            answer = httpx.get(base + path, timeout=10, headers=scraper)
             assert answer.status_code == 200, f"{service} {path}: {answer.status_code} {answer.text[:300]}"
+            assert "server" not in answer.headers, f"{service} {path} names its server"
+            assert answer.headers["x-content-type-options"] == "nosniff"
+        assert httpx.get(base + "/metrics", timeout=10).status_code == 401
 
     chat = f"http://127.0.0.1:{cluster.ports['chat']}"
     for _ in range(40):  # new connections, so both workers take some
         assert httpx.get(chat + "/api/v1/whoami", timeout=10).status_code == 401
-    scrapes = [httpx.get(chat + "/metrics", timeout=10).text for _ in range(6)]
+    scrapes = [httpx.get(chat + "/metrics", timeout=10, headers=scraper).text for _ in range(6)]
     assert [requests_counted(scrape, "/api/v1/whoami") for scrape in scrapes] == [40.0] * 6
 
     run = json.loads((cluster.state_dir / "run" / "cluster.json").read_text())

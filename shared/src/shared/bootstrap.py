@@ -219,6 +219,8 @@ class ServiceRoot(Generic[S, U]):
                 **self.dependencies(),
             },
             access_log_sample=settings.access_log_sample,
+            tls_terminated=settings.tls_terminated,
+            metrics_token=settings.metrics_token,
         )
 
     def create_app_from_env(self) -> Litestar:

@@ -72,6 +72,7 @@ def service_commands(root: ServiceRoot[Any, Any]) -> ServiceCommands:
                 access_log=False,
                 proxy_headers=True,
                 forwarded_allow_ips=settings.trusted_proxies,
+                server_header=False,  # no "server: uvicorn" banner telling what to attack
             )
 
     def worker() -> None:

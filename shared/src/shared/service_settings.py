@@ -29,6 +29,8 @@ FALLBACKS = {
     "admin_password": ["AIORCH_ADMIN_PASSWORD"],
     "trusted_proxies": ["AIORCH_TRUSTED_PROXIES"],
     "stream_replicas": ["AIORCH_STREAM_REPLICAS"],
+    "tls_terminated": ["AIORCH_TLS_TERMINATED"],
+    "metrics_token": ["AIORCH_METRICS_TOKEN"],
 }
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
@@ -87,6 +89,14 @@ class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
     access_log_sample: Fraction = 1.0
     """The fraction of requests the API writes an access line for: 1 every one, 0 none (a server
     error always gets its line). Lower it when a proxy in front keeps access logs already."""
+
+    tls_terminated: bool = False
+    """Clients reach the API over HTTPS through a proxy that terminates TLS (``<SERVICE>_TLS_TERMINATED``,
+    else ``AIORCH_TLS_TERMINATED``): answers then carry ``Strict-Transport-Security``."""
+
+    metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
+    """The bearer token a ``/metrics`` scrape must send (``<SERVICE>_METRICS_TOKEN``, else
+    ``AIORCH_METRICS_TOKEN``); at least 16 characters. Unset, ``/metrics`` is off (a 404)."""
 
 
 class TokenVerifyingSettings(ServiceSettings, kw_only=True, frozen=True):

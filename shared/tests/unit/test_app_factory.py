@@ -42,9 +42,17 @@ async def passing(state: State) -> None:
     return None
 
 
+METRICS_TOKEN = "scrape-token-for-tests"
+SCRAPE = {"authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def app(checks=()):
     return create_service_app(
-        service="sample", version="0.1.0", route_handlers=[create_thing, conflict, boom], readiness=checks
+        service="sample",
+        version="0.1.0",
+        route_handlers=[create_thing, conflict, boom],
+        readiness=checks,
+        metrics_token=METRICS_TOKEN,
     )
 
 
@@ -117,7 +125,7 @@ def test_openapi_and_metrics_are_served():
     with client() as c:
         c.get("/health/live")
         schema = c.get("/schema/openapi.json")
-        metrics = c.get("/metrics")
+        metrics = c.get("/metrics", headers=SCRAPE)
     assert schema.status_code == 200
     assert schema.json()["info"]["title"] == "aiorch sample"
     assert "BearerToken" in schema.json()["components"]["securitySchemes"]
@@ -151,14 +159,17 @@ def series(text: str, name: str, app_name: str) -> dict[tuple[str, str, str], fl
 
 def test_requests_are_counted_and_timed_by_route_template_and_status_but_not_probes():
     measured = create_service_app(
-        service="metrics-sample", version="0", route_handlers=[one_thing, conflict, boom]
+        service="metrics-sample",
+        version="0",
+        route_handlers=[one_thing, conflict, boom],
+        metrics_token=METRICS_TOKEN,
     )
     from litestar.testing import TestClient
 
     with TestClient(measured, raise_server_exceptions=False) as c:
         for path in ("/things/1", "/things/2", "/conflict", "/boom", "/health/live", "/nowhere"):
             c.get(path)
-        text = c.get("/metrics").text
+        text = c.get("/metrics", headers=SCRAPE).text
 
     assert series(text, "aiorch_requests_total", "metrics-sample") == {
         ("GET", "/things/{thing_id}", "200"): 2.0,

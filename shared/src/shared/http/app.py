@@ -19,7 +19,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 
 from shared.auth import BEARER_SCHEME
@@ -27,16 +26,12 @@ from shared.http.docs_assets import docs_assets_router, docs_render_plugins
 from shared.http.health import ReadinessCheck, health_handlers
 from shared.http.input_guard import DEFAULT_BODY_LIMIT, InputGuardMiddleware
 from shared.http.metrics import RequestMetricsMiddleware
+from shared.http.metrics_endpoint import metrics_controller
 from shared.http.problems import EXCEPTION_HANDLERS
 from shared.http.request_id import RequestIdMiddleware
 
 YOUNG_GC_THRESHOLD: Final = 10_000
 _saved_thresholds: list[tuple[int, int, int]] = []  # the collector's, as each running app found it
-
-
-class _MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
 
 
 class ServiceApp(Litestar):
@@ -46,10 +41,10 @@ class ServiceApp(Litestar):
     method would answer without a request id. Wrapping ``__call__`` covers all.
     """
 
-    def __init__(self, *args: Any, access_log_sample: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, access_log_sample: float = 1.0, hsts: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._outermost = RequestIdMiddleware(
-            partial(Litestar.__call__, self), access_log_sample=access_log_sample
+            partial(Litestar.__call__, self), access_log_sample=access_log_sample, hsts=hsts
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
@@ -96,7 +91,11 @@ def create_service_app(
     state: Mapping[str, Any] | None = None,
     debug: bool = False,
     access_log_sample: float = 1.0,
+    tls_terminated: bool = False,
+    metrics_token: str | None = None,
 ) -> Litestar:
+    """``tls_terminated``: clients reach the service over HTTPS through a proxy (answers carry
+    HSTS). ``metrics_token``: the bearer token ``/metrics`` requires; without one it is off."""
     openapi = OpenAPIConfig(
         title=f"aiorch {service}",
         version=version,
@@ -119,7 +118,7 @@ def create_service_app(
         route_handlers=[
             *route_handlers,
             *health_handlers(readiness),
-            _MetricsController,
+            metrics_controller(metrics_token),
             docs_assets_router(),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
@@ -137,4 +136,5 @@ def create_service_app(
         on_shutdown=[_unfreeze],
         debug=debug,
         access_log_sample=access_log_sample,
+        hsts=tls_terminated,
     )

@@ -16,6 +16,7 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.access_log import write_access_line
+from shared.http.security_headers import add_security_headers
 
 HEADER = b"x-request-id"
 TRACEPARENT = b"traceparent"
@@ -43,14 +44,16 @@ class RequestIdMiddleware:
     """Wraps the whole app (not only routed handlers) so 404s and 405s get an id too.
 
     ``access_log_sample`` is the fraction of requests that get an access line: 1 every one,
-    0 none but server errors.
+    0 none but server errors. Being outermost, it also adds the security headers
+    (:mod:`shared.http.security_headers`; HSTS when ``hsts``) to every answer.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log_sample: float = 1.0) -> None:
+    def __init__(self, app: ASGIApp, *, access_log_sample: float = 1.0, hsts: bool = False) -> None:
         if not 0.0 <= access_log_sample <= 1.0:
             raise ValueError("access_log_sample must be between 0 and 1")
         self.app = app
         self._sample = access_log_sample
+        self._hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]
@@ -69,6 +72,7 @@ class RequestIdMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", ()))
                 headers.append((HEADER, request_id.encode()))
+                add_security_headers(headers, scope["path"], hsts=self._hsts)
                 message["headers"] = headers  # type: ignore[typeddict-unknown-key]
             await send(message)
 

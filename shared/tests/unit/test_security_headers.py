@@ -1,0 +1,94 @@
+"""The headers every answer carries (issue 7, point 6), and ``/metrics`` off the public surface."""
+
+from litestar import get
+from litestar.datastructures import CacheControlHeader
+from litestar.testing import TestClient
+
+from shared.http.app import create_service_app
+from shared.http.security_headers import DOCS_CSP, STRICT_CSP
+
+TOKEN = "metrics-token-for-this-test"
+
+
+@get("/api/v1/me", sync_to_thread=False)
+def me() -> dict[str, str]:
+    return {"email": "ada@example.org"}
+
+
+@get("/api/v1/public", sync_to_thread=False, cache_control=CacheControlHeader(max_age=60, public=True))
+def public() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+def client(**options):
+    app = create_service_app(service="headers", version="0", route_handlers=[me, public], **options)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_an_api_answer_is_not_stored_sniffed_framed_or_referred():
+    with client() as c:
+        r = c.get("/api/v1/me")
+
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == STRICT_CSP.decode()
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "strict-transport-security" not in r.headers
+
+
+def test_a_route_with_its_own_cache_control_keeps_it():
+    with client() as c:
+        r = c.get("/api/v1/public")
+
+    assert r.headers["cache-control"] == "max-age=60, public"
+
+
+def test_refusals_and_unknown_paths_carry_the_headers_too():
+    with client() as c:
+        missing = c.get("/api/v1/nothing")
+        unauthorized = c.get("/metrics")
+
+    for r in (missing, unauthorized):
+        assert r.headers.get("cache-control") == ("no-store" if r.url.path.startswith("/api/") else None)
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["content-security-policy"] == STRICT_CSP.decode()
+
+
+def test_the_docs_pages_load_only_their_own_scripts():
+    with client() as c:
+        r = c.get("/schema")
+
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-security-policy"] == DOCS_CSP.decode()
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+
+
+def test_hsts_when_tls_terminates_in_front():
+    with client(tls_terminated=True) as c:
+        r = c.get("/api/v1/me")
+
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_metrics_are_off_without_a_token():
+    with client() as c:
+        r = c.get("/metrics")
+
+    assert r.status_code == 404
+
+
+def test_metrics_answer_only_the_scrape_token():
+    with client(metrics_token=TOKEN) as c:
+        anonymous = c.get("/metrics")
+        wrong = c.get("/metrics", headers={"authorization": "Bearer guess"})
+        scraped = c.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert wrong.status_code == 401
+    assert scraped.status_code == 200
+    assert "aiorch_requests_total" in scraped.text
