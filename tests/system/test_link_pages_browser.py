@@ -64,20 +64,31 @@ def ensure_chromium() -> None:
         )
 
 
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
+def chromium(*, javascript: bool) -> Iterator[WebDriver]:
     ensure_chromium()
     profile = tempfile.mkdtemp(prefix="aiorch-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (*QUIET_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    yield from chromium(javascript=True)
+
+
+@pytest.fixture
+def browser_without_js() -> Iterator[WebDriver]:
+    yield from chromium(javascript=False)
 
 
 def mailed_link(mail_dir: Path, to: str, page: str, *, within_s: float = 30) -> str:
@@ -101,8 +112,8 @@ def log_in(api: str, address: str, password: str) -> httpx.Response:
     return httpx.post(f"{api}/auth/login", json={"email": address, "password": password}, timeout=30)
 
 
-def test_the_mailed_reset_link_opens_a_page_that_sets_the_new_password(
-    cluster: PrivateCluster, browser: WebDriver
+def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_address(
+    cluster: PrivateCluster, browser: WebDriver, browser_without_js: WebDriver
 ) -> None:
     up = cluster.make("up", timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
@@ -151,15 +162,21 @@ def test_the_mailed_reset_link_opens_a_page_that_sets_the_new_password(
     signed_in = log_in(api, address, NEW_PASSWORD)
     assert signed_in.status_code == 200, signed_in.text
 
-    # the verification link opens its page too, and confirms the address
+    # the verification link's page works without JavaScript too: the code is pasted from the link
     other = "second@example.com"
     second = httpx.post(f"{api}/auth/register", json={"email": other, "password": OLD_PASSWORD}, timeout=30)
     assert second.status_code in (201, 202), second.text
     access = log_in(api, other, OLD_PASSWORD).json()["access_token"]
     sent = httpx.post(f"{api}/auth/verify-email", headers={"Authorization": f"Bearer {access}"}, timeout=30)
     assert sent.status_code == 202, sent.text
-    browser.get(mailed_link(cluster.state_dir / "mail", other, "verify-email"))
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 30).until(expected_conditions.title_contains("Your address is confirmed"))
+    link = mailed_link(cluster.state_dir / "mail", other, "verify-email")
+    browser_without_js.get(link)
+    code = browser_without_js.find_element(By.ID, "token")
+    assert code.is_displayed()
+    assert code.get_attribute("value") == ""  # no script ran
+    code.send_keys(link.split("#token=", 1)[1])
+    browser_without_js.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    confirmed = expected_conditions.title_contains("Your address is confirmed")
+    WebDriverWait(browser_without_js, 30).until(confirmed)
     me = httpx.get(f"{api}/users/me", headers={"Authorization": f"Bearer {access}"}, timeout=30)
     assert me.json()["email_verified"] is True, me.text
