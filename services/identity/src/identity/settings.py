@@ -109,9 +109,17 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     login_window_s: Seconds = 900
     """The sliding window failed logins and mailed links are counted in."""
     login_max_failures_per_account: Positive = 10
-    """Failed logins for one address within the window before further attempts get 429."""
+    """Failed logins (or password confirmations) on one address from one client (its IP, or a
+    known device) within the window before that client gets 429 for it; other clients do not."""
     login_max_failures_per_address: Positive = 100
     """Failed logins from one client IP within the window before further attempts get 429."""
+    login_account_slowdown_after: Positive = 20
+    """Failed logins on one address from clients it does not know, within the window, before
+    each further one waits (1 s, doubling, up to ``login_account_max_delay_s``) after the
+    newest: guessing stays bounded per account (docs/operations.md), and the owner is slowed,
+    never shut out; a known device is not slowed."""
+    login_account_max_delay_s: Seconds = 60
+    """The longest wait the account slowdown imposes."""
     mail_max_per_address: Positive = 3
     """Links (password reset, email verification) mailed to one address within the window; a
     reset asked for beyond it is answered as usual but sends nothing."""

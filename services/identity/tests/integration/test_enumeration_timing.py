@@ -19,6 +19,7 @@ REAL_ARGON2 = {"argon2_memory_kib": "19456", "argon2_time_cost": "2", "argon2_pa
 NO_LOCKOUT = {
     "login_max_failures_per_account": "100000",
     "login_max_failures_per_address": "100000",
+    "login_account_slowdown_after": "100000",
     "mail_max_requests_per_client": "100000",
 }
 

@@ -229,6 +229,7 @@ class FakeAuditTrail:
 class FakeAttempts:
     def __init__(self) -> None:
         self.rows: list[tuple[str, datetime]] = []
+        self.devices: dict[tuple[str, UUID | None], datetime] = {}
 
     async def lock(self, key: str) -> None:
         """One event loop, no concurrent transactions to keep apart."""
@@ -247,6 +248,12 @@ class FakeAttempts:
 
     async def clear(self, key: str) -> None:
         self.rows = [(k, t) for k, t in self.rows if k != key]
+
+    async def device_known(self, device: str, user_id: UUID | None, *, since: datetime) -> bool:
+        return self.devices.get((device, user_id), since) > since
+
+    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
+        self.devices[(device, user_id)] = now
 
 
 def fake_uow() -> FakeUnitOfWork[Any]:

@@ -2,7 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from identity.domain.throttling import WINDOW, account_key, retry_after
+from identity.domain.throttling import (
+    WINDOW,
+    ThrottlePolicy,
+    account_bound,
+    account_key,
+    retry_after,
+    slowdown,
+)
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -35,3 +42,34 @@ def test_the_wait_is_at_least_a_second():
 
 def test_the_account_key_ignores_case_and_blanks():
     assert account_key(" Ada@Example.org ") == account_key("ada@example.org")
+
+
+def test_an_account_is_slowed_down_progressively_and_never_longer_than_the_cap():
+    policy = ThrottlePolicy()
+    failures = [NOW] * 20
+
+    waits = []
+    for excess in range(10):
+        waits.append(slowdown(failures + [NOW] * excess, policy, now=NOW))
+
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+    assert slowdown([NOW] * 19, policy, now=NOW) is None
+
+
+def test_guessing_on_one_account_stays_within_the_stated_bound_however_many_clients_try():
+    policy = ThrottlePolicy()
+    # An attacker with endless addresses tries every tenth of a second for an hour; each try
+    # the slowdown lets through is a failure.
+    failures: list[datetime] = []
+    start = NOW
+    for tick in range(36_000):
+        now = start + timedelta(seconds=tick / 10)
+        if slowdown(failures, policy, now=now) is None:
+            failures.append(now)
+
+    most_in_a_window = max(
+        sum(1 for at in failures if first <= at < first + policy.window) for first in failures
+    )
+    assert account_bound(policy) == 41
+    assert most_in_a_window <= account_bound(policy)
+    assert len(failures) <= 4 * account_bound(policy)

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from identity.application.errors import InvalidCredentials, TooManyAttempts
 from identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretTokens, UnitOfWork
-from identity.application.throttle import reserve_attempt, throttle_keys
+from identity.application.throttle import login_plan, reserve_planned, settle_success
 from identity.application.tokens import TokenPair, open_session
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import InvalidEmail, normalise_email
 from identity.domain.passwords import normalise_password
 from identity.domain.sessions import ClientInfo, SessionLifetime
-from identity.domain.throttling import ThrottlePolicy, account_key
+from identity.domain.throttling import ThrottlePolicy
 from identity.domain.users import User
 
 
@@ -22,6 +22,8 @@ class LogIn:
     email: str
     password: str = field(repr=False)
     client: ClientInfo = field(default_factory=ClientInfo)
+    device: str | None = field(default=None, repr=False)
+    """The client's device token (its cookie): known to the account once a login from it succeeded."""
 
 
 async def log_in(
@@ -43,21 +45,25 @@ async def log_in(
           a deactivated account all get the same ``InvalidCredentials``, after the same work:
           a real hash is verified in every case (``verify_dummy`` where there is none), so
           neither the answer nor its timing tells whether the account exists.
-        * Throttling (``domain.throttling``): once the address typed, or the client's IP, has
-          too many failures in the window, ``TooManyAttempts`` is raised before any password
-          is checked, whether or not an account has that address. Each attempt is counted
-          before its password is checked (``reserve_attempt``), so concurrent guesses cannot
-          slip past the limit; a success takes its count back and clears the address's
-          failures (not the IP's).
+        * Throttling (``domain.throttling``): per (address typed, client), per client IP, and
+          for unknown clients a progressive slowdown of the address; a device known to the
+          account (``cmd.device``, remembered on every success) skips the last two. Past a
+          limit ``TooManyAttempts`` is raised before any password is checked, whether or not
+          an account has that address. Each attempt is counted before its password is checked
+          (``reserve_attempt``), so concurrent guesses cannot slip past the limit; a success
+          takes its count back and clears this client's failures on the address (no one else's).
         * A hash made with other parameters than the current ones is replaced by a fresh one.
         * Every outcome is audited; the password never is.
     """
     email = _lenient(cmd.email)
-    keys = throttle_keys(email, cmd.client, throttle)
     now = clock.now()
     async with uow:
         user = await uow.users.by_email(email)
-        wait = await reserve_attempt(uow, keys, throttle, now)
+        known = cmd.device is not None and await uow.attempts.device_known(
+            cmd.device, user.id if user else None, since=now - throttle.known_device_ttl
+        )
+        plan = login_plan(email, cmd.client, throttle, device=cmd.device if known else None)
+        wait = await reserve_planned(uow, plan, throttle, now)
         if wait is not None:
             await uow.audit.record(_entry(AuditKind.LOGIN_THROTTLED, user, cmd, now))
         await uow.commit()
@@ -84,9 +90,9 @@ async def log_in(
         if fresh_hash is not None:
             current.set_password_hash(fresh_hash, now)
             await uow.users.update(current)
-        cleared = account_key(email)
-        await uow.attempts.clear(cleared)
-        await uow.attempts.withdraw([key for key, _ in keys if key != cleared], at=now)
+        await settle_success(uow, plan, now)
+        if cmd.device is not None:
+            await uow.attempts.remember_device(cmd.device, current.id, now=now)
         pair = await open_session(
             uow,
             user=current,

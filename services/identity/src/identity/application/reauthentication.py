@@ -6,7 +6,7 @@ from uuid import UUID
 
 from identity.application.errors import NoPassword, TooManyAttempts, WrongPassword
 from identity.application.ports import Clock, PasswordHasher, UnitOfWork
-from identity.application.throttle import reserve_attempt, throttle_keys
+from identity.application.throttle import confirmation_plan, reserve_planned, settle_success
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.passwords import normalise_password
 from identity.domain.sessions import ClientInfo
@@ -28,9 +28,11 @@ async def reauthenticate(
 ) -> User:
     """The account, once ``password`` proved to be its password.
 
-    Rules: the same throttle as logins, counted the same way (a stolen access token must not
-    become a way to guess the password); a wrong password counts as a failed login and is
-    audited; a right one takes its count back.
+    Rules: throttled per (account, client) as logins are, and counted under the account (a
+    stolen access token must not become a way to guess the password); a session is as good
+    as a known device, so the account's slowdown does not apply: another client's guesses
+    never refuse the owner. A wrong password counts as a failed login and is audited; a
+    right one takes its count back.
     An account without a password cannot prove anything this way (``NoPassword``).
     """
     now = clock.now()
@@ -40,14 +42,14 @@ async def reauthenticate(
             raise NotFound("No such account.")
         if user.password_hash is None:
             raise NoPassword
-        keys = throttle_keys(user.email, client, throttle)
-        wait = await reserve_attempt(uow, keys, throttle, now)
+        plan = confirmation_plan(user.email, client, throttle)
+        wait = await reserve_planned(uow, plan, throttle, now)
         await uow.commit()
     if wait is not None:
         raise TooManyAttempts(wait)
     if await hasher.verify(user.password_hash, normalise_password(password)):
         async with uow:
-            await uow.attempts.withdraw([key for key, _ in keys], at=now)
+            await settle_success(uow, plan, now)
             await uow.commit()
         return user
     async with uow:  # counted already, by the reservation

@@ -53,6 +53,8 @@ def policy(settings: Settings) -> Policy:
             window=timedelta(seconds=settings.login_window_s),
             per_account=settings.login_max_failures_per_account,
             per_address=settings.login_max_failures_per_address,
+            slowdown_after=settings.login_account_slowdown_after,
+            max_delay=timedelta(seconds=settings.login_account_max_delay_s),
             mails_per_address=settings.mail_max_per_address,
             mail_requests_per_client=settings.mail_max_requests_per_client,
         ),

@@ -1,7 +1,8 @@
-"""Throttled attempts (failed logins, requested mails) by throttle key in PostgreSQL.
+"""Throttled attempts (failed logins, requested mails) by throttle key in PostgreSQL, and the
+devices known to each account.
 
-Keys are stored as their SHA-256: the table counts attempts, it need not (and must not)
-keep a list of the addresses people typed, existing or not.
+Keys and device tokens are stored as their SHA-256: the table counts attempts, it need not
+(and must not) keep a list of the addresses people typed, existing or not, nor a cookie.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from identity.adapters.postgres.tables import attempts
+from identity.adapters.postgres.tables import attempts, known_devices
 
 _RECENT = (
     sa.select(attempts.c.at)
@@ -52,6 +55,23 @@ _LOCK_CLASS = 0x61747470  # "attp"
 _LOCK = sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, sa.bindparam("lock_id", type_=sa.Integer)))
 
 
+_DEVICE_KNOWN = sa.select(sa.literal(1)).where(
+    known_devices.c.digest == sa.bindparam("digest"),
+    known_devices.c.user_id == sa.bindparam("user_id"),
+    known_devices.c.last_login_at > sa.bindparam("since"),
+)
+_REMEMBER_DEVICE = (
+    insert(known_devices)
+    .values(digest=sa.bindparam("digest"), user_id=sa.bindparam("user_id"), last_login_at=sa.bindparam("now"))
+    .on_conflict_do_update(
+        index_elements=[known_devices.c.digest, known_devices.c.user_id],
+        set_={"last_login_at": sa.bindparam("now")},
+    )
+)
+# No account: the same statement on an id no account has, so the timing tells nothing.
+_NO_ACCOUNT = UUID(int=0)
+
+
 def _digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
@@ -78,3 +98,12 @@ class SqlAlchemyAttempts:
 
     async def clear(self, key: str) -> None:
         await self._conn.execute(_CLEAR, {"key": _digest(key)})
+
+    async def device_known(self, device: str, user_id: UUID | None, *, since: datetime) -> bool:
+        params = {"digest": _digest(device), "user_id": user_id or _NO_ACCOUNT, "since": since}
+        return (await self._conn.execute(_DEVICE_KNOWN, params)).first() is not None
+
+    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
+        await self._conn.execute(
+            _REMEMBER_DEVICE, {"digest": _digest(device), "user_id": user_id, "now": now}
+        )

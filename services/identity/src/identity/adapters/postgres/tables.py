@@ -108,3 +108,16 @@ attempts = sa.Table(
     sa.Column("key", BYTEA, nullable=False),
     _at("at"),
 )
+
+known_devices = sa.Table(
+    "known_devices",
+    metadata,
+    sa.Column("digest", BYTEA, primary_key=True),
+    sa.Column(
+        "user_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _at("last_login_at"),
+)

@@ -140,7 +140,8 @@ class AuditTrail(Protocol):
 
 
 class Attempts(Protocol):
-    """Throttled attempts (failed logins, requested mails) by key (``identity.domain.throttling``)."""
+    """Throttled attempts (failed logins, requested mails) by key (``identity.domain.throttling``),
+    and the devices known to each account (exempt from its slowdown)."""
 
     async def lock(self, key: str) -> None:
         """Make other transactions counting under ``key`` wait until this one ends.
@@ -164,6 +165,15 @@ class Attempts(Protocol):
         ...
 
     async def clear(self, key: str) -> None: ...
+
+    async def device_known(self, device: str, user_id: UUID | None, *, since: datetime) -> bool:
+        """Whether a login from the device with this token (its cookie) succeeded on the account
+        since ``since``. One statement whether or not there is an account (``user_id`` None)."""
+        ...
+
+    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
+        """Note that a login from the device with this token succeeded on the account now."""
+        ...
 
 
 class UnitOfWork(unit_of_work.UnitOfWork, Protocol):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
-from litestar.datastructures import CacheControlHeader
+import secrets
+from typing import Any, Final
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.params import JSONBody
 
 from identity.application.login import LogIn
@@ -11,6 +14,7 @@ from identity.application.refresh import LogOut, Refresh
 from identity.application.registration import Register
 from identity.application.tokens import TokenPair
 from identity.application.use_cases import Handler
+from identity.domain.throttling import KNOWN_DEVICE_TTL
 from identity.domain.users import User
 from identity.entrypoints.http.dependencies import ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
@@ -24,6 +28,32 @@ from identity.entrypoints.http.schemas import (
 
 # RFC 6749 §5.1: responses carrying tokens must not be cached anywhere.
 NO_STORE = CacheControlHeader(no_store=True)
+DEVICE_COOKIE: Final = "aiorch_device"
+"""The device cookie: an opaque random token a successful login sets, so that the next logins
+from this client are recognised as a known device's (``domain.throttling``)."""
+_DEVICE_TOKEN_LENGTH: Final = 43  # secrets.token_urlsafe(32)
+
+
+def _presented_device(request: Request[Any, Any, Any]) -> str | None:
+    token = request.cookies.get(DEVICE_COOKIE)
+    # Anything but a token this service could have set is no device at all.
+    if token is None or len(token) != _DEVICE_TOKEN_LENGTH or not token.isascii():
+        return None
+    return token if all(c.isalnum() or c in "-_" for c in token) else None
+
+
+def device_cookie(token: str, request: Request[Any, Any, Any]) -> Cookie:
+    # HttpOnly: no script reads it; SameSite=Strict: no other site's request carries it; Secure
+    # when the request came over TLS. Scoped to /auth: only the login needs it.
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=token,
+        max_age=int(KNOWN_DEVICE_TTL.total_seconds()),
+        path="/api/v1/auth",
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="strict",
+    )
 
 
 def token_response(pair: TokenPair) -> TokenResponse:
@@ -69,19 +99,26 @@ class AuthController(Controller):
     )
     async def login(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
         uow: UnitOfWorkDep,
         log_in: Dep[Handler[LogIn, TokenPair]],
         client_info: ClientDep,
-    ) -> TokenResponse:
-        """Opens a session: answers an access token and the session's first refresh token.
+    ) -> Response[TokenResponse]:
+        """Opens a session: answers an access token and the session's first refresh token, and
+        sets the device cookie (`aiorch_device`, HttpOnly, SameSite=Strict) that makes this
+        client a known device of the account.
 
         An unknown address, a wrong password and a deactivated account get one and the same
-        401. After too many failures for the address or from the client, a 429 whose
-        `Retry-After` says when to try again.
+        401. A 429 whose `Retry-After` says when to try again after too many failures on the
+        address from this client, or from this client on any address; and, for clients the
+        account does not know, while the address is slowed down by failures from elsewhere
+        (a wait of at most a minute). A known device with the right password gets in.
         """
-        command = LogIn(email=data.email, password=data.password, client=client_info)
-        return token_response(await log_in(command, uow))
+        device = _presented_device(request) or secrets.token_urlsafe(32)
+        command = LogIn(email=data.email, password=data.password, client=client_info, device=device)
+        pair = await log_in(command, uow)
+        return Response(token_response(pair), cookies=[device_cookie(device, request)])
 
     @post(
         "/refresh",
