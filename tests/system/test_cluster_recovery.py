@@ -21,7 +21,7 @@ import httpx
 import psutil
 import pytest
 
-from .conftest import SERVICES, PrivateCluster
+from .conftest import REPO, SERVICES, PrivateCluster
 
 RECOVERY_BUDGET_S = 90
 
@@ -92,6 +92,27 @@ def test_killed_postgres_and_nats_come_back_and_a_stale_pid_file_is_never_signal
             assert rows[name][1] == str(new[name]), status.stdout
             assert rows[name][2] == "running", status.stdout
             assert rows[name][4] == "listening", status.stdout
+
+        # one process restarted on request, as deploy/local/README.md tells
+        api = int(now["chat-api"]["pid"])
+        restarted = subprocess.run(
+            ["make", "-C", str(REPO), "restart", "P=chat-api"],
+            env=cluster.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        deadline = time.monotonic() + RECOVERY_BUDGET_S
+        while (
+            processes(cluster).get("chat-api", {}).get("pid", api) == api or all_ready(cluster)["chat"] != 200
+        ):
+            assert time.monotonic() < deadline, (
+                f"chat-api not restarted: {processes(cluster).get('chat-api')}"
+            )
+            time.sleep(0.5)
+        assert not alive(api)
 
         down = cluster.make("down", timeout=180)
         assert down.returncode == 0, down.stdout + down.stderr
