@@ -263,7 +263,11 @@ async def _jwks_verifier(
     async with httpx.AsyncClient(timeout=5.0) as client:
         keys = JwksKeySet(settings.jwks_url, client)
         yield TokenVerifier(
-            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, admission=revocations
+            keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            admission=revocations,
+            max_lifetime=settings.jwt_max_lifetime_s,
         )
 
 

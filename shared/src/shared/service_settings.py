@@ -31,6 +31,7 @@ FALLBACKS = {
     "stream_replicas": ["AIORCH_STREAM_REPLICAS"],
     "tls_terminated": ["AIORCH_TLS_TERMINATED"],
     "metrics_token": ["AIORCH_METRICS_TOKEN"],
+    "jwt_max_lifetime_s": ["AIORCH_JWT_MAX_LIFETIME_S"],
 }
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
@@ -110,6 +111,11 @@ class TokenVerifyingSettings(ServiceSettings, kw_only=True, frozen=True):
 
     jwt_audience: str = "aiorch"
     """The ``aud`` an access token must carry (``AIORCH_JWT_AUDIENCE``)."""
+
+    jwt_max_lifetime_s: Annotated[int, msgspec.Meta(ge=60, le=3600)] = 900
+    """The longest an access token may be issued to live (``exp - iat``, seconds;
+    ``AIORCH_JWT_MAX_LIFETIME_S``): a token signed to live longer is refused, whoever signed it.
+    At least identity's ``IDENTITY_ACCESS_TOKEN_TTL_S``."""
 
 
 S = TypeVar("S", bound=CoreSettings)

@@ -44,6 +44,7 @@ def test_every_field_with_a_fallback_reads_the_cluster_wide_variable(field, vari
         "trusted_proxies": ("10.0.0.0/8", "10.0.0.0/8"),
         "stream_replicas": ("3", 3),
         "tls_terminated": ("true", True),
+        "jwt_max_lifetime_s": ("1800", 1800),
     }.get(field, (f"from-{variable}", f"from-{variable}"))
 
     settings = load_service_settings(DemoSettings, "demo", {**MINIMAL, variable: text})

@@ -22,6 +22,9 @@ _ACCESS_TOKEN_TYPES: Final = frozenset({"at+jwt", "application/at+jwt"})
 # Far above any token identity issues; bounds the work an oversized header can cause.
 _MAX_TOKEN_LENGTH: Final = 8192
 DEFAULT_CACHE_SIZE: Final = 10_000
+DEFAULT_MAX_LIFETIME_S: Final = 900.0
+"""identity's access tokens live 15 minutes; one signed to live longer (a leaked key's ten-year
+token) is refused."""
 
 
 class InvalidToken(Exception):
@@ -79,8 +82,9 @@ class TokenVerifier:
 
     Accepted only if: signed with EdDSA by a key the JWKS publishes under the header's
     ``kid``; header ``typ`` is ``at+jwt``; ``iss`` and ``aud`` match; every claim of
-    ``REQUIRED_CLAIMS`` is present; not expired (within ``leeway``); ``sub`` and ``sid``
-    are UUIDs and ``role`` is a known role.
+    ``REQUIRED_CLAIMS`` is present; not expired (within ``leeway``); issued to live no longer
+    than ``max_lifetime`` seconds (``exp - iat``, within ``leeway``); ``sub`` and ``sid`` are
+    UUIDs and ``role`` is a known role.
 
     A token that passed is remembered (at most ``cache_size`` of them, the least recently
     used forgotten first; 0 remembers none) until its ``exp``, so a client presenting the
@@ -103,9 +107,11 @@ class TokenVerifier:
         cache_size: int = DEFAULT_CACHE_SIZE,
         clock: Callable[[], float] = time.time,
         admission: Admission | None = None,
+        max_lifetime: float = DEFAULT_MAX_LIFETIME_S,
     ) -> None:
         if cache_size < 0:
             raise ValueError("cache_size cannot be negative")
+        self._max_lifetime = max_lifetime
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
@@ -171,7 +177,11 @@ class TokenVerifier:
         if key is None:
             raise InvalidToken("unknown kid")
         principal = _principal(self._decode(token, key))
-        return _Verified(principal, kid, key, principal.expires_at.timestamp())
+        expires = principal.expires_at.timestamp()
+        issued = principal.issued_at
+        if issued is None or expires - issued.timestamp() > self._max_lifetime + self._leeway:
+            raise InvalidToken("lifetime (exp - iat) longer than allowed")
+        return _Verified(principal, kid, key, expires)
 
     def _decode(self, token: str, key: PyJWK) -> dict[str, Any]:
         try:

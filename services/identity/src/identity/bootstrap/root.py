@@ -74,7 +74,11 @@ async def resources(
             stack.push_async_callback(read_pool.close)
             gate = AsyncpgSessionGate(read_pool)
         verifier = LiveSessionVerifier(
-            OwnKeys(ports.keys), gate, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            OwnKeys(ports.keys),
+            gate,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            max_lifetime=settings.access_token_ttl_s,
         )
         yield {
             USE_CASES: use_cases,

@@ -15,6 +15,7 @@ from identity.adapters.crypto.signing_keys import FileSigningKeys
 from identity.application.ports import SessionGate, SigningKeys
 from identity.domain.users import User
 from shared.auth import InvalidToken, KeyLookup, Principal, TokenVerifier
+from shared.auth.verifier import DEFAULT_MAX_LIFETIME_S
 
 
 class OwnKeys:
@@ -71,8 +72,17 @@ class LiveSessionVerifier(TokenVerifier):
     the session check is not: it runs on every request, so revocation takes effect at once.
     """
 
-    def __init__(self, keys: KeyLookup, gate: SessionGate, *, issuer: str, audience: str) -> None:
-        super().__init__(keys, issuer=issuer, audience=audience)
+    def __init__(
+        self,
+        keys: KeyLookup,
+        gate: SessionGate,
+        *,
+        issuer: str,
+        audience: str,
+        max_lifetime: float = DEFAULT_MAX_LIFETIME_S,
+    ) -> None:
+        # max_lifetime: what identity issues (its access-token TTL); a longer-lived token is forged
+        super().__init__(keys, issuer=issuer, audience=audience, max_lifetime=max_lifetime)
         self._gate = gate
 
     async def verify(self, token: str) -> SessionCheckedPrincipal:
