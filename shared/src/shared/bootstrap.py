@@ -247,7 +247,13 @@ class ServiceRoot(Generic[S, U]):
             )
             consumers = tuple(EventConsumer(spec(uow_on), nats=nc, engine=engine) for spec in self.consumers)
             chores = tuple(self.chores(settings, engine)) if self.chores is not None else ()
-            yield Worker(relay=relay, consumers=consumers, chores=chores)
+            yield Worker(
+                relay=relay,
+                consumers=consumers,
+                chores=chores,
+                metrics_port=settings.worker_metrics_port,
+                metrics_host=settings.http_host,
+            )
 
     async def run_worker(self, settings: S) -> None:
         async with self.open_worker(settings) as worker:

@@ -74,6 +74,10 @@ class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
     http_workers: Positive = 1
     """Number of API worker processes."""
 
+    worker_metrics_port: Port | None = None
+    """Port the event worker (relay and consumers; no HTTP API of its own) serves its Prometheus
+    series on, at ``/metrics`` on ``http_host``; unset, it serves none."""
+
     trusted_proxies: ProxyList = "127.0.0.1,::1"
     """Proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed: IP addresses and
     networks, comma-separated, or ``*`` for any. A request through one of them counts as coming

@@ -36,6 +36,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.db.outage import is_outage
 from shared.messaging.deadletter import park
 from shared.messaging.envelope import MalformedEvent, decode
+from shared.messaging.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_APPLIED,
+    CONSUMER_PENDING,
+    CONSUMER_REDELIVERIES,
+    DEAD_LETTERS,
+    service_of,
+)
 
 _log = structlog.get_logger("consumer")
 
@@ -63,6 +71,8 @@ class ConsumerSpec:
     batch: int = 16
     probe_every_s: float = 0.2
     """How often the database is probed during an outage, before the message is tried again."""
+    lag_every_s: float = 5.0
+    """How often the consumer's lag (pending messages) is sampled for the metrics."""
 
     @property
     def durable(self) -> str:
@@ -83,6 +93,12 @@ class EventConsumer:
         self._held: dict[int, Msg] = {}
         """Fetched messages not settled yet (acked, nak'ed or parked): kept alive."""
         self.applied = 0
+        labels = (service_of(spec.name), spec.name)
+        self._applied = CONSUMER_APPLIED.labels(*labels)
+        self._redeliveries = CONSUMER_REDELIVERIES.labels(*labels)
+        self._dead_letters = DEAD_LETTERS.labels(*labels)
+        self._pending = CONSUMER_PENDING.labels(*labels)
+        self._ack_pending = CONSUMER_ACK_PENDING.labels(*labels)
 
     async def ensure(self) -> None:
         """Create or update the durable consumer (idempotent)."""
@@ -104,13 +120,13 @@ class EventConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle until ``stop``; the subscription is recreated after any failure."""
         self._stop = stop
-        keep_alive = asyncio.create_task(self._keep_alive(stop))
+        companions = [asyncio.create_task(c(stop)) for c in (self._keep_alive, self._sample_lag)]
         try:
             await self._supervise(stop)
         finally:
-            keep_alive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keep_alive
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
 
     async def _supervise(self, stop: asyncio.Event) -> None:
         backoff = 0.2
@@ -165,6 +181,18 @@ class EventConsumer:
                 finally:
                     self._held.pop(id(msg), None)
 
+    async def _sample_lag(self, stop: asyncio.Event) -> None:
+        """Sets the lag gauges from the server's view of the durable consumer."""
+        while not stop.is_set():
+            try:
+                info = await self._js.consumer_info(self.spec.stream, self.spec.durable)
+            except Exception as exc:  # no stream or consumer yet, the broker away: next time
+                _log.debug("consumer lag not sampled", consumer=self.spec.name, error=type(exc).__name__)
+            else:
+                self._pending.set(info.num_pending or 0)
+                self._ack_pending.set(info.num_ack_pending or 0)
+            await _sleep_or_stop(stop, self.spec.lag_every_s)
+
     async def _keep_alive(self, stop: asyncio.Event) -> None:
         """Tells the server every third of ``ack_wait_s`` that held messages are being worked on."""
         while not stop.is_set():
@@ -175,6 +203,8 @@ class EventConsumer:
     async def handle(self, msg: Msg) -> None:
         spec = self.spec
         deliveries = msg.metadata.num_delivered
+        if deliveries > 1:
+            self._redeliveries.inc()
         try:
             event = decode(msg.headers, msg.data, spec.decoder)
         except MalformedEvent as exc:
@@ -205,6 +235,7 @@ class EventConsumer:
         await msg.ack()
         if applied:
             self.applied += 1
+            self._applied.inc()
 
     async def _apply_through_outages(self, event: Any, msg: Msg) -> bool:
         """Apply; while the database is away, wait for it and apply again (unless stopping)."""
@@ -253,6 +284,7 @@ class EventConsumer:
     async def _park(self, msg: Msg, reason: str, deliveries: int) -> None:
         await park(self._js, msg, consumer=self.spec.name, reason=reason, deliveries=deliveries)
         await msg.ack()
+        self._dead_letters.inc()
         _log.error("message parked on the dead-letter stream", consumer=self.spec.name, reason=reason)
 
 

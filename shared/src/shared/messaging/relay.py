@@ -42,6 +42,7 @@ from nats.js.client import JetStreamContext
 
 from shared.db.engine import asyncpg_dsn
 from shared.messaging.envelope import OutgoingEvent, headers_for
+from shared.messaging.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_DUPLICATES, RELAY_PUBLISHED
 from shared.messaging.outbox_schema import notify_channel
 
 _log = structlog.get_logger("outbox.relay")
@@ -55,6 +56,10 @@ _MARK_SENT = (
 )
 _MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
 _PRUNE = "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)"
+_BACKLOG = """
+SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+FROM outbox WHERE published_at IS NULL
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,8 @@ class RelaySettings:
     max_backoff_s: float = 5.0
     retention_s: float = 7 * 24 * 3600.0
     prune_every_s: float = 300.0
+    metrics_every_s: float = 5.0
+    """How often the active relay samples the backlog for the metrics."""
 
 
 def _lock_key(schema: str) -> int:
@@ -81,6 +88,7 @@ class OutboxRelay:
         nats: Client,
         settings: RelaySettings | None = None,
         name: str = "relay",
+        service: str | None = None,
     ) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._schema = schema
@@ -92,6 +100,11 @@ class OutboxRelay:
         self.is_leader = False
         self.published_total = 0
         self.duplicates_total = 0
+        service = service or schema  # a service's schema is named after it
+        self._published = RELAY_PUBLISHED.labels(service)
+        self._duplicates = RELAY_DUPLICATES.labels(service)
+        self._backlog = OUTBOX_BACKLOG.labels(service)
+        self._oldest_age = OUTBOX_OLDEST_AGE.labels(service)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -130,13 +143,16 @@ class OutboxRelay:
         _log.info("relay is the active publisher", schema=self._schema)
         await conn.add_listener(notify_channel(self._schema), self._on_notify)
         loop = asyncio.get_running_loop()
-        next_prune = loop.time()
+        next_prune = next_sample = loop.time()
         backoff = 0.1
         while not stop.is_set():
             self._wake.clear()
             if loop.time() >= next_prune:
                 await conn.execute(_PRUNE, settings.retention_s)
                 next_prune = loop.time() + settings.prune_every_s
+            if loop.time() >= next_sample:
+                await self._sample_backlog(conn)
+                next_sample = loop.time() + settings.metrics_every_s
             rows = await conn.fetch(_PENDING, settings.batch_size)
             if not rows:
                 await self._wait_for_work(stop)
@@ -162,6 +178,12 @@ class OutboxRelay:
     async def _mark_sent(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(_MARK_SENT, ids)
         self.published_total += len(ids)
+        self._published.inc(len(ids))
+
+    async def _sample_backlog(self, conn: asyncpg.Connection) -> None:
+        rows, oldest_age_s = await conn.fetchrow(_BACKLOG)
+        self._backlog.set(rows)
+        self._oldest_age.set(oldest_age_s)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -181,6 +203,8 @@ class OutboxRelay:
         batch = _LaneBatch(self._js, rows, self._settings.publish_timeout_s)
         await batch.run()
         self.duplicates_total += len(batch.duplicates)
+        if batch.duplicates:
+            self._duplicates.inc(len(batch.duplicates))
         for row_id in batch.duplicates:
             # published before, by us or a relay that died before marking it sent
             _log.info("re-publish dropped by JetStream as a duplicate", outbox_id=row_id)
