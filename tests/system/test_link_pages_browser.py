@@ -112,6 +112,8 @@ def log_in(api: str, address: str, password: str) -> httpx.Response:
     return httpx.post(f"{api}/auth/login", json={"email": address, "password": password}, timeout=30)
 
 
+# a fresh machine installs Chromium first (apt-get), which may take longer than the usual 300 s
+@pytest.mark.timeout(1500)
 def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_address(
     cluster: PrivateCluster, browser: WebDriver, browser_without_js: WebDriver
 ) -> None:
