@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -41,7 +42,7 @@ from shared.auth import (
     principal_dependency,
 )
 from shared.auth.revocation_feed import RevocationFeed
-from shared.auth.revocations import RETENTION, Revocations
+from shared.auth.revocations import Revocations
 from shared.chores import Chore
 from shared.db import create_engine
 from shared.db.migrations import alembic_config, upgrade
@@ -184,7 +185,7 @@ class ServiceRoot(Generic[S, U]):
                     # Without NATS (a test's fakes) no revocation can be heard of: none is checked.
                     feed: RevocationFeed | None = None
                     if unit_of_work is None:
-                        feed = await stack.enter_async_context(_revocation_feed(app.state.nats))
+                        feed = await stack.enter_async_context(_revocation_feed(app.state.nats, settings))
                         app.state[REVOCATION_FEED_STATE_KEY] = feed
                     app.state[VERIFIER_STATE_KEY] = await stack.enter_async_context(
                         _jwks_verifier(settings, None if feed is None else feed.revocations)
@@ -278,9 +279,11 @@ async def _jwks_verifier(
 
 
 @asynccontextmanager
-async def _revocation_feed(nc: Client) -> AsyncIterator[RevocationFeed]:
-    """This process's copy of identity's revocations, read from its stream (``revocation_feed``)."""
-    feed = RevocationFeed(nc, Revocations(), retention=RETENTION)
+async def _revocation_feed(nc: Client, settings: TokenVerifyingSettings) -> AsyncIterator[RevocationFeed]:
+    """This process's copy of identity's revocations, read from its stream (``revocation_feed``),
+    as far back as a token the verifier accepts can have been issued."""
+    revocations = Revocations.for_lifetime(timedelta(seconds=settings.jwt_max_lifetime_s))
+    feed = RevocationFeed(nc, revocations, retention=revocations.retention)
     await feed.start(wait=REVOCATIONS_WAIT_S)
     try:
         yield feed

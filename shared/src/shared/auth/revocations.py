@@ -38,8 +38,10 @@ from shared.contracts import identity
 
 MAX_TOKEN_LIFETIME: Final = timedelta(hours=1)
 """The longest access-token lifetime identity can be configured with (``access_token_ttl_s`` ≤ 3600)."""
-RETENTION: Final = MAX_TOKEN_LIFETIME + timedelta(minutes=2)
-"""How long an event is kept: the lifetime, plus the verifier's leeway (30 s) and clock skew."""
+MARGIN: Final = timedelta(minutes=2)
+"""Beyond a token's lifetime: the verifier's leeway (30 s, on the lifetime and on ``exp``) and skew."""
+RETENTION: Final = MAX_TOKEN_LIFETIME + MARGIN
+"""How long an event is kept, by default: the longest lifetime plus the margin."""
 
 
 class RevocationsUnknown(Exception):
@@ -67,6 +69,16 @@ class Revocations:
         self._accounts: dict[UUID, _Account] = {}
         self.caught_up = False
         """Set by the feed once it has read every event that was in the stream when it started."""
+
+    @classmethod
+    def for_lifetime(cls, max_lifetime: timedelta) -> Revocations:
+        """Kept as long as the verifiers' longest token (``jwt_max_lifetime_s``) can be accepted."""
+        return cls(retention=max_lifetime + MARGIN, max_lifetime=max_lifetime + MARGIN / 2)
+
+    @property
+    def retention(self) -> timedelta:
+        """How far back what identity said still matters (where a feed starts reading)."""
+        return self._retention
 
     def __len__(self) -> int:
         return len(self._sessions) + len(self._accounts)

@@ -166,3 +166,13 @@ def test_events_of_no_concern_change_nothing(revocations):
     )
 
     assert len(revocations) == 0
+
+
+def test_kept_as_long_as_the_verifiers_longest_token_can_be_accepted():
+    state = Revocations.for_lifetime(timedelta(minutes=15))
+    state.caught_up = True
+
+    assert timedelta(minutes=15) < state.retention <= timedelta(minutes=20)
+    assert state.admit(principal(lifetime=timedelta(minutes=15))).session_id == SESSION
+    with pytest.raises(InvalidToken, match="lifetime"):
+        state.admit(principal(lifetime=timedelta(minutes=30)))
