@@ -129,9 +129,10 @@ def test_every_error_answer_is_documented_as_problem_details(document):
 
 def test_every_operation_that_can_refuse_a_request_documents_why(app, document):
     """What the chassis answers by itself, whatever the handler does: 400 for input that does not
-    validate, 413 for a body over the size limit, 401 without credentials, 404 for an id in the path
-    that names nothing (or is no id), 403 where a guard wants an admin. An operation with no input
-    and no credentials (liveness, the key set) has no refusal to document."""
+    validate, 413 for a body over the size limit, 415 for a body that is not JSON, 401 without
+    credentials, 404 for an id in the path that names nothing (or is no id), 403 where a guard wants
+    an admin. An operation with no input and no credentials (liveness, the key set) has no refusal
+    to document."""
     admin_only = {h.operation_id for h in handlers(app) if admin_guard in h.resolve_guards()}
     missing = []
     for name, op in operations(document):
@@ -140,7 +141,7 @@ def test_every_operation_that_can_refuse_a_request_documents_why(app, document):
         if params or "requestBody" in op:
             expected.add(400)
         if "requestBody" in op:
-            expected.add(413)
+            expected |= {413, 415}
         if op.get("security"):
             expected.add(401)
         if any(p["in"] == "path" and p["schema"].get("format") == "uuid" for p in params):
@@ -169,3 +170,36 @@ def test_every_parameter_and_request_body_field_is_described(document):
             ]
 
     assert bare == []
+
+
+def test_every_request_body_refuses_unknown_fields_in_its_schema(document):
+    """The decoder refuses a field it does not know (a typo is a 400 naming it); the schema says so,
+    or a client (and schemathesis) takes any extra field for valid."""
+    open_bodies = [
+        name
+        for name, op in operations(document)
+        for media in op.get("requestBody", {}).get("content", {}).values()
+        if resolve(document, media["schema"]).get("additionalProperties") is not False
+    ]
+
+    assert open_bodies == []
+
+
+def test_options_lists_every_method_of_the_path(app, document):
+    """``OPTIONS`` answers ``Allow`` with every method the path serves, as the document lists them
+    (Litestar's answered only the methods of the first handler registered for the path)."""
+    from litestar.testing import TestClient
+
+    wrong = []
+    client = TestClient(app, raise_server_exceptions=False)  # no lifespan: nothing connects
+    for path, item in document["paths"].items():
+        if "{" in path:
+            continue
+        response = client.request("OPTIONS", path)
+        if response.status_code != 204:
+            continue
+        documented = {m.upper() for m in item if m in METHODS} | {"OPTIONS"}
+        if set(response.headers["allow"].split(", ")) != documented:
+            wrong.append((path, response.headers["allow"], sorted(documented)))
+
+    assert wrong == []

@@ -168,3 +168,22 @@ def test_a_missing_field_is_named_with_its_path(client):
 
 
 JSON = {"content-type": "application/json"}
+
+
+class Secret(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+
+
+@post("/secrets", sync_to_thread=False)
+def create_secret(data: Annotated[Secret, Body()]) -> None:
+    return None
+
+
+def test_a_length_limit_reads_as_a_person_would_say_it():
+    app = create_service_app(service="sample", version="0.1.0", route_handlers=[create_secret])
+    with TestClient(app, raise_server_exceptions=False) as c:
+        short = c.post("/secrets", json={"password": "short"})
+        long = c.post("/secrets", json={"password": "x" * 129})
+
+    assert problem(short)["errors"] == [{"field": "$.password", "message": "must be at least 8 characters"}]
+    assert problem(long)["errors"] == [{"field": "$.password", "message": "must be at most 128 characters"}]

@@ -19,14 +19,16 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 
 from shared.auth import BEARER_SCHEME
 from shared.http.docs_assets import docs_assets_router, docs_render_plugins
 from shared.http.health import ReadinessCheck, health_handlers
-from shared.http.input_guard import DEFAULT_BODY_LIMIT, InputGuardMiddleware
+from shared.http.input_guard import BODY_REFUSALS, DEFAULT_BODY_LIMIT, InputGuardMiddleware, reads_json_body
 from shared.http.metrics import RequestMetricsMiddleware
 from shared.http.metrics_endpoint import metrics_controller
+from shared.http.openapi import ClosedStructSchemaPlugin, problem_responses
 from shared.http.problems import EXCEPTION_HANDLERS
 from shared.http.request_id import RequestIdMiddleware
 
@@ -49,6 +51,38 @@ class ServiceApp(Litestar):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         await self._outermost(scope, receive, send)
+
+    def register(self, value: ControllerRouterHandler) -> None:  # type: ignore[override]
+        super().register(value)
+        _answer_options_for_the_whole_path(self.routes)
+        _document_body_refusals(self.routes)
+
+
+def _document_body_refusals(routes: Sequence[object]) -> None:
+    """Every operation reading a JSON body documents what the input guard answers for it: 400
+    (empty, malformed, NUL, too deep, invalid), 413 (over its limit), 415 (not JSON)."""
+    for route in routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if reads_json_body(handler):
+                handler.responses = {**problem_responses(*BODY_REFUSALS), **(handler.responses or {})}
+
+
+def _answer_options_for_the_whole_path(routes: Sequence[object]) -> None:
+    """Litestar's automatic ``OPTIONS`` handler answers ``Allow`` from the route it was made
+    with; a path whose methods come from several handlers is rebuilt as a new route as each
+    registers, and the handler kept the first one (``GET /users/me`` answered ``Allow: DELETE,
+    OPTIONS``). Pointed at the route that serves the path, it lists every method."""
+    for route in routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            cells = getattr(handler.fn, "__closure__", None) or ()
+            if handler.handler_name == "options_handler":
+                for cell in cells:
+                    if isinstance(cell.cell_contents, HTTPRoute):
+                        cell.cell_contents = route
 
 
 def _freeze_startup_objects() -> None:
@@ -126,6 +160,7 @@ def create_service_app(
         middleware=[DefineMiddleware(RequestMetricsMiddleware, app_name=service), InputGuardMiddleware],
         request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=openapi,
+        plugins=[ClosedStructSchemaPlugin()],
         lifespan=list(lifespan),
         dependencies=dict(dependencies or {}),
         state=State(dict(state or {})),

@@ -36,6 +36,8 @@ MAX_DEPTH: Final = 64
 DEFAULT_BODY_LIMIT: Final = 64 * 1024
 """Bytes a route reads unless it sets ``request_max_body_size`` itself."""
 
+BODY_REFUSALS: Final = (400, 413, 415)
+"""What the guard answers an operation reading a JSON body, whatever its handler does."""
 EMPTY_BODY: Final = "The request body is empty; a JSON object is expected."
 NUL_DETAIL: Final = "The request contains a NUL character (U+0000), which no field accepts."
 _JSON_TYPES: Final = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
@@ -64,6 +66,11 @@ def _json_body(handler: HTTPRouteHandler) -> _JsonBody | None:
     # strict: JSON's 0 is not false, nor "1" a number (Litestar converts them, leniently)
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(data.annotation, strict=True)
     return _JsonBody(decoder=decoder, optional=data.is_optional or data.has_default)
+
+
+def reads_json_body(handler: HTTPRouteHandler) -> bool:
+    """Whether the guard checks ``handler``'s body (it reads one, as JSON)."""
+    return _json_body(handler) is not None
 
 
 def too_deep(body: bytes) -> bool:
@@ -176,4 +183,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-__all__ = ["DEFAULT_BODY_LIMIT", "EMPTY_BODY", "MAX_DEPTH", "InputGuardMiddleware", "has_nul", "too_deep"]
+__all__ = [
+    "BODY_REFUSALS",
+    "DEFAULT_BODY_LIMIT",
+    "EMPTY_BODY",
+    "MAX_DEPTH",
+    "InputGuardMiddleware",
+    "has_nul",
+    "reads_json_body",
+    "too_deep",
+]

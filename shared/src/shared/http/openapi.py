@@ -9,9 +9,15 @@ which attempts it counts) with ``meanings``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Schema
+from litestar.typing import FieldDefinition
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 from shared.http.problems import PROBLEM_JSON, Problem
 
@@ -49,4 +55,17 @@ def problem_responses(*statuses: int, meanings: Mapping[int, str] | None = None)
     }
 
 
-__all__ = ["MEANINGS", "problem_responses"]
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """Struct schemas as Litestar draws them, plus ``additionalProperties: false`` for a Struct
+    with ``forbid_unknown_fields``: the document says what the decoder refuses."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        if field_definition.type_.__struct_config__.forbid_unknown_fields:
+            # the component itself, also when ``schema`` is a reference to it
+            component = schema_creator.schema_registry.get_schema_for_field_definition(field_definition)
+            component.additional_properties = False
+        return schema
+
+
+__all__ = ["MEANINGS", "ClosedStructSchemaPlugin", "problem_responses"]

@@ -22,6 +22,9 @@ from shared.kernel.pagination import InvalidCursor
 
 PROBLEM_JSON = "application/problem+json"
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
+# msgspec's wording of a length limit, and what a person reads instead
+_LENGTH = re.compile(r"^Expected `(str|array|object)` of length (>=|<=) (\d+)$")
+_UNITS = {"str": "characters", "array": "items", "object": "fields"}
 
 _log = structlog.get_logger("http.errors")
 
@@ -88,6 +91,15 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _humane(message: str) -> str:
+    """``Expected `str` of length >= 8`` as ``must be at least 8 characters``; others as they are."""
+    length = _LENGTH.match(message)
+    if length is None:
+        return message
+    kind, bound, number = length.groups()
+    return f"must be {'at least' if bound == '>=' else 'at most'} {number} {_UNITS[kind]}"
+
+
 def _field_path(key: str | None) -> str:
     if not key:
         return "$"
@@ -118,7 +130,7 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             key = "$" if key in (None, "", "data") else f"$.{key}"
         elif source and key:
             key = f"{source}.{key}"
-        found.append(FieldError(field=_field_path(key), message=message))
+        found.append(FieldError(field=_field_path(key), message=_humane(message)))
     return found
 
 

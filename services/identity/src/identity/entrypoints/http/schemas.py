@@ -15,17 +15,29 @@ import msgspec
 from identity.domain.sessions import Session
 from identity.domain.users import User
 
+# The limits the code enforces, stated where the schema shows them (RFC 5321's 254 for an address).
 Email = Annotated[
-    str, msgspec.Meta(max_length=320, description="An email address.", examples=["ada@example.org"])
+    str,
+    msgspec.Meta(min_length=3, max_length=254, description="An email address.", examples=["ada@example.org"]),
 ]
-# Generous bounds: the password policy, not the schema, explains what is wrong with a password.
-Password = Annotated[str, msgspec.Meta(max_length=1024, description="A password (8-128 characters).")]
-Name = Annotated[str, msgspec.Meta(max_length=200, description="A display name (at most 100 characters).")]
+# A password being checked (login, confirmation): as long as any the policy ever accepted.
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128, description="The password.")]
+# A password being set: the policy's bounds; it also refuses common passwords (400 saying so).
+NewPassword = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=8,
+        max_length=128,
+        description="A new password: 8-128 characters, not a common one.",
+        examples=["correct horse battery staple"],
+    ),
+]
+Name = Annotated[str, msgspec.Meta(max_length=100, description="A display name (at most 100 characters).")]
 # The limits sit on the string, not on the optional: a description around ``| None`` hides them.
 NewName = Annotated[
     str,
     msgspec.Meta(
-        max_length=200, description="The new display name (at most 100 characters); null or blank removes it."
+        max_length=100, description="The new display name (at most 100 characters); null or blank removes it."
     ),
 ]
 RefreshToken = Annotated[
@@ -61,7 +73,7 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 class RegisterRequest(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
     email: Email
-    password: Password
+    password: NewPassword
     name: Name | None = None
 
 
@@ -81,7 +93,7 @@ class ProfileUpdate(Request, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 class PasswordChange(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
     current_password: Annotated[Password, msgspec.Meta(description="The password the account has now.")]
     new_password: Annotated[
-        Password, msgspec.Meta(description="The password to set: 8-128 characters, not a common one.")
+        NewPassword, msgspec.Meta(description="The password to set: 8-128 characters, not a common one.")
     ]
 
 
@@ -166,7 +178,7 @@ class PasswordResetRequest(Request, frozen=True, kw_only=True, forbid_unknown_fi
 
 class PasswordResetConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
     token: ResetToken
-    new_password: Password
+    new_password: NewPassword
 
 
 class EmailVerificationConfirmation(Request, frozen=True, kw_only=True, forbid_unknown_fields=True):
