@@ -62,6 +62,9 @@ class FakeUserRepository:
     async def delete(self, user_id: UUID) -> None:
         self.rows.pop(user_id, None)
 
+    async def lock_active_admins(self) -> list[UUID]:
+        return sorted(u.id for u in self.rows.values() if u.role == "admin" and u.is_active)
+
 
 def _stored(user: User) -> User:
     stored = copy.deepcopy(user)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from identity.application.admins import keep_an_active_admin
 from identity.application.erasure import erase
 from identity.application.ports import Clock, Queries, UnitOfWork
 from identity.domain.audit import AuditEntry, AuditKind
@@ -67,7 +68,8 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, *, clock: Clock) -> User
 
     Rules:
         * An admin cannot demote or deactivate themselves (``Conflict``): the last admin must
-          not lock everyone out by a slip; another admin can.
+          not lock everyone out by a slip; another admin can, unless it is the last active
+          admin (``LastAdmin``, 409, race-safe: ``admins.keep_an_active_admin``).
         * Deactivation revokes every session of the account at once. After a role change the
           account's access tokens (which state the old role) are refused at once too
           (``adapters.crypto.verification``); its sessions stay, and a refresh brings the new role.
@@ -77,6 +79,8 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, *, clock: Clock) -> User
         raise Conflict("Admins cannot demote or deactivate themselves; ask another admin.")
     now = clock.now()
     async with uow:
+        if cmd.role == "user" or cmd.is_active is False:
+            await keep_an_active_admin(uow, cmd.user_id)
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
             raise NotFound("No such account.")
@@ -98,12 +102,14 @@ async def change_user(cmd: ChangeUser, uow: UnitOfWork, *, clock: Clock) -> User
 async def delete_user(cmd: DeleteUser, uow: UnitOfWork, *, clock: Clock) -> None:
     """Erase an account as its owner would (``erasure.erase``), the admin named as actor.
 
-    Rules: an admin erases their own account through ``DELETE /users/me``, with their password.
+    Rules: an admin erases their own account through ``DELETE /users/me``, with their password;
+    the last active admin is not erased (``LastAdmin``, 409).
     """
     if cmd.actor_id == cmd.user_id:
         raise Conflict("Admins erase their own account through DELETE /users/me.")
     now = clock.now()
     async with uow:
+        await keep_an_active_admin(uow, cmd.user_id)
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
             raise NotFound("No such account.")

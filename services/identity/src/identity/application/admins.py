@@ -1,14 +1,37 @@
-"""Use case: the first admin, from the command line or the cluster's settings."""
+"""Admin accounts: the first admin (from the command line or the cluster's settings), and the
+rule that one active admin always remains."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from identity.application.ports import Clock, EmailTaken, PasswordHasher, UnitOfWork
 from identity.application.registration import Register, register
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import normalise_email
 from identity.domain.users import User
+from shared.kernel.errors import Conflict
+
+
+class LastAdmin(Conflict):
+    title = "Last admin"
+
+    def __init__(self) -> None:
+        super().__init__("This is the last active admin account: make another account an admin first.")
+
+
+async def keep_an_active_admin(uow: UnitOfWork, user_id: UUID) -> None:
+    """Inside ``uow``'s transaction, before ``user_id`` stops being an active admin (demoted,
+    deactivated or erased): refuse (``LastAdmin``, 409) if no other active admin would remain.
+
+    Call it before locking the account itself: the active admins' rows are locked first, in one
+    order, and stay locked until the transaction ends, so of two admins demoting (or erasing)
+    each other at once, the second sees the first's change and is refused.
+    """
+    admins = await uow.users.lock_active_admins()
+    if user_id in admins and len(admins) == 1:
+        raise LastAdmin
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

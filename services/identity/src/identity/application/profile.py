@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from identity.application.admins import keep_an_active_admin
 from identity.application.erasure import erase
 from identity.application.ports import Clock, PasswordHasher, UnitOfWork
 from identity.application.reauthentication import reauthenticate
@@ -96,7 +97,8 @@ async def change_password(
 async def delete_account(
     cmd: DeleteAccount, uow: UnitOfWork, *, hasher: PasswordHasher, clock: Clock, throttle: ThrottlePolicy
 ) -> None:
-    """Erase one's own account (``erasure.erase``), proving the password first."""
+    """Erase one's own account (``erasure.erase``), proving the password first; the last active
+    admin cannot (``LastAdmin``, 409): another account must be made an admin first."""
     await reauthenticate(
         uow,
         user_id=cmd.user_id,
@@ -109,6 +111,7 @@ async def delete_account(
     )
     now = clock.now()
     async with uow:
+        await keep_an_active_admin(uow, cmd.user_id)
         user = await uow.users.get(cmd.user_id, for_update=True)
         if user is None:
             raise NotFound("No such account.")

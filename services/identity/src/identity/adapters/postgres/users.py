@@ -43,6 +43,14 @@ _UPDATE = (
 # DO NOTHING rather than an error: a duplicate address leaves the transaction usable.
 _INSERT = insert(users).on_conflict_do_nothing().returning(users.c.id)
 _DELETE = users.delete().where(users.c.id == sa.bindparam("id"))
+# In id order, so two transactions lock them in the same order; after a wait PostgreSQL checks
+# the WHERE again on the newest row version, so a just-demoted admin is not counted.
+_ACTIVE_ADMINS = (
+    sa.select(users.c.id)
+    .where(users.c.role == "admin", users.c.is_active)
+    .order_by(users.c.id)
+    .with_for_update()
+)
 
 
 def user_from_row(row: Mapping[Any, Any]) -> User:
@@ -100,3 +108,6 @@ class SqlAlchemyUserRepository:
 
     async def delete(self, user_id: UUID) -> None:
         await self._conn.execute(_DELETE, {"id": user_id})
+
+    async def lock_active_admins(self) -> list[UUID]:
+        return list((await self._conn.execute(_ACTIVE_ADMINS)).scalars())

@@ -51,6 +51,11 @@ class UserRepository(Protocol):
         """Remove the account and, with it, its sessions, refresh and one-time tokens and OIDC links."""
         ...
 
+    async def lock_active_admins(self) -> list[UUID]:
+        """The ids of the active admin accounts, their rows locked (in id order) until the
+        transaction ends; an account that stopped being one while this waited is left out."""
+        ...
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...

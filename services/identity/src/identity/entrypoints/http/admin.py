@@ -97,7 +97,8 @@ class AdminController(Controller):
     ) -> UserResponse:
         """Changes an account's role, or deactivates (or reactivates) it, and answers the
         account. A 404 if there is none; a 409 for a change to oneself that would demote or
-        deactivate (another admin must). Admin only (403 otherwise)."""
+        deactivate (another admin must), or one that would leave no active admin. Admin only
+        (403 otherwise)."""
         command = ChangeUser(
             actor_id=principal.user_id,
             user_id=user_id,
@@ -123,7 +124,8 @@ class AdminController(Controller):
     ) -> None:
         """Erases an account as its owner could, and tells the other services (event
         `identity.user.deleted`). A 404 if there is none; a 409 for one's own account (that is
-        `DELETE /users/me`, with the password). Admin only (403 otherwise)."""
+        `DELETE /users/me`, with the password) and for the last active admin. Admin only (403
+        otherwise)."""
         await delete_user(DeleteUser(actor_id=principal.user_id, user_id=user_id), uow)
 
     @get(

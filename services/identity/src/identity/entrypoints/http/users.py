@@ -73,7 +73,7 @@ class MeController(Controller):
         "/",
         operation_id="delete_me",
         summary="Erase my account",
-        responses=problems(400, 401, 403, 413, 429),
+        responses=problems(400, 401, 403, 409, 413, 429),
         status_code=204,
     )
     async def delete_me(
@@ -89,7 +89,8 @@ class MeController(Controller):
         to erase what they hold of me.
 
         A wrong password (or none, for an OIDC-only account) is a 403; too many wrong
-        passwords a 429 with `Retry-After`.
+        passwords from this client a 429 with `Retry-After`; the last active admin's account a
+        409 (make another account an admin first).
         """
         command = DeleteAccount(user_id=principal.user_id, password=data.password, client=client_info)
         await delete_account(command, uow)
