@@ -9,11 +9,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
 from shared.db import create_engine
+from shared.db.engine import asyncpg_dsn
 from shared.db.pool import CompiledQuery, open_read_pool
 from shared.messaging.streams import DEAD_LETTER, ensure_stream
 
@@ -130,3 +132,26 @@ async def _applied(engine, n):
         return len(await effect_counts(engine)) == n
     except Exception:  # the database is still away
         return False
+
+
+async def test_a_read_whose_connection_dies_under_it_is_tried_once_more(private_postgres):
+    """The server ends the connection mid-statement (a restart, an operator): a read retries."""
+    slow = CompiledQuery.of(
+        sa.select(sa.func.pg_sleep(sa.bindparam("s", type_=sa.Float)).label("slept"), sa.literal_column("1"))
+    )
+    pool = await open_read_pool(private_postgres.url, schema="public", application_name="victim", size=2)
+    admin = await asyncpg.connect(asyncpg_dsn(private_postgres.url))
+    try:
+        read = asyncio.create_task(slow.fetchrow(pool, s=0.5))
+        while not await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'victim' AND state = 'active'"
+        ):
+            await asyncio.sleep(0.01)
+        terminated = await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'"
+        )
+        assert [row[0] for row in terminated] == [True]
+        assert (await read) is not None
+    finally:
+        await admin.close()
+        await pool.close()

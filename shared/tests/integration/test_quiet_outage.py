@@ -11,7 +11,7 @@ from shared.logging import configure_logging
 from shared.messaging.connection import connect_nats
 from shared.messaging.streams import ensure_stream
 
-from .conftest import IDENTITY, eventually, running, user_deleted
+from .conftest import IDENTITY, commit_events, eventually, relay_for, running, user_deleted
 from .test_failures import consumer_named
 from .test_idempotent_consumer import effect_counts, effects_table, publish
 
@@ -63,6 +63,36 @@ async def test_a_consumer_started_before_its_stream_waits_quietly_then_consumes(
     assert loud == []
     assert len(waiting) == 1
     assert waiting[0]["level"] == "info"
+
+
+async def test_a_worker_through_a_nats_outage_logs_each_kind_of_failure_once(
+    service_schema, private_nats, json_logs
+):
+    engine = service_schema.engine
+    await effects_table(engine)
+    nc = await connect_nats(private_nats.url, name="quiet-worker", wait=10)
+    await ensure_stream(nc.jetstream(), IDENTITY)
+    relay = relay_for(service_schema, nc)
+    consumer = consumer_named("tests.through", nc, engine)
+    try:
+        async with running(relay.run, consumer.run):
+            await commit_events(engine, [user_deleted()])
+            await eventually(lambda: _count(effect_counts(engine), 1))
+            json_logs()
+            private_nats.stop()
+            for _ in range(8):  # the worker's service keeps committing meanwhile
+                await commit_events(engine, [user_deleted()])
+                await asyncio.sleep(0.5)
+            private_nats.start()
+            await eventually(lambda: _count(effect_counts(engine), 9), timeout=30)
+            lines = [line for line in json_logs() if line.get("level") != "debug"]
+    finally:
+        await nc.close()
+    loud = [line["event"] for line in lines if line["level"] in ("warning", "error")]
+    print(
+        f"\n{len(lines)} lines from a worker through a 4 s NATS outage: {[line['event'] for line in lines]}"
+    )
+    assert len(loud) == len(set(loud)), loud  # each kind of failure once, however many retries
 
 
 async def _true(value):

@@ -24,6 +24,11 @@ from shared.db.engine import asyncpg_dsn
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
+_LOST_MID_STATEMENT = (asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError)
+"""The connection died under the statement (the server restarting as it ran, or it had closed
+the connection an instant before, unseen yet). The pool drops such a connection, so a read is
+tried once more on another; a database still away then fails as an outage."""
+
 
 async def _no_reset(connection: asyncpg.Connection) -> None:
     """Replaces asyncpg's release-time ``Connection.reset()``, a round trip per release.
@@ -83,8 +88,16 @@ class CompiledQuery:
         return [values[name] for name in self.names]
 
     async def fetchrow(self, pool: asyncpg.Pool, **values: Any) -> asyncpg.Record | None:
-        return await pool.fetchrow(self.sql, *self.args(values))
+        args = self.args(values)
+        try:
+            return await pool.fetchrow(self.sql, *args)
+        except _LOST_MID_STATEMENT:
+            return await pool.fetchrow(self.sql, *args)  # a read: once more, on a fresh connection
 
     async def fetch(self, pool: asyncpg.Pool, **values: Any) -> list[asyncpg.Record]:
-        records: list[asyncpg.Record] = await pool.fetch(self.sql, *self.args(values))
+        args = self.args(values)
+        try:
+            records: list[asyncpg.Record] = await pool.fetch(self.sql, *args)
+        except _LOST_MID_STATEMENT:
+            records = await pool.fetch(self.sql, *args)
         return records

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.outage import is_outage
+from shared.logging import RateLimitedLog
 from shared.messaging.deadletter import park
 from shared.messaging.envelope import MalformedEvent, decode
 from shared.messaging.metrics import (
@@ -93,6 +94,7 @@ class EventConsumer:
         self._held: dict[int, Msg] = {}
         """Fetched messages not settled yet (acked, nak'ed or parked): kept alive."""
         self.applied = 0
+        self._loop_failures = RateLimitedLog(_log, interval_s=30.0)
         labels = (service_of(spec.name), spec.name)
         self._applied = CONSUMER_APPLIED.labels(*labels)
         self._redeliveries = CONSUMER_REDELIVERIES.labels(*labels)
@@ -130,12 +132,16 @@ class EventConsumer:
 
     async def _supervise(self, stop: asyncio.Event) -> None:
         backoff = 0.2
+        failing = False
         while not stop.is_set():
             try:
                 await self._wait_for_stream(stop)
                 await self.ensure()
                 sub = await self._js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
                 backoff = 0.2
+                if failing:  # one line ends the episode, with the count of failures it folded
+                    self._loop_failures.settle("consumer running again", consumer=self.spec.name)
+                    failing = False
                 try:
                     await self._fetch_loop(sub, stop)
                 finally:
@@ -143,7 +149,8 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the supervisor's job: log, back off, start again
-                _log.warning(
+                failing = True
+                self._loop_failures.warning(
                     "consumer loop failed; recreating",
                     consumer=self.spec.name,
                     error=f"{type(exc).__name__}: {exc}",

@@ -41,6 +41,7 @@ from nats.js.api import PubAck
 from nats.js.client import JetStreamContext
 
 from shared.db.engine import asyncpg_dsn
+from shared.logging import RateLimitedLog
 from shared.messaging.envelope import OutgoingEvent, headers_for
 from shared.messaging.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_DUPLICATES, RELAY_PUBLISHED
 from shared.messaging.outbox_schema import notify_channel
@@ -100,6 +101,10 @@ class OutboxRelay:
         self.is_leader = False
         self.published_total = 0
         self.duplicates_total = 0
+        # An outage (database or broker) is retried every few seconds: logged once per 30 s,
+        # with a count, and the line that ends it says how many retries it folded.
+        self._outage_log = RateLimitedLog(_log, interval_s=30.0)
+        self._in_outage = False
         service = service or schema  # a service's schema is named after it
         self._published = RELAY_PUBLISHED.labels(service)
         self._duplicates = RELAY_DUPLICATES.labels(service)
@@ -117,7 +122,8 @@ class OutboxRelay:
                 backoff = 0.1
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 self.is_leader = False
-                _log.warning("relay database session lost", error=f"{type(exc).__name__}: {exc}")
+                self._outage_log.warning("relay database session lost", error=f"{type(exc).__name__}: {exc}")
+                self._in_outage = True
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self._settings.max_backoff_s)
 
@@ -140,7 +146,7 @@ class OutboxRelay:
         if stop.is_set():
             return
         self.is_leader = True
-        _log.info("relay is the active publisher", schema=self._schema)
+        self._back_to_normal("relay is the active publisher")
         await conn.add_listener(notify_channel(self._schema), self._on_notify)
         loop = asyncio.get_running_loop()
         next_prune = next_sample = loop.time()
@@ -163,7 +169,8 @@ class OutboxRelay:
             if failures:
                 await conn.executemany(_MARK_FAILED, [(row_id, reason[:500]) for row_id, reason in failures])
                 row_id, reason = failures[0]
-                _log.warning(
+                self._in_outage = True
+                self._outage_log.warning(
                     "publish failed; will retry",
                     outbox_id=row_id,
                     reason=reason,
@@ -174,6 +181,15 @@ class OutboxRelay:
                 backoff = min(backoff * 2, settings.max_backoff_s)
             else:
                 backoff = 0.1
+                if self._in_outage:
+                    self._back_to_normal("relay publishing again")
+
+    def _back_to_normal(self, event: str) -> None:
+        if self._in_outage:
+            self._outage_log.settle(event, schema=self._schema)
+            self._in_outage = False
+        else:
+            _log.info(event, schema=self._schema)
 
     async def _mark_sent(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(_MARK_SENT, ids)
