@@ -96,7 +96,11 @@ async def test_deactivating_an_account_ends_its_sessions_at_once(api, admin):
         "/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD}
     )
     assert login.status_code == 401
-    assert (await api.outbox())[-1] == "aiorch.identity.user.updated.v1"
+    # the other services refuse the account's tokens and the revoked sessions' at once too
+    assert (await api.outbox())[-2:] == [
+        "aiorch.identity.user.updated.v1",
+        "aiorch.identity.user.sessions_revoked.v1",
+    ]
     (actor,) = await api.sql("SELECT actor_id FROM audit_entries WHERE kind = 'user_deactivated'")
     assert str(actor[0]) == jwt_subject(admin)
 
