@@ -1,11 +1,15 @@
 """The event path's series, scraped from a worker's metrics port after some traffic (issue 7, 16)."""
 
 import asyncio
+import signal
+import sys
 import urllib.request
 import uuid
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from aiorch_devkit.devservers import free_port
 from shared.contracts import identity
 from shared.messaging.consumer import ConsumerSpec, EventConsumer
 from shared.messaging.metrics import serve_worker_metrics
@@ -102,6 +106,44 @@ async def test_the_backlog_and_its_age_are_sampled_while_rows_wait(service_schem
             samples = await asyncio.get_running_loop().run_in_executor(None, scrape, port)
     assert value(samples, "aiorch_outbox_backlog", service=service) == 5
     assert value(samples, "aiorch_outbox_oldest_unpublished_age_seconds", service=service) >= 1.0
+
+
+async def test_a_worker_process_serves_the_series_on_its_metrics_port(service_schema, nats_client, js):
+    engine = service_schema.engine
+    await effects_table(engine)
+    await commit_events(engine, [user_deleted() for _ in range(5)])
+    port = free_port()
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("metrics_worker.py")),
+        service_schema.database_url,
+        service_schema.schema,
+        nats_client.connected_url.geturl(),
+        str(port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    loop = asyncio.get_running_loop()
+    service, labels = service_schema.schema, {"service": "worker", "consumer": "worker.users"}
+
+    async def all_counted():
+        try:
+            samples = await loop.run_in_executor(None, scrape, port)
+        except OSError:  # not listening yet
+            return False
+        return (
+            value(samples, "aiorch_relay_published_total", service=service) == 5
+            and value(samples, "aiorch_consumer_applied_total", **labels) == 5
+            and value(samples, "aiorch_outbox_backlog", service=service) == 0
+            and value(samples, "aiorch_consumer_pending", **labels) == 0
+        )
+
+    try:
+        await eventually(all_counted, timeout=30, step=0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(worker.wait(), 20)
+    assert worker.returncode == 0
 
 
 def service_of(name):
