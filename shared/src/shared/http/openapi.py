@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.typing import FieldDefinition
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from shared.http.problems import PROBLEM_JSON, Problem
 
+NO_NUL: Final = "^[^\\u0000]*$"
 MEANINGS: Final[Mapping[int, str]] = {
     400: "Invalid input (the problem's `errors` name each field); nothing changed.",
     401: "No valid access token or credentials.",
@@ -65,7 +66,19 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
             # the component itself, also when ``schema`` is a reference to it
             component = schema_creator.schema_registry.get_schema_for_field_definition(field_definition)
             component.additional_properties = False
+            for spec in (component.properties or {}).values():
+                _no_nul(spec)
         return schema
+
+
+def _no_nul(spec: Schema | Reference) -> None:
+    """A request's strings hold no NUL (the input guard refuses one anywhere in a body)."""
+    if not isinstance(spec, Schema):
+        return
+    for alternative in spec.one_of or spec.any_of or ():
+        _no_nul(alternative)
+    if spec.type == OpenAPIType.STRING and spec.pattern is None and spec.enum is None and spec.const is None:
+        spec.pattern = NO_NUL
 
 
 __all__ = ["MEANINGS", "ClosedStructSchemaPlugin", "problem_responses"]

@@ -25,6 +25,7 @@ _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)
 # msgspec's wording of a length limit, and what a person reads instead
 _LENGTH = re.compile(r"^Expected `(str|array|object)` of length (>=|<=) (\d+)$")
 _UNITS = {"str": "characters", "array": "items", "object": "fields"}
+_PATTERN = re.compile(r"^Expected `str` matching regex ")
 
 _log = structlog.get_logger("http.errors")
 
@@ -93,6 +94,8 @@ def problem_response(
 
 def _humane(message: str) -> str:
     """``Expected `str` of length >= 8`` as ``must be at least 8 characters``; others as they are."""
+    if _PATTERN.match(message):
+        return "holds characters this field does not accept (its pattern is in the API schema)"
     length = _LENGTH.match(message)
     if length is None:
         return message

@@ -32,12 +32,19 @@ NewPassword = Annotated[
         examples=["correct horse battery staple"],
     ),
 ]
-Name = Annotated[str, msgspec.Meta(max_length=100, description="A display name (at most 100 characters).")]
+# No control characters (the name is shown to people; identity refuses them).
+_PRINTABLE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+Name = Annotated[
+    str,
+    msgspec.Meta(max_length=100, pattern=_PRINTABLE, description="A display name (at most 100 characters)."),
+]
 # The limits sit on the string, not on the optional: a description around ``| None`` hides them.
 NewName = Annotated[
     str,
     msgspec.Meta(
-        max_length=100, description="The new display name (at most 100 characters); null or blank removes it."
+        max_length=100,
+        pattern=_PRINTABLE,
+        description="The new display name (at most 100 characters); null or blank removes it.",
     ),
 ]
 RefreshToken = Annotated[
