@@ -23,3 +23,19 @@ async def test_a_failing_statement_does_not_print_its_parameters(servers):
     assert "0x00" in str(raised.value)
     assert SECRET not in str(raised.value)
     assert SECRET not in repr(raised.value.orig)
+
+
+async def test_a_unique_violation_does_not_print_the_duplicate_value(servers):
+    engine = create_engine(servers.postgres_url, schema="public", application_name="engine-errors")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TEMPORARY TABLE accounts (email text UNIQUE)"))
+            await conn.execute(text("INSERT INTO accounts VALUES (:email)"), {"email": SECRET})
+            with pytest.raises(DBAPIError) as raised:
+                async with conn.begin_nested():
+                    await conn.execute(text("INSERT INTO accounts VALUES (:email)"), {"email": SECRET})
+    finally:
+        await engine.dispose()
+
+    assert "unique" in str(raised.value)
+    assert SECRET not in str(raised.value)
