@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import httpx
@@ -91,21 +91,30 @@ def browser_without_js() -> Iterator[WebDriver]:
     yield from chromium(javascript=False)
 
 
-def mailed_link(mail_dir: Path, to: str, page: str, *, within_s: float = 30) -> str:
-    """The link to ``page`` in the newest message to ``to`` (the file mailer's ``.eml``)."""
+def mails(mail_dir: Path) -> set[Path]:
+    return set(mail_dir.glob("*.eml"))
+
+
+def links(mail_dir: Path, to: str, page: str, *, since: Collection[Path] = ()) -> list[str]:
+    """The links to ``page`` in the messages to ``to`` (the file mailer's ``.eml``), newest first."""
+    found = []
+    for path in sorted(mails(mail_dir) - set(since), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] != to:
+            continue
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        found += re.findall(rf"https?://\S+/{page}#token=[\w-]+", body.get_content())
+    return found
+
+
+def mailed_link(mail_dir: Path, to: str, page: str, *, since: set[Path], within_s: float = 30) -> str:
+    """The link to ``page`` in a message to ``to`` written after ``since`` was taken."""
     deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if message["To"] != to:
-                continue
-            body = message.get_body(preferencelist=("plain",))
-            assert body is not None
-            found = re.search(rf"https?://\S+/{page}#token=[\w-]+", body.get_content())
-            if found:
-                return found.group(0)
+    while not (found := links(mail_dir, to, page, since=since)):
+        assert time.monotonic() < deadline, f"no mail to {to} with a /{page} link in {mail_dir}"
         time.sleep(0.2)
-    raise AssertionError(f"no mail to {to} with a /{page} link in {mail_dir} after {within_s} s")
+    return found[0]
 
 
 def log_in(api: str, address: str, password: str) -> httpx.Response:
@@ -126,10 +135,12 @@ def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_a
         f"{api}/auth/register", json={"email": address, "password": OLD_PASSWORD}, timeout=30
     )
     assert registered.status_code in (201, 202), registered.text  # 202: registration that does not tell
+    mail_dir = cluster.state_dir / "mail"
+    before = mails(mail_dir)
     asked = httpx.post(f"{api}/auth/password-reset", json={"email": address}, timeout=30)
     assert asked.status_code == 202, asked.text
 
-    link = mailed_link(cluster.state_dir / "mail", address, "reset-password")
+    link = mailed_link(mail_dir, address, "reset-password", since=before)
     assert link.startswith(f"{base}/reset-password#token=")
     page = httpx.get(link, timeout=30)
     assert page.status_code == 200
@@ -171,14 +182,29 @@ def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_a
     access = log_in(api, other, OLD_PASSWORD).json()["access_token"]
     sent = httpx.post(f"{api}/auth/verify-email", headers={"Authorization": f"Bearer {access}"}, timeout=30)
     assert sent.status_code == 202, sent.text
-    link = mailed_link(cluster.state_dir / "mail", other, "verify-email")
-    browser_without_js.get(link)
-    code = browser_without_js.find_element(By.ID, "token")
-    assert code.is_displayed()
-    assert code.get_attribute("value") == ""  # no script ran
-    code.send_keys(link.split("#token=", 1)[1])
-    browser_without_js.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    confirmed = expected_conditions.title_contains("Your address is confirmed")
-    WebDriverWait(browser_without_js, 30).until(confirmed)
+    # Only the newest link issued works, and a sign-up may mail its own link after its answer,
+    # so the links are tried newest first (a refused one spends nothing) until one confirms.
+    tried: list[str] = []
+    deadline = time.monotonic() + 30
+    while "Your address is confirmed" not in browser_without_js.title:
+        assert time.monotonic() < deadline, (
+            f"none of the mailed links confirmed the address: {len(tried)} tried"
+        )
+        fresh = [link for link in links(mail_dir, other, "verify-email") if link not in tried]
+        if not fresh:
+            time.sleep(0.2)
+            continue
+        tried.append(fresh[0])
+        browser_without_js.get(fresh[0])
+        code = browser_without_js.find_element(By.ID, "token")
+        assert code.is_displayed()
+        assert code.get_attribute("value") == ""  # no script ran
+        code.send_keys(fresh[0].split("#token=", 1)[1])
+        browser_without_js.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser_without_js, 30).until(
+            lambda page: (
+                "Your address is confirmed" in page.title or page.find_elements(By.CLASS_NAME, "error")
+            )
+        )
     me = httpx.get(f"{api}/users/me", headers={"Authorization": f"Bearer {access}"}, timeout=30)
     assert me.json()["email_verified"] is True, me.text
