@@ -75,3 +75,18 @@ async def test_a_login_not_sent_as_json_is_a_415(api, content_type):
     response = await api.client.post("/api/v1/auth/login", content=body, headers=headers)
 
     assert_problem(response, 415)
+
+
+async def test_a_number_is_no_boolean_for_an_admin_change(api):
+    await api.register("root@example.org")
+    await api.sql("UPDATE users SET role = 'admin'")
+    admin = await api.login("root@example.org")
+    user = await api.register("ada@example.org")
+
+    response = await api.client.patch(
+        f"/api/v1/admin/users/{user['id']}", json={"is_active": 0}, headers=bearer(admin)
+    )
+
+    body = assert_problem(response, 400)
+    assert body["errors"] == [{"field": "$.is_active", "message": "Expected `bool | null`, got `int`"}]
+    assert await api.sql("SELECT is_active FROM users WHERE email = 'ada@example.org'") == [(True,)]
