@@ -125,3 +125,40 @@ async def test_without_identity_s_stream_nothing_is_revoked_and_the_stream_is_re
     await publish(nats_client, revoked(session_id))
 
     await eventually_refused(feed.revocations, session_id)
+
+
+async def test_after_nats_restarts_the_feed_resumes_and_hears_the_next_revocation(private_nats):
+    from shared.messaging.connection import connect_nats
+
+    nc = await connect_nats(private_nats.url, name="tests", wait=10)
+    feed = RevocationFeed(nc, Revocations(), retention=RETENTION, retry_interval=0.1)
+    try:
+        await ensure_stream(nc.jetstream(), context_stream("identity"))
+        before = new_id()
+        await publish(nc, revoked(before))
+        await feed.start(wait=10.0)
+        assert feed.applied == 1
+
+        private_nats.stop()
+        private_nats.start()
+        back = asyncio.get_running_loop().time()
+        session_id = new_id()
+        for _ in range(100):  # JetStream answers again once NATS is back
+            try:
+                await publish(nc, revoked(session_id))
+                break
+            except Exception:
+                await asyncio.sleep(0.2)
+
+        # the ordered consumer died with the server: it is re-created from where it stopped
+        for _ in range(300):
+            if feed.applied == 2:
+                break
+            await asyncio.sleep(0.1)
+        with pytest.raises(InvalidToken):
+            feed.revocations.admit(principal(session_id))
+        assert feed.applied == 2  # nothing read twice
+        print(f"revocations flow again {asyncio.get_running_loop().time() - back:.1f} s after NATS restarted")
+    finally:
+        await feed.close()
+        await nc.close()

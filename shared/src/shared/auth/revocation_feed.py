@@ -37,6 +37,9 @@ SUBJECTS: Final = (
     identity.UserDeleted.subject,
 )
 FORGET_EVERY: Final = timedelta(minutes=1)
+HEARTBEAT_S: Final = 1.0
+"""The server's idle heartbeat: two missed (a NATS restart lost the consumer) and the consumer is
+re-created from the last sequence read, so revocations flow again ~2 s after NATS returns."""
 
 _log = structlog.get_logger("auth.revocations")
 
@@ -121,6 +124,7 @@ class RevocationFeed:
             stream=identity.STREAM,
             cb=self._on_message,
             ordered_consumer=True,
+            idle_heartbeat=HEARTBEAT_S,
             config=ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=start,
