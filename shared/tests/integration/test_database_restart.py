@@ -14,14 +14,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
+from shared.contracts import identity
 from shared.db import create_engine
 from shared.db.engine import asyncpg_dsn
 from shared.db.pool import CompiledQuery, open_read_pool
+from shared.messaging.consumer import ConsumerSpec, EventConsumer
+from shared.messaging.deadletter import list_dead_letters
 from shared.messaging.streams import DEAD_LETTER, ensure_stream
 
 from .conftest import IDENTITY, eventually, running, user_deleted
 from .test_failures import consumer_named
-from .test_idempotent_consumer import effect_counts, effects_table, publish
+from .test_idempotent_consumer import effect_counts, effects_table, publish, record_effect
 
 SCHEMA = "restart"
 _ONE = CompiledQuery.of(sa.select(sa.bindparam("x", type_=sa.Integer).label("one")))
@@ -155,3 +158,46 @@ async def test_a_read_whose_connection_dies_under_it_is_tried_once_more(private_
     finally:
         await admin.close()
         await pool.close()
+
+
+async def test_an_outage_elsewhere_while_the_database_answers_does_not_hold_up_the_messages_behind(
+    service_schema, nats_client, js
+):
+    """A handler whose mail server (say) is away: retried later, never parked, not blocking."""
+    engine = service_schema.engine
+    await effects_table(engine)
+    stuck, behind = user_deleted(), user_deleted()
+    attempts = {"n": 0}
+
+    async def handler(event, conn):
+        if event.event_id == stuck.event_id:
+            attempts["n"] += 1
+            raise ConnectionRefusedError(111, "the mail server is away")
+        await record_effect("tests.elsewhere", event, conn)
+
+    consumer = EventConsumer(
+        ConsumerSpec(
+            name="tests.elsewhere",
+            stream="IDENTITY",
+            subjects=["identity.>"],
+            decoder=identity.decoder,
+            handler=handler,
+            backoff_s=(0.1, 0.2),
+        ),
+        nats=nats_client,
+        engine=engine,
+    )
+    async with running(consumer.run):
+        await publish(js, stuck)
+        await publish(js, behind)
+        await eventually(lambda: _has(engine, behind.event_id), timeout=10)
+        await eventually(lambda: _true(attempts["n"] > 4))  # and the stuck one is retried
+    assert await list_dead_letters(js) == []
+
+
+async def _has(engine, event_id):
+    return ("tests.elsewhere", str(event_id)) in await effect_counts(engine)
+
+
+async def _true(value):
+    return value

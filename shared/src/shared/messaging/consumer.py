@@ -222,8 +222,13 @@ class EventConsumer:
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             if is_outage(exc):
-                # stopping during an outage: another replica (or our restart) takes it
-                await msg.nak()
+                # Never parked for an outage. Stopping: another replica (or our restart) takes
+                # it now. Otherwise the database answers and the outage is elsewhere (a service
+                # the handler calls): retried later, so the messages behind it go on meanwhile.
+                delay = None if self._stop.is_set() else spec.backoff_s[-1]
+                if delay is not None:
+                    _log.warning("handler hit an outage; will retry", consumer=spec.name, error=reason)
+                await msg.nak(delay=delay)
                 return
             if deliveries >= spec.max_deliver:
                 await self._park(msg, reason, deliveries)
@@ -245,27 +250,34 @@ class EventConsumer:
             self._applied.inc()
 
     async def _apply_through_outages(self, event: Any, msg: Msg) -> bool:
-        """Apply; while the database is away, wait for it and apply again (unless stopping)."""
+        """Apply; while the database is away, wait for it and apply again (unless stopping).
+
+        An outage error while the database answers every probe is tried again a few times in
+        place (it may have come back just now), then raised: the outage is elsewhere.
+        """
         pause = 0.05
+        tries_with_database_up = 0
         while True:
             try:
                 return await self._apply(event)
             except Exception as exc:
-                if not is_outage(exc) or self._stop.is_set():
+                if not is_outage(exc) or self._stop.is_set() or tries_with_database_up >= 3:
                     raise
-                # The database (or the network) is down, not the message bad: retry
-                # until it is back, however long, and never park it for that.
-                _log.warning(
-                    "handler hit an outage; waiting for the database",
-                    consumer=self.spec.name,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
+                if tries_with_database_up == 0:
+                    _log.warning(
+                        "handler hit an outage; waiting for the database",
+                        consumer=self.spec.name,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
             await _sleep_or_stop(self._stop, pause)
             pause = min(pause * 2, 1.0)  # a handler's own transient failure is not retried hot
-            await self._wait_for_database()
+            waited = await self._wait_for_database()
+            tries_with_database_up = 0 if waited else tries_with_database_up + 1
 
-    async def _wait_for_database(self) -> None:
-        """Returns once the database answers (or on stop), probing every ``probe_every_s``."""
+    async def _wait_for_database(self) -> bool:
+        """Returns once the database answers (or on stop), probing every ``probe_every_s``;
+        True if it had to wait (the database was away)."""
+        waited = False
         while not self._stop.is_set():
             try:
                 async with self._engine.connect() as conn:
@@ -273,9 +285,11 @@ class EventConsumer:
             except Exception as exc:
                 if not is_outage(exc):
                     raise
+                waited = True
                 await _sleep_or_stop(self._stop, self.spec.probe_every_s)
             else:
-                return
+                return waited
+        return waited
 
     async def _apply(self, event: Any) -> bool:
         async with self._engine.begin() as conn:
