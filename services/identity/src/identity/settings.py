@@ -125,6 +125,12 @@ class Settings(ServiceSettings, kw_only=True, frozen=True):
     reset asked for beyond it is answered as usual but sends nothing."""
     mail_max_requests_per_client: Positive = 20
     """Mailed-link requests from one client IP within the window before further ones get 429."""
+    registration_max_per_client: Positive = 20
+    """Sign-ups from one client IP within the window before further ones get 429."""
+    registration_reveals_existing: bool = False
+    """``true``: a sign-up with an address that has an account answers 409. By default it is
+    answered as a new one (202), and the owner is mailed that someone tried: sign-up does not
+    tell who has an account."""
 
     # -- mail ------------------------------------------------------------------------------------
 

@@ -13,15 +13,19 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from aiorch_devkit.testing.service_fixtures import settings_for
 from identity.adapters.messaging.translators import to_contract
+from identity.adapters.postgres.queries import SqlAlchemyQueries
 from identity.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from identity.bootstrap import ROOT
+from identity.domain.emails import canonical_email
 from identity.entrypoints.http.dependencies import PORTS
+from identity.entrypoints.http.schemas import UserResponse
 from identity.settings import Settings
 from shared.messaging.outbox import OutboxWriter
 
@@ -69,11 +73,26 @@ class Api:
         return self.client.app.state[PORTS]
 
     async def register(self, email: str = "ada@example.org", password: str = PASSWORD, **body: Any) -> dict:
+        """Sign up (202) and answer the new account as ``GET /users/me`` would show it; its
+        verification mail and token are discarded (the tests about them sign up by hand)."""
         response = await self.client.post(
             "/api/v1/auth/register", json={"email": email, "password": password, **body}
         )
-        assert response.status_code == 201, response.text
-        return response.json()
+        assert response.status_code == 202, response.text
+        ((user_id,),) = await self.sql(
+            "SELECT id FROM users WHERE email_canonical = :key", key=canonical_email(email)
+        )
+        user = await SqlAlchemyQueries(self.engine).user(user_id)
+        assert user is not None
+        for path in (await self.mail_files())[-1:]:
+            path.unlink()
+        await self.sql("DELETE FROM one_time_tokens WHERE user_id = :id", id=user_id)
+        return msgspec.json.decode(msgspec.json.encode(UserResponse.of(user)))
+
+    async def mail_files(self) -> list[Path]:
+        await asyncio.to_thread(self.client.blocking_portal.call, self.ports.background.drain)
+        await asyncio.to_thread(self.client.blocking_portal.call, self.ports.mailer.drain)
+        return sorted(self.mail_dir.glob("*.eml")) if self.mail_dir.exists() else []
 
     async def login(self, email: str = "ada@example.org", password: str = PASSWORD, **headers: str) -> dict:
         response = await self.client.post(

@@ -14,46 +14,75 @@ def without_request_id(body: dict) -> dict:
 # -- register -------------------------------------------------------------------------------------
 
 
-async def test_sign_up_answers_the_account_without_its_hash_and_publishes_the_registration(api):
+async def test_sign_up_creates_the_account_publishes_it_and_mails_a_verification_link(api):
     response = await api.client.post(
         "/api/v1/auth/register", json={"email": " Ada@Example.ORG ", "password": PASSWORD, "name": "Ada"}
     )
 
-    assert response.status_code == 201
-    body = response.json()
-    assert set(body) == {
-        "id",
-        "email",
-        "name",
-        "role",
-        "is_active",
-        "email_verified",
-        "has_password",
-        "created_at",
-        "updated_at",
-    }
-    assert (body["email"], body["name"], body["role"], body["email_verified"]) == (
-        "Ada@example.org",
-        "Ada",
-        "user",
-        False,
-    )
+    assert response.status_code == 202
+    assert set(response.json()) == {"detail"}
     assert "argon2" not in response.text
+    rows = await api.sql("SELECT email, name, role, email_verified_at FROM users")
+    assert rows == [("Ada@example.org", "Ada", "user", None)]
     assert await api.outbox() == ["aiorch.identity.user.registered.v1"]
     assert await api.sql("SELECT kind FROM audit_entries") == [("user_registered",)]
+    (mail,) = await api.mails()
+    assert mail["To"] == "Ada@example.org"
+    token = await api.mailed_token()
+    confirmed = await api.client.post("/api/v1/auth/verify-email/confirm", json={"token": token})
+    assert confirmed.status_code == 204, confirmed.text
 
 
-async def test_a_taken_address_in_any_case_is_a_409_problem(api):
+async def test_sign_up_with_a_taken_address_answers_alike_and_mails_its_owner(api):
     await api.register("ada@example.org")
 
-    response = await api.client.post(
-        "/api/v1/auth/register", json={"email": "ADA@example.org", "password": PASSWORD}
+    new = await api.client.post(
+        "/api/v1/auth/register", json={"email": "bob@example.org", "password": PASSWORD}
     )
+    taken = await api.client.post(
+        "/api/v1/auth/register", json={"email": "ADA@example.org", "password": "another good passphrase"}
+    )
+
+    assert new.status_code == taken.status_code == 202
+    assert new.content == taken.content
+    assert await api.sql("SELECT count(*) FROM users") == [(2,)]
+    assert await api.outbox() == ["aiorch.identity.user.registered.v1"] * 2
+    subjects = {mail["To"]: mail["Subject"] for mail in await api.mails()}
+    assert subjects["ada@example.org"] == "Someone tried to sign up to aiorch with your address"
+    assert "Confirm" in subjects["bob@example.org"] or "confirm" in subjects["bob@example.org"]
+    assert (
+        await api.client.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD})
+    ).status_code == 200  # the owner's password is untouched
+
+
+async def test_a_setting_restores_the_409_for_a_taken_address(api, app_with):
+    await api.register("ada@example.org")
+
+    async with app_with(registration_reveals_existing="true") as client:
+        response = await client.post(
+            "/api/v1/auth/register", json={"email": "ADA@example.org", "password": PASSWORD}
+        )
 
     assert response.status_code == 409
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["detail"] == "An account with this email address already exists."
     assert await api.outbox() == ["aiorch.identity.user.registered.v1"]
+    assert await api.mails() == []
+
+
+async def test_one_client_is_limited_in_sign_ups_whatever_the_addresses(api, app_with):
+    async with app_with(registration_max_per_client="3") as client:
+        answers = [
+            await client.post(
+                "/api/v1/auth/register", json={"email": f"u{n}@example.org", "password": PASSWORD}
+            )
+            for n in range(4)
+        ]
+
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert answers[-1].headers["content-type"].startswith(PROBLEM)
+    assert await api.sql("SELECT count(*) FROM users") == [(3,)]
 
 
 async def test_a_weak_password_is_a_400_problem_with_the_reason(api):
@@ -169,13 +198,14 @@ async def test_a_locked_account_is_indistinguishable_from_a_hammered_unknown_add
 
 async def test_successful_logins_do_not_count_against_the_client_address(api, app_with):
     await api.register()
+    counted = await api.sql("SELECT count(*) FROM attempts")  # the sign-up, counted per client
     async with app_with(login_max_failures_per_address="2") as client:
         for _ in range(4):
             ok = await client.post(
                 "/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD}
             )
             assert ok.status_code == 200
-    assert await api.sql("SELECT count(*) FROM attempts") == [(0,)]
+    assert await api.sql("SELECT count(*) FROM attempts") == counted
 
 
 async def test_one_client_address_is_throttled_across_accounts(app_with):

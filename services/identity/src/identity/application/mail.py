@@ -86,6 +86,21 @@ def verify_email_mail(to: str, verify_url: str, expires_in_minutes: int = 15) ->
     )
 
 
+def registration_attempt_mail(to: str) -> OutgoingMail:
+    """The message to an account's owner when someone signs up with its address again: the
+    sign-up itself answered as for a new address, so only the owner learns the account exists."""
+    text = "\n\n".join(
+        (
+            f"Someone tried to create a {PRODUCT} account with this address, which already has one.",
+            "If it was you: sign in with your password, or ask for a password reset if you forgot it.",
+            "If it was not you, ignore this message: nothing changed, and no one got into your account.",
+        )
+    )
+    return OutgoingMail(
+        to=to, subject=f"Someone tried to sign up to {PRODUCT} with your address", text=text + "\n"
+    )
+
+
 def _check_link(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"} or not parts.netloc or any(c.isspace() for c in url):

@@ -28,3 +28,5 @@ class Policy:
     """Where the mailed links open their pages (an app's); empty: identity's own, at ``public_url``."""
     oidc_providers: tuple[str, ...] = ()
     """The names of the configured OIDC providers."""
+    registration_reveals_existing: bool = False
+    """Whether a sign-up with a taken address says so (409) instead of answering as for a new one."""

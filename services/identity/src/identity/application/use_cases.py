@@ -46,6 +46,7 @@ class UseCases:
     """Every use case an entrypoint calls, its ports and rules given (see the module docstring)."""
 
     register: Handler[Register, User]
+    sign_up: Handler[Register, User | None]
     log_in: Handler[LogIn, TokenPair]
     refresh: Handler[Refresh, TokenPair]
     log_out: Handler[LogOut, None]

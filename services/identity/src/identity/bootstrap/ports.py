@@ -57,11 +57,13 @@ def policy(settings: Settings) -> Policy:
             max_delay=timedelta(seconds=settings.login_account_max_delay_s),
             mails_per_address=settings.mail_max_per_address,
             mail_requests_per_client=settings.mail_max_requests_per_client,
+            registrations_per_client=settings.registration_max_per_client,
         ),
         issuer=settings.jwt_issuer,
         public_url=settings.external_url,
         link_base_url=settings.mail_link_base,
         oidc_providers=tuple(providers_from_json(settings.oidc_providers)),
+        registration_reveals_existing=settings.registration_reveals_existing,
     )
 
 

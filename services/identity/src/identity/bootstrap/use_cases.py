@@ -14,7 +14,7 @@ from identity.application.password_reset import request_password_reset, reset_pa
 from identity.application.policy import Policy
 from identity.application.profile import change_password, delete_account, update_profile
 from identity.application.refresh import log_out, refresh
-from identity.application.registration import register
+from identity.application.registration import register, sign_up
 from identity.application.sessions import list_sessions, revoke_other_sessions, revoke_session
 from identity.application.throttle import admit_mail_request
 from identity.application.use_cases import UseCases
@@ -28,6 +28,17 @@ def bind(ports: Ports, policy: Policy) -> UseCases:
     link_base_url, token_ttl = policy.link_base_url or policy.public_url, policy.one_time_token_ttl
     return UseCases(
         register=partial(register, hasher=hasher, clock=clock),
+        sign_up=partial(
+            sign_up,
+            hasher=hasher,
+            clock=clock,
+            secrets=secrets,
+            mailer=ports.mailer,
+            throttle=throttle,
+            link_base_url=link_base_url,
+            token_ttl=token_ttl,
+            reveals_existing=policy.registration_reveals_existing,
+        ),
         log_in=partial(
             log_in,
             hasher=hasher,

@@ -57,6 +57,8 @@ class ThrottlePolicy:
     """The longest wait the account slowdown imposes between two attempts."""
     mails_per_address: int = 3
     mail_requests_per_client: int = 20
+    registrations_per_client: int = 20
+    """Sign-up attempts from one client IP, whatever their outcome."""
     known_device_ttl: timedelta = KNOWN_DEVICE_TTL
 
 
@@ -82,6 +84,10 @@ def address_key(ip: str) -> str:
 def mail_key(email: str) -> str:
     """The key of the links mailed to an address (its canonical form, as for logins)."""
     return f"mail:{canonical_email(email)}"
+
+
+def registration_client_key(ip: str) -> str:
+    return f"registration-client:{ip}"
 
 
 def mail_client_key(ip: str) -> str:

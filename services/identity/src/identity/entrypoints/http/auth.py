@@ -19,15 +19,19 @@ from identity.domain.users import User
 from identity.entrypoints.http.dependencies import ClientDep, Dep, UnitOfWorkDep
 from identity.entrypoints.http.openapi import problems
 from identity.entrypoints.http.schemas import (
+    Accepted,
     LoginRequest,
     RefreshRequest,
     RegisterRequest,
     TokenResponse,
-    UserResponse,
 )
 
 # RFC 6749 §5.1: responses carrying tokens must not be cached anywhere.
 NO_STORE = CacheControlHeader(no_store=True)
+SIGN_UP_ACCEPTED: Final = Accepted(
+    detail="Check your mail: a link to confirm the address is on its way (if it has an account "
+    "already, its owner was told instead)."
+)
 DEVICE_COOKIE: Final = "aiorch_device"
 """The device cookie: an opaque random token a successful login sets, so that the next logins
 from this client are recognised as a known device's (``domain.throttling``)."""
@@ -70,24 +74,29 @@ class AuthController(Controller):
         "/register",
         operation_id="register",
         summary="Create an account",
-        responses=problems(400, 409, 413),
-        status_code=201,
+        responses=problems(400, 409, 413, 429),
+        status_code=202,
     )
     async def register(
         self,
         data: JSONBody[RegisterRequest],
         uow: UnitOfWorkDep,
-        register: Dep[Handler[Register, User]],
+        sign_up: Dep[Handler[Register, User | None]],
         client_info: ClientDep,
-    ) -> UserResponse:
-        """Create an account with an email address, a password and an optional display name.
+    ) -> Accepted:
+        """Create an account with an email address, a password and an optional display name; a
+        link to confirm the address is mailed to it.
 
-        The address is stored as typed (its domain lower-cased) and must not belong to another
-        account in any case: 409 if it does. The password must be 8-128 characters and not a
-        common one; a weak password or an invalid address is a 400 that says why.
+        The answer is the same 202 whether or not the address already has an account (its
+        owner is then mailed that someone tried): sign-up does not tell who has an account. A
+        deployment may prefer a 409 for a taken address (`IDENTITY_REGISTRATION_REVEALS_EXISTING`).
+        The password must be 8-128 characters and not a common one; a weak password or an
+        invalid address is a 400 that says why. Too many sign-ups from one client: 429 with
+        `Retry-After`.
         """
         command = Register(email=data.email, password=data.password, name=data.name, client=client_info)
-        return UserResponse.of(await register(command, uow))
+        await sign_up(command, uow)
+        return SIGN_UP_ACCEPTED
 
     @post(
         "/login",
