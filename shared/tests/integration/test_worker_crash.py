@@ -34,7 +34,7 @@ async def _applied(engine, n):
 
 
 async def test_events_a_killed_worker_held_are_applied_soon_after_its_restart(
-    service_schema, nats_client, js
+    service_schema, nats_client, js, capsys
 ):
     engine = service_schema.engine
     await effects_table(engine)
@@ -61,7 +61,9 @@ async def test_events_a_killed_worker_held_are_applied_soon_after_its_restart(
     finally:
         second.terminate()
         await second.wait()
-    print(
-        f"\nworker killed after {done_before} of {EVENTS} events; all applied {took:.2f} s after its restart"
-    )
+    with capsys.disabled():  # the figure issue 7 asks the suite to print
+        print(
+            f"\n[recovery] worker killed after {done_before} of {EVENTS} events;"
+            f" all applied {took:.2f} s after its restart"
+        )
     assert len(await effect_counts(engine)) == EVENTS
