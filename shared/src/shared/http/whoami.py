@@ -19,7 +19,13 @@ from shared.http.openapi import problem_responses
 
 class WhoAmI(msgspec.Struct, frozen=True, kw_only=True):
     user_id: Annotated[UUID, msgspec.Meta(description="The account the token was issued to.")]
-    role: Annotated[str, msgspec.Meta(description="The account's role when the token was issued.")]
+    role: Annotated[
+        str,
+        msgspec.Meta(
+            description="The account's role now: the token's, or the one identity has announced since it "
+            "was issued (a role change applies at once, without a refresh)."
+        ),
+    ]
     session_id: Annotated[UUID, msgspec.Meta(description="The login session the token belongs to.")]
     expires_at: Annotated[datetime, msgspec.Meta(description="When the token stops being accepted.")]
 
