@@ -1,6 +1,6 @@
 """An attacker cannot tell a registered email from an unknown one by the answer's time.
 
-Login and password reset for an existing and an unknown address are sent alternately,
+Login, password reset and sign-up for an existing and an unknown address are sent alternately,
 100 of each, through the real app at the real argon2id parameters; their median times
 must be within 20% of each other. Medians of interleaved samples cancel the machine's
 own drift, which keeps this a comparison, not a timing threshold.
@@ -21,6 +21,7 @@ NO_LOCKOUT = {
     "login_max_failures_per_address": "100000",
     "login_account_slowdown_after": "100000",
     "mail_max_requests_per_client": "100000",
+    "registration_max_per_client": "100000",
 }
 
 
@@ -70,6 +71,30 @@ async def test_password_reset_for_existing_and_unknown_email_answers_alike_in_th
     assert answers["existing"] == answers["unknown"]
     assert answers["existing"][0] == 202
     assert abs(medians["existing"] - medians["unknown"]) / max(medians.values()) < 0.20, medians
+
+
+async def test_sign_up_with_a_taken_and_a_new_address_answers_alike_in_the_same_time(app_with):
+    async with app_with(**REAL_ARGON2, **NO_LOCKOUT) as client:
+        registered = await client.post(
+            "/api/v1/auth/register", json={"email": "ada@example.org", "password": PASSWORD}
+        )
+        assert registered.status_code == 202
+        timings: dict[str, list[float]] = {"taken": [], "new": []}
+        answers = {}
+        for n in range(ATTEMPTS):
+            for name, email in (("taken", "ada@example.org"), ("new", f"new{n}@example.org")):
+                started = time.perf_counter()
+                response = await client.post(
+                    "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+                )
+                timings[name].append((time.perf_counter() - started) * 1000)
+                answers[name] = (response.status_code, response.content)
+                await _settle(client)
+    medians = {name: statistics.median(t) for name, t in timings.items()}
+    print(f"sign-up median ms: taken {medians['taken']:.1f}, new {medians['new']:.1f}")
+    assert answers["taken"] == answers["new"]
+    assert answers["taken"][0] == 202
+    assert abs(medians["taken"] - medians["new"]) / max(medians.values()) < 0.20, medians
 
 
 async def _settle(client):
