@@ -16,7 +16,8 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.access_log import write_access_line
-from shared.http.security_headers import add_security_headers
+from shared.http.docs_csp import hashing_docs_scripts
+from shared.http.security_headers import DOCS_PREFIX, add_security_headers
 
 HEADER = b"x-request-id"
 TRACEPARENT = b"traceparent"
@@ -65,6 +66,8 @@ class RequestIdMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         if traceparent:  # events written by this request carry the caller's trace
             structlog.contextvars.bind_contextvars(traceparent=traceparent)
+        if scope["path"].startswith(DOCS_PREFIX):  # the docs pages: their inline script by its hash
+            send = hashing_docs_scripts(send)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status

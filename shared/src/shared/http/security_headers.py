@@ -4,10 +4,9 @@
   or tokens. A route that sets its own ``Cache-Control`` keeps it (that is how it opts out).
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, ``X-Frame-Options:
   DENY`` on every answer.
-- ``Content-Security-Policy``: nothing may load and no page may frame it (JSON needs nothing);
-  the API docs pages under ``/schema`` load their own scripts and styles from the service
-  (Swagger UI starts from an inline script and draws inline styles and ``data:`` images). A
-  page that sets its own policy keeps it.
+- ``Content-Security-Policy``: nothing may load and no page may frame it (JSON needs nothing).
+  A page that sets its own policy keeps it; the API docs pages under ``/schema`` get theirs
+  from :mod:`shared.http.docs_csp` (their own files, their inline script by its hash).
 - ``Strict-Transport-Security`` when TLS terminates in front (the ``tls_terminated`` setting):
   the service itself only speaks plain HTTP, so it cannot tell by itself.
 """
@@ -23,10 +22,6 @@ ALWAYS: Final[tuple[tuple[bytes, bytes], ...]] = (
 )
 NO_STORE: Final = (b"cache-control", b"no-store")
 STRICT_CSP: Final = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-DOCS_CSP: Final = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 HSTS: Final = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 DOCS_PREFIX: Final = "/schema"
 
@@ -43,7 +38,7 @@ def add_security_headers(headers: list[tuple[bytes, bytes]], path: str, *, hsts:
     if not has_cache_control and path.startswith("/api/"):
         headers.append(NO_STORE)
     if not has_csp:
-        headers.append((b"content-security-policy", DOCS_CSP if path.startswith(DOCS_PREFIX) else STRICT_CSP))
+        headers.append((b"content-security-policy", STRICT_CSP))
     if hsts:
         headers.append(HSTS)
 
