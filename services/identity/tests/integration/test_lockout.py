@@ -2,8 +2,9 @@
 login, password change or deletion; guessing on one account stays bounded however many
 clients take part, and a device the owner signed in from before is let through."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient, transport
@@ -158,3 +159,25 @@ async def test_wrong_passwords_on_deletion_from_one_client_refuse_that_client_on
         headers=bearer(owner) | {"x-test-ip": OWNER},
     )
     assert deleted.status_code == 204
+
+
+async def test_an_account_keeps_its_recent_devices_only(api, new_uow):
+    user_id = UUID((await api.register())["id"])
+    start = datetime.now(UTC)
+    long_ago = start - timedelta(days=1)
+
+    uow = new_uow()
+    async with uow:
+        for n in range(105):  # a script keeping no cookie: a new device at every login
+            at = start + timedelta(seconds=n)
+            await uow.attempts.remember_device(f"device-{n}", user_id, now=at, forget_before=long_ago)
+        await uow.commit()
+    async with uow:
+        oldest = await uow.attempts.device_known("device-0", user_id, since=long_ago)
+        newest = await uow.attempts.device_known("device-104", user_id, since=long_ago)
+        later = start + timedelta(seconds=200)
+        await uow.attempts.remember_device("device-new", user_id, now=later, forget_before=later)
+        await uow.commit()
+
+    assert (oldest, newest) == (False, True)
+    assert await api.sql("SELECT count(*) FROM known_devices") == [(1,)]  # the rest unseen since

@@ -255,7 +255,9 @@ class FakeAttempts:
     async def device_known(self, device: str, user_id: UUID | None, *, since: datetime) -> bool:
         return self.devices.get((device, user_id), since) > since
 
-    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
+    async def remember_device(
+        self, device: str, user_id: UUID, *, now: datetime, forget_before: datetime
+    ) -> None:
         self.devices[(device, user_id)] = now
 
 

@@ -92,7 +92,9 @@ async def log_in(
             await uow.users.update(current)
         await settle_success(uow, plan, now)
         if cmd.device is not None:
-            await uow.attempts.remember_device(cmd.device, current.id, now=now)
+            await uow.attempts.remember_device(
+                cmd.device, current.id, now=now, forget_before=now - throttle.known_device_ttl
+            )
         pair = await open_session(
             uow,
             user=current,

@@ -68,6 +68,22 @@ _REMEMBER_DEVICE = (
         set_={"last_login_at": sa.bindparam("now")},
     )
 )
+# A client that keeps no cookie (a script) makes a new device at every login: an account keeps
+# its most recent devices only, and none unseen for the known-device lifetime.
+MAX_KNOWN_DEVICES = 100
+_NEWEST_DEVICES = (
+    sa.select(known_devices.c.digest)
+    .where(known_devices.c.user_id == sa.bindparam("user_id"))
+    .order_by(known_devices.c.last_login_at.desc())
+    .limit(MAX_KNOWN_DEVICES)
+)
+_FORGET_DEVICES = known_devices.delete().where(
+    known_devices.c.user_id == sa.bindparam("user_id"),
+    sa.or_(
+        known_devices.c.last_login_at < sa.bindparam("before"),
+        known_devices.c.digest.not_in(_NEWEST_DEVICES.scalar_subquery()),
+    ),
+)
 # No account: the same statement on an id no account has, so the timing tells nothing.
 _NO_ACCOUNT = UUID(int=0)
 
@@ -103,7 +119,9 @@ class SqlAlchemyAttempts:
         params = {"digest": _digest(device), "user_id": user_id or _NO_ACCOUNT, "since": since}
         return (await self._conn.execute(_DEVICE_KNOWN, params)).first() is not None
 
-    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
-        await self._conn.execute(
-            _REMEMBER_DEVICE, {"digest": _digest(device), "user_id": user_id, "now": now}
-        )
+    async def remember_device(
+        self, device: str, user_id: UUID, *, now: datetime, forget_before: datetime
+    ) -> None:
+        params = {"digest": _digest(device), "user_id": user_id, "now": now}
+        await self._conn.execute(_REMEMBER_DEVICE, params)
+        await self._conn.execute(_FORGET_DEVICES, {"user_id": user_id, "before": forget_before})

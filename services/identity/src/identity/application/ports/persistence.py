@@ -176,8 +176,12 @@ class Attempts(Protocol):
         since ``since``. One statement whether or not there is an account (``user_id`` None)."""
         ...
 
-    async def remember_device(self, device: str, user_id: UUID, *, now: datetime) -> None:
-        """Note that a login from the device with this token succeeded on the account now."""
+    async def remember_device(
+        self, device: str, user_id: UUID, *, now: datetime, forget_before: datetime
+    ) -> None:
+        """Note that a login from the device with this token succeeded on the account now; the
+        account's devices not seen since ``forget_before``, and all but its
+        most recent ones (a bounded number), may be forgotten."""
         ...
 
 
