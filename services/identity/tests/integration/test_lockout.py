@@ -74,6 +74,10 @@ async def test_a_known_device_signs_in_while_the_account_is_slowed_down_for_ever
     unknown = await api.client.post(
         LOGIN, json={"email": "ada@example.org", "password": PASSWORD}, headers={"x-test-ip": "192.0.2.200"}
     )
+    api.client.cookies.set("aiorch_device", "A" * 43, path="/api/v1/auth")  # made up: known to no one
+    forged = await api.client.post(
+        LOGIN, json={"email": "ada@example.org", "password": PASSWORD}, headers={"x-test-ip": "192.0.2.202"}
+    )
     api.client.cookies.set("aiorch_device", device, path="/api/v1/auth")
     known = await api.client.post(
         LOGIN, json={"email": "ada@example.org", "password": PASSWORD}, headers={"x-test-ip": "192.0.2.201"}
@@ -82,6 +86,7 @@ async def test_a_known_device_signs_in_while_the_account_is_slowed_down_for_ever
     # Past 20 failures, the account is slowed down (the first wait: a second), not shut.
     assert answers == [401] * 20 + [429] * 10
     assert (unknown.status_code, unknown.headers["retry-after"]) == (429, "1")
+    assert forged.status_code == 429
     assert known.status_code == 200
 
 
@@ -95,6 +100,7 @@ async def test_the_device_cookie_is_http_only_same_site_strict_and_opaque(api):
     assert "HttpOnly" in cookie
     assert "samesite=strict" in cookie.lower()
     assert "Path=/api/v1/auth" in cookie
+    assert "secure" not in cookie.lower().split("; ")  # plain HTTP here: a Secure cookie would not come back
     assert response.headers["cache-control"] == "no-store"
     token = api.client.cookies.get("aiorch_device")
     assert (
@@ -181,3 +187,15 @@ async def test_an_account_keeps_its_recent_devices_only(api, new_uow):
 
     assert (oldest, newest) == (False, True)
     assert await api.sql("SELECT count(*) FROM known_devices") == [(1,)]  # the rest unseen since
+
+
+async def test_the_device_cookie_is_secure_when_the_request_came_over_tls(
+    service_engine, make_settings, nats_client
+):
+    app = create_app(make_settings())
+    async with AsyncTestClient(app=app, base_url="https://identity.example") as client:
+        await client.post("/api/v1/auth/register", json={"email": "ada@example.org", "password": PASSWORD})
+        response = await client.post(LOGIN, json={"email": "ada@example.org", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert "secure" in response.headers["set-cookie"].lower().split("; ")
