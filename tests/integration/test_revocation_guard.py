@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
+from tests.conftest import AUDIENCE, ISSUER, token
 
 from aiorch_devkit.testing.service_fixtures import settings_for
 from shared.contracts import identity
@@ -16,13 +17,11 @@ from shared.kernel.ids import new_id
 from shared.messaging.envelope import headers_for, outgoing
 from shared.messaging.streams import context_stream, ensure_stream
 
-from .test_whoami import AUDIENCE, ISSUER, jwks, token  # noqa: F401 - jwks is a fixture
-
 pytestmark = pytest.mark.parametrize("service_root", ["chat", "orchestrator"], indirect=True)
 
 
 @pytest.fixture
-def app_for(service_root, service_database, servers, jwks):  # noqa: F811 - the fixture imported above
+def app_for(service_root, service_database, servers, jwks):
     def create():
         settings = settings_for(
             service_root,
@@ -72,7 +71,7 @@ def session_revoked(user_id, session_id) -> identity.SessionRevoked:
     )
 
 
-async def test_a_revoked_session_s_token_is_refused_while_the_service_runs(app_for, identity_stream, jwks):  # noqa: F811
+async def test_a_revoked_session_s_token_is_refused_while_the_service_runs(app_for, identity_stream, jwks):
     access, user_id, session_id = token(jwks.keys)
     async with AsyncTestClient(app=app_for()) as client:
         assert (await whoami(client, access)).status_code == 200
@@ -84,7 +83,7 @@ async def test_a_revoked_session_s_token_is_refused_while_the_service_runs(app_f
         await eventually(client, access, lambda answer: answer.status_code == 401)
 
 
-async def test_a_token_issued_before_a_demotion_is_served_with_the_new_role(app_for, identity_stream, jwks):  # noqa: F811
+async def test_a_token_issued_before_a_demotion_is_served_with_the_new_role(app_for, identity_stream, jwks):
     access, user_id, _ = token(jwks.keys, role="admin")
     async with AsyncTestClient(app=app_for()) as client:
         assert (await whoami(client, access)).json()["role"] == "admin"
@@ -103,7 +102,7 @@ async def test_a_token_issued_before_a_demotion_is_served_with_the_new_role(app_
 async def test_an_api_started_after_a_revocation_refuses_the_token_from_its_first_request(
     app_for,
     identity_stream,
-    jwks,  # noqa: F811
+    jwks,
 ):
     access, user_id, session_id = token(jwks.keys)
     await identity_stream(session_revoked(user_id, session_id))
