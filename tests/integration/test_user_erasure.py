@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import msgspec
 import pytest
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select, table, text
 
 from aiorch_devkit.testing.polling import eventually
@@ -68,7 +69,10 @@ async def publish(js, event: UserDeleted, *, msg_id: str | None = None) -> None:
 
 def all_acked(js, durable: str, count: int):
     async def check() -> bool:
-        info = await js.consumer_info("IDENTITY", durable)
+        try:
+            info = await js.consumer_info("IDENTITY", durable)
+        except NotFoundError:  # the consumer's task has not created its durable consumer yet
+            return False
         return info.ack_floor.stream_seq >= count and info.num_ack_pending == 0
 
     return check
