@@ -353,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         case "down":
             return down(config, state)
         case "status":
+            # `make status | head` closes the pipe early: that ends the listing, not in a traceback
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             return status(config, state)
         case "restart":
             if not args.process:
