@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 
 from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.service_fixtures import settings_for
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import FileSigningKeys
 
@@ -74,6 +75,19 @@ def jwks(tmp_path: Path) -> Iterator[JwksServer]:
     thread.start()
     yield server
     server.server.shutdown()
+
+
+@pytest.fixture
+def verifying_settings(service_root, service_database, servers, jwks):
+    """The service's settings, verifying access tokens against the ``jwks`` server's key set."""
+    return settings_for(
+        service_root,
+        service_database,
+        servers.nats_url,
+        jwks_url=jwks.url,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
 
 
 def token(keys, *, now=None, role="user", issuer=ISSUER, audience=AUDIENCE):

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
-from tests.conftest import AUDIENCE, ISSUER, token
+from tests.conftest import token
 
-from aiorch_devkit.testing.service_fixtures import settings_for
 from shared.contracts import identity
 from shared.kernel.ids import new_id
 from shared.messaging.envelope import headers_for, outgoing
@@ -21,19 +20,8 @@ pytestmark = pytest.mark.parametrize("service_root", ["chat", "orchestrator"], i
 
 
 @pytest.fixture
-def app_for(service_root, service_database, servers, jwks):
-    def create():
-        settings = settings_for(
-            service_root,
-            service_database,
-            servers.nats_url,
-            jwks_url=jwks.url,
-            jwt_issuer=ISSUER,
-            jwt_audience=AUDIENCE,
-        )
-        return service_root.create_app(settings)
-
-    return create
+def app_for(service_root, verifying_settings):
+    return lambda: service_root.create_app(verifying_settings)
 
 
 @pytest.fixture

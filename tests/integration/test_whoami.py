@@ -4,25 +4,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
-from tests.conftest import AUDIENCE, ISSUER, token
+from tests.conftest import token
 
-from aiorch_devkit.testing.service_fixtures import settings_for
 from identity.adapters.crypto.signing_keys import FileSigningKeys
 
 pytestmark = pytest.mark.parametrize("service_root", ["chat", "orchestrator"], indirect=True)
 
 
 @pytest.fixture
-async def client(service_root, service_database, servers, nats_client, jwks):
-    settings = settings_for(
-        service_root,
-        service_database,
-        servers.nats_url,
-        jwks_url=jwks.url,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
-    async with AsyncTestClient(app=service_root.create_app(settings)) as client:
+async def client(service_root, verifying_settings, nats_client):
+    async with AsyncTestClient(app=service_root.create_app(verifying_settings)) as client:
         yield client
 
 
