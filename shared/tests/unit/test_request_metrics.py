@@ -3,12 +3,27 @@ figures Histogram.observe and Counter.inc would give, written at the end of the 
 turn, or at a scrape."""
 
 import asyncio
+from typing import Annotated
 
+import msgspec
+from litestar import post
+from litestar.params import Body
+from litestar.testing import AsyncTestClient
 from prometheus_client import CollectorRegistry, Histogram
 
+from shared.http.app import create_service_app
 from shared.http.metrics import _DURATION, _REQUESTS, _Children, _pending, flush_metrics
 
 DURATIONS = (0.0004, 0.005, 0.005, 0.3, 2.5, 42.0)
+
+
+class _Name(msgspec.Struct):
+    name: str
+
+
+@post("/named")
+async def _named(data: Annotated[_Name, Body()]) -> None:
+    return None
 
 
 def value(metric) -> float:
@@ -53,3 +68,14 @@ async def test_the_in_progress_gauge_counts_requests_still_running_at_the_flush(
     flush_metrics()
 
     assert children.in_progress._value.get() == 2
+
+
+async def test_a_request_the_input_guard_refuses_is_counted_with_the_status_it_is_answered():
+    app = create_service_app(service="metrics-refusals", version="1", route_handlers=[_named])
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/named", content=b"x", headers={"content-type": "text/plain"})
+    flush_metrics()
+
+    assert response.status_code == 415
+    assert value(_REQUESTS.labels("POST", "/named", "415", "metrics-refusals")) == 1
+    assert value(_REQUESTS.labels("POST", "/named", "200", "metrics-refusals")) == 0

@@ -17,6 +17,7 @@ import time
 from bisect import bisect_left
 from typing import Final
 
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -189,6 +190,12 @@ class RequestMetricsMiddleware:
         _pending.touched(children)
         try:
             await self.app(scope, receive, observed_send)
+        except Exception as exc:
+            # Raised past the route's own exception handler (the input guard's refusals): the
+            # app's outer one answers it, with the exception's status, where this send never sees.
+            status = exc.status_code if isinstance(exc, HTTPException) else 500
+            finished = time.perf_counter()
+            raise
         finally:
             children.started -= 1
             children.finished(status).add(finished - started)
