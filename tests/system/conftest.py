@@ -42,6 +42,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -88,6 +89,10 @@ class PrivateCluster:
             stdin=subprocess.DEVNULL,
         )
 
+    def url(self, service: str, path: str = "") -> str:
+        """``path`` on the service's API, as the cluster serves it on loopback."""
+        return f"http://127.0.0.1:{self.ports[service]}{path}"
+
     def run_file(self) -> dict[str, object]:
         """``run/cluster.json``: while the cluster runs, its phase, pids and ports."""
         run: dict[str, object] = json.loads((self.state_dir / "run" / "cluster.json").read_text())
@@ -112,7 +117,7 @@ class PrivateCluster:
         pid = int(processes["nats"]["pid"])
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while not _dead(pid):
+        while not dead(pid):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nats-server {pid} still runs after SIGKILL")
             time.sleep(0.05)
@@ -136,12 +141,26 @@ class PrivateCluster:
         self._nats_stopped = False
 
 
-def _dead(pid: int) -> bool:
+def dead(pid: int) -> bool:
     """Gone, or a zombie its parent (the supervisor) has not reaped yet."""
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def register(cluster: PrivateCluster, address: str, password: str, **fields: str) -> httpx.Response:
+    """Sign up on identity's API (``fields``: more of the body, such as ``name``)."""
+    body = {"email": address, "password": password, **fields}
+    return httpx.post(cluster.url("identity", "/api/v1/auth/register"), json=body, timeout=30)
+
+
+def log_in(
+    cluster: PrivateCluster, address: str, password: str, *, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Sign in on identity's API; the answer holds the access and refresh tokens."""
+    body = {"email": address, "password": password}
+    return httpx.post(cluster.url("identity", "/api/v1/auth/login"), json=body, headers=headers, timeout=30)
 
 
 def distinct_free_ports(count: int) -> list[int]:

@@ -19,7 +19,7 @@ import jwt
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import FileSigningKeys
 
-from .conftest import PrivateCluster
+from .conftest import PrivateCluster, log_in, register
 
 PASSWORD = "correct horse battery staple"
 VERIFIERS = ("chat", "orchestrator")
@@ -29,13 +29,9 @@ def keys_dir(cluster: PrivateCluster) -> Path:
     return cluster.state_dir / "identity-keys"
 
 
-def url(cluster: PrivateCluster, service: str, path: str) -> str:
-    return f"http://127.0.0.1:{cluster.ports[service]}{path}"
-
-
 def whoami(cluster: PrivateCluster, service: str, token: str) -> httpx.Response:
     return httpx.get(
-        url(cluster, service, "/api/v1/whoami"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+        cluster.url(service, "/api/v1/whoami"), headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
 
 
@@ -58,21 +54,13 @@ def test_a_token_from_identity_opens_chat_and_orchestrator_and_a_tampered_or_exp
     up = cluster.make("up", timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
 
-    registered = httpx.post(
-        url(cluster, "identity", "/api/v1/auth/register"),
-        json={"email": "ada@example.org", "password": PASSWORD, "name": "Ada"},
-        timeout=10,
-    )
+    registered = register(cluster, "ada@example.org", PASSWORD, name="Ada")
     assert registered.status_code == 202, registered.text  # the same answer for any address: no id
-    login = httpx.post(
-        url(cluster, "identity", "/api/v1/auth/login"),
-        json={"email": "ada@example.org", "password": PASSWORD},
-        timeout=10,
-    )
+    login = log_in(cluster, "ada@example.org", PASSWORD)
     assert login.status_code == 200, login.text
     access = login.json()["access_token"]
     me = httpx.get(
-        url(cluster, "identity", "/api/v1/users/me"),
+        cluster.url("identity", "/api/v1/users/me"),
         headers={"Authorization": f"Bearer {access}"},
         timeout=10,
     )
@@ -85,15 +73,10 @@ def test_a_token_from_identity_opens_chat_and_orchestrator_and_a_tampered_or_exp
         assert answer.json()["role"] == "user"
 
     # X-Forwarded-For is believed only from a trusted proxy; this cluster trusts none on loopback
-    proxied = httpx.post(
-        url(cluster, "identity", "/api/v1/auth/login"),
-        json={"email": "ada@example.org", "password": PASSWORD},
-        headers={"X-Forwarded-For": "203.0.113.7"},
-        timeout=10,
-    )
+    proxied = log_in(cluster, "ada@example.org", PASSWORD, headers={"X-Forwarded-For": "203.0.113.7"})
     assert proxied.status_code == 200, proxied.text
     sessions = httpx.get(
-        url(cluster, "identity", "/api/v1/auth/sessions"),
+        cluster.url("identity", "/api/v1/auth/sessions"),
         headers={"Authorization": f"Bearer {access}"},
         timeout=10,
     )
@@ -112,7 +95,7 @@ def expired_token(cluster: PrivateCluster, user_id: UUID) -> str:
     """A token signed by identity's own active key, whose lifetime ended an hour ago."""
     issuer = JwtAccessTokenIssuer(
         FileSigningKeys(keys_dir(cluster)),
-        issuer=f"http://127.0.0.1:{cluster.ports['identity']}",
+        issuer=cluster.url("identity"),
         audience="aiorch",
     )
     issued = issuer.issue(

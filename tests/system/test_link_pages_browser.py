@@ -30,7 +30,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from .conftest import PrivateCluster
+from .conftest import PrivateCluster, log_in, register
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INSTALL = ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]
@@ -117,10 +117,6 @@ def mailed_link(mail_dir: Path, to: str, page: str, *, since: set[Path], within_
     return found[0]
 
 
-def log_in(api: str, address: str, password: str) -> httpx.Response:
-    return httpx.post(f"{api}/auth/login", json={"email": address, "password": password}, timeout=30)
-
-
 # a fresh machine installs Chromium first (apt-get), which may take longer than the usual 300 s
 @pytest.mark.timeout(1500)
 def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_address(
@@ -128,12 +124,10 @@ def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_a
 ) -> None:
     up = cluster.make("up", timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
-    base = f"http://127.0.0.1:{cluster.ports['identity']}"
+    base = cluster.url("identity")
     api = f"{base}/api/v1"
     address = "reader@example.com"
-    registered = httpx.post(
-        f"{api}/auth/register", json={"email": address, "password": OLD_PASSWORD}, timeout=30
-    )
+    registered = register(cluster, address, OLD_PASSWORD)
     assert registered.status_code in (201, 202), registered.text  # 202: registration that does not tell
     mail_dir = cluster.state_dir / "mail"
     before = mails(mail_dir)
@@ -171,15 +165,15 @@ def test_the_mailed_links_open_pages_that_set_the_new_password_and_confirm_the_a
     refused = [e for e in browser.get_log("browser") if "Content Security Policy" in e.get("message", "")]
     assert refused == []
 
-    assert log_in(api, address, OLD_PASSWORD).status_code == 401
-    signed_in = log_in(api, address, NEW_PASSWORD)
+    assert log_in(cluster, address, OLD_PASSWORD).status_code == 401
+    signed_in = log_in(cluster, address, NEW_PASSWORD)
     assert signed_in.status_code == 200, signed_in.text
 
     # the verification link's page works without JavaScript too: the code is pasted from the link
     other = "second@example.com"
-    second = httpx.post(f"{api}/auth/register", json={"email": other, "password": OLD_PASSWORD}, timeout=30)
+    second = register(cluster, other, OLD_PASSWORD)
     assert second.status_code in (201, 202), second.text
-    access = log_in(api, other, OLD_PASSWORD).json()["access_token"]
+    access = log_in(cluster, other, OLD_PASSWORD).json()["access_token"]
     sent = httpx.post(f"{api}/auth/verify-email", headers={"Authorization": f"Bearer {access}"}, timeout=30)
     assert sent.status_code == 202, sent.text
     # Only the newest link issued works, and a sign-up may mail its own link after its answer,

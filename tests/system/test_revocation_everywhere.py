@@ -21,9 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import psutil
 
-from .conftest import PrivateCluster
+from .conftest import PrivateCluster, dead
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
@@ -41,7 +40,7 @@ class Api:
         self.delays: dict[str, list[float]] = {}
 
     def url(self, service: str, path: str) -> str:
-        return f"http://127.0.0.1:{self.cluster.ports[service]}{path}"
+        return self.cluster.url(service, path)
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -123,14 +122,10 @@ def restart_chat_api(cluster: PrivateCluster) -> int:
     pid = chat_api_pid(cluster)
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while True:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return pid
-        except psutil.NoSuchProcess:
-            return pid
+    while not dead(pid):
         assert time.monotonic() < deadline, "chat's API process survived SIGKILL"
         time.sleep(0.02)
+    return pid
 
 
 def test_every_revocation_reaches_chat_and_orchestrator_within_a_second(cluster: PrivateCluster) -> None:
