@@ -32,13 +32,13 @@ def _new_request_id() -> str:
 
 
 def _incoming(scope: Scope) -> tuple[str, str | None]:
-    request_id, traceparent = _new_request_id(), None
+    request_id = traceparent = None
     for name, value in scope.get("headers", ()):
         if name == HEADER and _SANE.match(value):
             request_id = value.decode()
         elif name == TRACEPARENT and _TRACEPARENT.match(value):
             traceparent = value.decode()
-    return request_id, traceparent
+    return request_id or _new_request_id(), traceparent  # a new id only when the caller sent none
 
 
 class RequestIdMiddleware:
