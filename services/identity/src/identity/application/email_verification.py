@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from identity.application.errors import InvalidOneTimeToken, TooManyAttempts
 from identity.application.mail import verify_email_mail
 from identity.application.ports import Clock, Mailer, SecretTokens, UnitOfWork
+from identity.application.security import NewSecret
 from identity.application.throttle import take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
@@ -58,23 +59,29 @@ async def request_email_verification(
         if wait is not None:
             raise TooManyAttempts(wait, "Too many links were mailed to this address. Try again later.")
         await uow.one_time_tokens.discard(user.id, TokenPurpose.VERIFY_EMAIL)
-        await uow.one_time_tokens.add(
-            OneTimeToken.issue(
-                digest=secret.digest,
-                purpose=TokenPurpose.VERIFY_EMAIL,
-                user_id=user.id,
-                now=now,
-                ttl=token_ttl,
-            )
-        )
+        await uow.one_time_tokens.add(verification_token(user.id, secret, now=now, ttl=token_ttl))
         await uow.audit.record(
             AuditEntry.record(
                 AuditKind.EMAIL_VERIFICATION_REQUESTED, at=now, user_id=user.id, client=cmd.client
             )
         )
         await uow.commit()
+    await send_verification_link(mailer, user.email, secret, link_base_url=link_base_url, token_ttl=token_ttl)
+
+
+def verification_token(user_id: UUID, secret: NewSecret, *, now: datetime, ttl: timedelta) -> OneTimeToken:
+    """A single-use token that verifies the address of ``user_id``'s account (its digest only)."""
+    return OneTimeToken.issue(
+        digest=secret.digest, purpose=TokenPurpose.VERIFY_EMAIL, user_id=user_id, now=now, ttl=ttl
+    )
+
+
+async def send_verification_link(
+    mailer: Mailer, to: str, secret: NewSecret, *, link_base_url: str, token_ttl: timedelta
+) -> None:
+    """Mail the link carrying ``secret`` (in the fragment), once its token is committed."""
     link = f"{link_base_url}/verify-email#token={secret.plaintext}"
-    await mailer.send(verify_email_mail(user.email, link, int(token_ttl.total_seconds() // 60)))
+    await mailer.send(verify_email_mail(to, link, int(token_ttl.total_seconds() // 60)))
 
 
 async def verify_email(cmd: VerifyEmail, uow: UnitOfWork, *, secrets: SecretTokens, clock: Clock) -> None:

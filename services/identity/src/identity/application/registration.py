@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from identity.application.email_verification import send_verification_link, verification_token
 from identity.application.errors import TooManyAttempts
-from identity.application.mail import registration_attempt_mail, verify_email_mail
+from identity.application.mail import registration_attempt_mail
 from identity.application.ports import Clock, EmailTaken, Mailer, PasswordHasher, SecretTokens, UnitOfWork
 from identity.application.throttle import reserve_attempt, take_mail_allowance
 from identity.domain.audit import AuditEntry, AuditKind
 from identity.domain.emails import normalise_email
-from identity.domain.one_time_tokens import OneTimeToken, TokenPurpose
 from identity.domain.passwords import check_password
 from identity.domain.sessions import ClientInfo
 from identity.domain.throttling import ThrottlePolicy, registration_client_key
@@ -99,18 +99,9 @@ async def sign_up(
         return None
     secret = secrets.new()
     async with uow:
-        await uow.one_time_tokens.add(
-            OneTimeToken.issue(
-                digest=secret.digest,
-                purpose=TokenPurpose.VERIFY_EMAIL,
-                user_id=user.id,
-                now=now,
-                ttl=token_ttl,
-            )
-        )
+        await uow.one_time_tokens.add(verification_token(user.id, secret, now=now, ttl=token_ttl))
         await uow.commit()
-    link = f"{link_base_url}/verify-email#token={secret.plaintext}"
-    await mailer.send(verify_email_mail(user.email, link, int(token_ttl.total_seconds() // 60)))
+    await send_verification_link(mailer, user.email, secret, link_base_url=link_base_url, token_ttl=token_ttl)
     return user
 
 
