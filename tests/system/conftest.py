@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +164,32 @@ def log_in(
     """Sign in on identity's API; the answer holds the access and refresh tokens."""
     body = {"email": address, "password": password}
     return httpx.post(cluster.url("identity", "/api/v1/auth/login"), json=body, headers=headers, timeout=30)
+
+
+def mails(mail_dir: Path) -> set[Path]:
+    return set(mail_dir.glob("*.eml"))
+
+
+def links(mail_dir: Path, to: str, page: str, *, since: Collection[Path] = ()) -> list[str]:
+    """The links to ``page`` in the messages to ``to`` (the file mailer's ``.eml``), newest first."""
+    found = []
+    for path in sorted(mails(mail_dir) - set(since), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] != to:
+            continue
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        found += re.findall(rf"https?://\S+/{page}#token=[\w-]+", body.get_content())
+    return found
+
+
+def mailed_link(mail_dir: Path, to: str, page: str, *, since: set[Path], within_s: float = 30) -> str:
+    """The link to ``page`` in a message to ``to`` written after ``since`` was taken."""
+    deadline = time.monotonic() + within_s
+    while not (found := links(mail_dir, to, page, since=since)):
+        assert time.monotonic() < deadline, f"no mail to {to} with a /{page} link in {mail_dir}"
+        time.sleep(0.2)
+    return found[0]
 
 
 def distinct_free_ports(count: int) -> list[int]:

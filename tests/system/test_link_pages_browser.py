@@ -10,15 +10,13 @@ installs them with apt-get (as ``make bench`` installs wrk), or fails saying how
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -30,7 +28,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from .conftest import PrivateCluster, log_in, register
+from .conftest import PrivateCluster, links, log_in, mailed_link, mails, register
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INSTALL = ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]
@@ -89,32 +87,6 @@ def browser() -> Iterator[WebDriver]:
 @pytest.fixture
 def browser_without_js() -> Iterator[WebDriver]:
     yield from chromium(javascript=False)
-
-
-def mails(mail_dir: Path) -> set[Path]:
-    return set(mail_dir.glob("*.eml"))
-
-
-def links(mail_dir: Path, to: str, page: str, *, since: Collection[Path] = ()) -> list[str]:
-    """The links to ``page`` in the messages to ``to`` (the file mailer's ``.eml``), newest first."""
-    found = []
-    for path in sorted(mails(mail_dir) - set(since), key=lambda p: p.stat().st_mtime_ns, reverse=True):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] != to:
-            continue
-        body = message.get_body(preferencelist=("plain",))
-        assert body is not None
-        found += re.findall(rf"https?://\S+/{page}#token=[\w-]+", body.get_content())
-    return found
-
-
-def mailed_link(mail_dir: Path, to: str, page: str, *, since: set[Path], within_s: float = 30) -> str:
-    """The link to ``page`` in a message to ``to`` written after ``since`` was taken."""
-    deadline = time.monotonic() + within_s
-    while not (found := links(mail_dir, to, page, since=since)):
-        assert time.monotonic() < deadline, f"no mail to {to} with a /{page} link in {mail_dir}"
-        time.sleep(0.2)
-    return found[0]
 
 
 # a fresh machine installs Chromium first (apt-get), which may take longer than the usual 300 s

@@ -10,19 +10,15 @@ machine): the test only waits for the effect, up to a few seconds.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
-import re
 import signal
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
-from .conftest import PrivateCluster, dead
+from .conftest import PrivateCluster, dead, mailed_link, mails
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
@@ -94,21 +90,6 @@ class Api:
 
 def ok(answer: httpx.Response, status: int = 204) -> None:
     assert answer.status_code == status, answer.text
-
-
-def reset_link_token(mail_dir: Path, to: str, *, after: float) -> str:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
-            if path.stat().st_mtime < after:
-                continue
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = message.get_body(preferencelist=("plain",))
-            found = re.search(r"/reset-password#token=([\w-]+)", body.get_content() if body else "")
-            if message["To"] == to and found:
-                return found.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no reset mail to {to} in {mail_dir}")
 
 
 def chat_api_pid(cluster: PrivateCluster) -> int:
@@ -190,9 +171,9 @@ def test_every_revocation_reaches_chat_and_orchestrator_within_a_second(cluster:
 
     # password reset: every session ends
     pair = api.log_in(ada, NEW_PASSWORD)
-    asked = time.time() - 1
+    before = mails(mail_dir)
     ok(api.call("POST", "/api/v1/auth/password-reset", json={"email": ada}), 202)
-    token = reset_link_token(mail_dir, ada, after=asked)
+    token = mailed_link(mail_dir, ada, "reset-password", since=before).split("#token=", 1)[1]
     confirm = {"token": token, "new_password": RESET_PASSWORD}
     api.refused_after(
         "password reset",
