@@ -41,6 +41,7 @@ from cluster_state import (
     is_marked,
     listener_pid,
     marked_processes,
+    pid_in,
     read_run_file,
     record,
     supervisor_record,
@@ -155,10 +156,7 @@ def stop_supervisor(state: StateDir) -> bool:
 
 
 def postmaster_pid(state: StateDir) -> int | None:
-    try:
-        return int((state.postgres / "pgdata" / "postmaster.pid").read_text().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return None
+    return pid_in(state.postgres / "pgdata" / "postmaster.pid")
 
 
 def sweep_leftovers(state: StateDir) -> int:

@@ -142,6 +142,14 @@ def supervisor_record(state: StateDir) -> ProcessRecord | None:
     return found if found and found.alive() else None
 
 
+def pid_in(pid_file: Path) -> int | None:
+    """The pid on a pid file's first line (PostgreSQL's postmaster.pid, nats-server's), if any."""
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def process_alive(pid: int) -> bool:
     """Running: neither gone nor a zombie (a dead process its parent has not reaped)."""
     try:

@@ -41,6 +41,7 @@ from cluster_state import (
     listener_pid,
     load_secrets,
     marked_processes,
+    pid_in,
     process_alive,
     write_run_file,
 )
@@ -315,9 +316,8 @@ class Supervisor:
         """
         assert self.postgres is not None
         lock = self.postgres.pgdata / "postmaster.pid"
-        try:
-            pid = int(lock.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
+        pid = pid_in(lock)
+        if pid is None:
             return
         if process_alive(pid):
             return  # running (ours or adopted): pg_ctl start finds it and returns
@@ -551,11 +551,8 @@ class Supervisor:
         else:
             assert self.postgres is not None
             pid_file = self.postgres.pgdata / "postmaster.pid"
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return False
-        return is_marked(pid, self.state)
+        pid = pid_in(pid_file)
+        return pid is not None and is_marked(pid, self.state)
 
     async def _stop_children(self) -> None:
         groups = {c.name: c.process.pid for c in self.children.values() if c.process is not None}
