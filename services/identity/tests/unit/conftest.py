@@ -5,7 +5,7 @@ the nearest definition.
 """
 
 import pytest
-from services.identity.tests.unit.fakes import fake_identity, fake_uow
+from services.identity.tests.unit.fakes import FakeMonotonic, fake_identity, fake_uow
 
 from aiorch_devkit.testing.fakes import FixedClock
 
@@ -13,6 +13,11 @@ from aiorch_devkit.testing.fakes import FixedClock
 @pytest.fixture
 def clock():
     return FixedClock()
+
+
+@pytest.fixture
+def monotonic():
+    return FakeMonotonic()
 
 
 @pytest.fixture

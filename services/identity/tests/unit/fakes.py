@@ -389,6 +389,23 @@ class FakeQueries:
         ][:limit]
 
 
+class SteppingClock(FixedClock):
+    """A fixed clock that a test moves on."""
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+class FakeMonotonic:
+    """Stands in for ``time.monotonic``: moves only when a test adds to ``value``."""
+
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
 class FakeSessionGate:
     """``SessionGate`` over a fake unit of work's rows, by the clock it is given."""
 

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from services.identity.tests.unit.fakes import SteppingClock
 
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import ConfiguredSigningKeys, FileSigningKeys
@@ -23,25 +24,6 @@ JWKS_URL = "http://identity.test/.well-known/jwks.json"
 USER = UUID("0190a4c6-7d2e-7b3a-9f1e-5c2d8a6b4e10")
 SESSION = UUID("0190a4c6-7d2e-7b3a-9f1e-5c2d8a6b4e11")
 OVERLAP = timedelta(hours=1)
-
-
-class SteppingClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
-class MonotonicClock:
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
 
 
 @pytest.fixture
@@ -68,11 +50,6 @@ def issuer(keys):
 @pytest.fixture
 def jwks_requests():
     return []
-
-
-@pytest.fixture
-def monotonic():
-    return MonotonicClock()
 
 
 @pytest.fixture

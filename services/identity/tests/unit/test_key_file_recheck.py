@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from services.identity.tests.unit.fakes import SteppingClock
 
 from identity.adapters.crypto.signing_keys import RECHECK_S, FileSigningKeys
 from identity.adapters.crypto.verification import OwnKeys
@@ -15,35 +16,9 @@ from identity.adapters.crypto.verification import OwnKeys
 OVERLAP = timedelta(hours=1)
 
 
-class SteppingClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
-class Monotonic:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
 @pytest.fixture
 def clock() -> SteppingClock:
     return SteppingClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def monotonic() -> Monotonic:
-    return Monotonic()
 
 
 @pytest.fixture

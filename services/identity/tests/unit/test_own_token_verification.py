@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from services.identity.tests.unit.fakes import SteppingClock
 
 from identity.adapters.crypto.jwt_tokens import JwtAccessTokenIssuer
 from identity.adapters.crypto.signing_keys import FileSigningKeys
@@ -18,17 +19,6 @@ ISSUER = "http://identity.test"
 AUDIENCE = "aiorch"
 SESSION = UUID("0190a4c6-7d2e-7b3a-9f1e-5c2d8a6b4e11")
 OVERLAP = timedelta(hours=1)
-
-
-class SteppingClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
 
 
 class FakeSessionGate:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+from services.identity.tests.unit.fakes import SteppingClock
 
 from identity.adapters.crypto.jwk import thumbprint
 from identity.adapters.crypto.signing_keys import (
@@ -35,20 +36,9 @@ OVERLAP = timedelta(hours=1)
 AHEAD = timedelta(minutes=6)
 
 
-class SteppingClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
 @pytest.fixture
 def clock():
-    return SteppingClock()
+    return SteppingClock(T0)
 
 
 @pytest.fixture
