@@ -8,11 +8,15 @@ again. Any other database error is a bug or bad data, and is handled as such.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _ASYNCPG_OUTAGES = (
     asyncpg.InterfaceError,  # "connection is closed", "connection was closed in the middle of operation"
@@ -45,3 +49,22 @@ def _is_outage_itself(exc: BaseException) -> bool:
         return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or type(exc) is OSError
     # a pool's wait for a free connection timing out is a TimeoutError too
     return isinstance(exc, (PoolTimeoutError, DisconnectionError, *_ASYNCPG_OUTAGES))
+
+
+async def wait_for_database(engine: AsyncEngine, stop: asyncio.Event, probe_every_s: float) -> bool:
+    """Returns once the database answers (or on stop), probing every ``probe_every_s``;
+    True if it had to wait (the database was away). An error that is not an outage is raised."""
+    waited = False
+    while not stop.is_set():
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            waited = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), probe_every_s)
+        else:
+            return waited
+    return waited

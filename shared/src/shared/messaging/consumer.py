@@ -33,7 +33,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.db.outage import is_outage
+from shared.db.outage import is_outage, wait_for_database
 from shared.logging import RateLimitedLog
 from shared.messaging.deadletter import park
 from shared.messaging.envelope import MalformedEvent, decode
@@ -271,25 +271,8 @@ class EventConsumer:
                     )
             await _sleep_or_stop(self._stop, pause)
             pause = min(pause * 2, 1.0)  # a handler's own transient failure is not retried hot
-            waited = await self._wait_for_database()
+            waited = await wait_for_database(self._engine, self._stop, self.spec.probe_every_s)
             tries_with_database_up = 0 if waited else tries_with_database_up + 1
-
-    async def _wait_for_database(self) -> bool:
-        """Returns once the database answers (or on stop), probing every ``probe_every_s``;
-        True if it had to wait (the database was away)."""
-        waited = False
-        while not self._stop.is_set():
-            try:
-                async with self._engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                waited = True
-                await _sleep_or_stop(self._stop, self.spec.probe_every_s)
-            else:
-                return waited
-        return waited
 
     async def _apply(self, event: Any) -> bool:
         async with self._engine.begin() as conn:
