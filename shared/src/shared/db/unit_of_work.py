@@ -16,7 +16,7 @@ every aggregate it loads or adds there, and :meth:`~SqlAlchemyUnitOfWork.commit`
 stages their new events in the outbox.
 
 The outbox is a port here (:class:`OutboxStage`): the messaging chassis implements it
-(``shared.messaging.outbox.OutboxStage``), so the database layer never imports messaging.
+(``shared.messaging.outbox.OutboxWriter``), so the database layer never imports messaging.
 """
 
 from __future__ import annotations
