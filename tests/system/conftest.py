@@ -44,6 +44,7 @@ import time
 from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -101,6 +102,12 @@ class PrivateCluster:
         run: dict[str, object] = json.loads((self.state_dir / "run" / "cluster.json").read_text())
         return run
 
+    def processes(self) -> dict[str, Any]:
+        """The processes the run file records, by name (``chat-api``, ``nats`` ...): pid and start time."""
+        processes = self.run_file()["processes"]
+        assert isinstance(processes, dict)
+        return processes
+
     def role_url(self, service: str) -> str:
         """The URL of the service's own role, with the password the cluster generated."""
         from shared.db.provision import service_url
@@ -115,9 +122,7 @@ class PrivateCluster:
         if self.external_nats is not None:
             self.external_nats.stop_nats()
             return
-        processes = self.run_file()["processes"]
-        assert isinstance(processes, dict)
-        pid = int(processes["nats"]["pid"])
+        pid = int(self.processes()["nats"]["pid"])
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while not dead(pid):

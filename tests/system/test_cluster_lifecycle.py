@@ -70,7 +70,7 @@ def test_make_up_serves_every_service_and_make_down_leaves_nothing(cluster: Priv
     metrics_token = json.loads((cluster.state_dir / "secrets.json").read_text())["metrics"]
     scraper = {"authorization": f"Bearer {metrics_token}"}
     for service in SERVICES:
-        base = f"http://127.0.0.1:{cluster.ports[service]}"
+        base = cluster.url(service)
         for path in ("/health/ready", "/schema/openapi.json", "/metrics"):
             answer = httpx.get(base + path, timeout=10, headers=scraper)
             assert answer.status_code == 200, f"{service} {path}: {answer.status_code} {answer.text[:300]}"
@@ -78,7 +78,7 @@ def test_make_up_serves_every_service_and_make_down_leaves_nothing(cluster: Priv
             assert answer.headers["x-content-type-options"] == "nosniff"
         assert httpx.get(base + "/metrics", timeout=10).status_code == 401
 
-    chat = f"http://127.0.0.1:{cluster.ports['chat']}"
+    chat = cluster.url("chat")
     for _ in range(40):  # new connections, so both workers take some
         assert httpx.get(chat + "/api/v1/whoami", timeout=10).status_code == 401
     scrapes = [httpx.get(chat + "/metrics", timeout=10, headers=scraper).text for _ in range(6)]

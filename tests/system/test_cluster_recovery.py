@@ -10,12 +10,10 @@ on (the harness's servers are not the supervisor's to restart).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import time
-from typing import Any
 
 import httpx
 import psutil
@@ -31,12 +29,6 @@ def servers_provider() -> str:
     return "embedded"
 
 
-def processes(cluster: PrivateCluster) -> dict[str, Any]:
-    run = json.loads((cluster.state_dir / "run" / "cluster.json").read_text())
-    found: dict[str, Any] = run["processes"]
-    return found
-
-
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -48,8 +40,7 @@ def all_ready(cluster: PrivateCluster) -> dict[str, int | str]:
     answers: dict[str, int | str] = {}
     for service in SERVICES:
         try:
-            url = f"http://127.0.0.1:{cluster.ports[service]}/health/ready"
-            answers[service] = httpx.get(url, timeout=3).status_code
+            answers[service] = httpx.get(cluster.url(service, "/health/ready"), timeout=3).status_code
         except httpx.HTTPError as exc:
             answers[service] = type(exc).__name__
     return answers
@@ -60,7 +51,7 @@ def test_killed_postgres_and_nats_come_back_and_a_stale_pid_file_is_never_signal
 ) -> None:
     up = cluster.make("up", timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
-    before = processes(cluster)
+    before = cluster.processes()
     old = {name: int(before[name]["pid"]) for name in ("postgres", "nats")}
 
     # A program that is not the cluster's, whose pid the dead NATS's pid file will name
@@ -74,7 +65,7 @@ def test_killed_postgres_and_nats_come_back_and_a_stale_pid_file_is_never_signal
 
         deadline = killed_at + RECOVERY_BUDGET_S
         while True:
-            now = processes(cluster)
+            now = cluster.processes()
             new = {n: int(now[n]["pid"]) for n in old if n in now}
             back = len(new) == 2 and all(new[n] != old[n] and alive(new[n]) for n in old)
             ready = all_ready(cluster)
@@ -106,10 +97,11 @@ def test_killed_postgres_and_nats_come_back_and_a_stale_pid_file_is_never_signal
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
         deadline = time.monotonic() + RECOVERY_BUDGET_S
         while (
-            processes(cluster).get("chat-api", {}).get("pid", api) == api or all_ready(cluster)["chat"] != 200
+            cluster.processes().get("chat-api", {}).get("pid", api) == api
+            or all_ready(cluster)["chat"] != 200
         ):
             assert time.monotonic() < deadline, (
-                f"chat-api not restarted: {processes(cluster).get('chat-api')}"
+                f"chat-api not restarted: {cluster.processes().get('chat-api')}"
             )
             time.sleep(0.5)
         assert not alive(api)

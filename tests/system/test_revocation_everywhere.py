@@ -93,9 +93,7 @@ def ok(answer: httpx.Response, status: int = 204) -> None:
 
 
 def chat_api_pid(cluster: PrivateCluster) -> int:
-    processes = cluster.run_file()["processes"]
-    assert isinstance(processes, dict)
-    return int(processes["chat-api"]["pid"])
+    return int(cluster.processes()["chat-api"]["pid"])
 
 
 def restart_chat_api(cluster: PrivateCluster) -> int:

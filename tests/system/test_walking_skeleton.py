@@ -80,9 +80,7 @@ async def wait_applied_everywhere(
 
 
 def process_record(cluster: PrivateCluster, name: str) -> dict[str, float]:
-    processes = cluster.run_file()["processes"]
-    assert isinstance(processes, dict)
-    record: dict[str, float] = processes[name]
+    record: dict[str, float] = cluster.processes()[name]
     return record
 
 
