@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aiorch_devkit.testing import polling
 from shared.contracts.identity import UserDeleted
 from shared.kernel.ids import new_id
 from shared.messaging.outbox import OutboxWriter
@@ -31,11 +32,7 @@ async def commit_events(engine: AsyncEngine, events: Sequence[UserDeleted]) -> N
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, step: float = 0.05) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(step)
+    await polling.eventually(check, within_s=timeout, interval_s=step)
 
 
 async def stream_event_ids(js: Any, stream: str = "IDENTITY") -> list[str]:
