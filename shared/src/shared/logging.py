@@ -160,6 +160,11 @@ class RateLimitedLog:
     def held_back(self) -> int:
         return self._held_back
 
+    @property
+    def active(self) -> bool:
+        """Whether an episode is on: a warning came since the start or the last :meth:`settle`."""
+        return self._last is not None
+
     def warning(self, event: str, **fields: Any) -> bool:
         """Write ``event`` unless a line was written less than ``interval_s`` ago; True if written."""
         now = self._clock()

@@ -132,16 +132,14 @@ class EventConsumer:
 
     async def _supervise(self, stop: asyncio.Event) -> None:
         backoff = 0.2
-        failing = False
         while not stop.is_set():
             try:
                 await self._wait_for_stream(stop)
                 await self.ensure()
                 sub = await self._js.pull_subscribe_bind(self.spec.durable, stream=self.spec.stream)
                 backoff = 0.2
-                if failing:  # one line ends the episode, with the count of failures it folded
+                if self._loop_failures.active:  # one line ends the episode, with the count it folded
                     self._loop_failures.settle("consumer running again", consumer=self.spec.name)
-                    failing = False
                 try:
                     await self._fetch_loop(sub, stop)
                 finally:
@@ -149,7 +147,6 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the supervisor's job: log, back off, start again
-                failing = True
                 self._loop_failures.warning(
                     "consumer loop failed; recreating",
                     consumer=self.spec.name,

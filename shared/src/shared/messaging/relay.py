@@ -101,7 +101,6 @@ class OutboxRelay:
         # An outage (database or broker) is retried every few seconds: logged once per 30 s,
         # with a count, and the line that ends it says how many retries it folded.
         self._outage_log = RateLimitedLog(_log, interval_s=30.0)
-        self._in_outage = False
         service = service or schema  # a service's schema is named after it
         self._published = RELAY_PUBLISHED.labels(service)
         self._duplicates = RELAY_DUPLICATES.labels(service)
@@ -120,7 +119,6 @@ class OutboxRelay:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 self.is_leader = False
                 self._outage_log.warning("relay database session lost", error=f"{type(exc).__name__}: {exc}")
-                self._in_outage = True
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self._settings.max_backoff_s)
 
@@ -166,7 +164,6 @@ class OutboxRelay:
             if failures:
                 await conn.executemany(_MARK_FAILED, [(row_id, reason[:500]) for row_id, reason in failures])
                 row_id, reason = failures[0]
-                self._in_outage = True
                 self._outage_log.warning(
                     "publish failed; will retry",
                     outbox_id=row_id,
@@ -178,13 +175,12 @@ class OutboxRelay:
                 backoff = min(backoff * 2, settings.max_backoff_s)
             else:
                 backoff = 0.1
-                if self._in_outage:
+                if self._outage_log.active:
                     self._back_to_normal("relay publishing again")
 
     def _back_to_normal(self, event: str) -> None:
-        if self._in_outage:
+        if self._outage_log.active:
             self._outage_log.settle(event, schema=self._schema)
-            self._in_outage = False
         else:
             _log.info(event, schema=self._schema)
 
