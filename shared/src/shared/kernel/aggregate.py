@@ -8,15 +8,18 @@ commit's transaction. No use case hands events over by hand, so none can forget 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
 
 E = TypeVar("E")
+E_co = TypeVar("E_co", covariant=True)
 
 
-class RecordsEvents(Protocol[E]):
-    """Anything that keeps events until they are pulled."""
+class RecordsEvents(Protocol[E_co]):
+    """Anything that keeps events until they are pulled (covariant: an aggregate recording a
+    service's own events can join a unit of work that also collects shared ones)."""
 
-    def pull_events(self) -> list[E]:
+    def pull_events(self) -> Sequence[E_co]:
         """The events recorded since the last pull, handed over once."""
         ...
 

@@ -15,8 +15,8 @@ async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
     """Delete everything ``user_id`` owns in orchestrator, inside ``uow``'s open transaction.
 
     Runs in the same transaction as the erasure's ledger row and receipt, and never
-    commits. orchestrator owns no user data yet, so it deletes nothing; each issue that adds
-    a table holding a user's data (projects, interviews, prompts, tasks, commits,
-    chat-session links) adds its deletion here, through that table's repository on
-    ``uow``.
+    commits. Every project of the user goes, and with it (by cascade) its interviews,
+    prompts, tasks, commits and chat-session links. Each table holding a user's data
+    outside a project adds its deletion here, through its repository on ``uow``.
     """
+    await uow.projects.delete_owned_by(user_id)

@@ -1,6 +1,11 @@
-"""The base of orchestrator's domain events; adapters translate them to public contracts."""
+"""The base of orchestrator's domain events; adapters translate them to public contracts.
+
+They carry no secret: never an API key, sealed or not (the translator seals what a
+contract must carry).
+"""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.kernel.erasure import UserErased
 
@@ -8,6 +13,8 @@ from shared.kernel.erasure import UserErased
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
     """Something that happened in orchestrator, recorded by the aggregate it happened to."""
+
+    occurred_at: datetime
 
 
 Recorded = DomainEvent | UserErased

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestrator.adapters.postgres.projects import SqlAlchemyProjectRepository
+from orchestrator.application.ports import ProjectRepository
 from orchestrator.domain.events import Recorded
 from shared.db import unit_of_work
 from shared.erasure.ledger import SqlAlchemyErasureLedger
@@ -14,6 +16,8 @@ from shared.kernel.erasure import ErasureLedger
 
 class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     erasures: ErasureLedger
+    projects: ProjectRepository
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.erasures = SqlAlchemyErasureLedger(conn, self.seen)
+        self.projects = SqlAlchemyProjectRepository(conn, self.seen)

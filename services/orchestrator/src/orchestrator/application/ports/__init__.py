@@ -1,11 +1,18 @@
-"""The ports orchestrator's use cases depend on; adapters implement them."""
+"""The ports orchestrator's use cases depend on; adapters implement them.
+
+One module per role; the unit of work below gathers the repositories.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from orchestrator.application.ports.ai import ModelCatalog, ResolvedModel
+from orchestrator.application.ports.projects import ProjectRepository
 from shared.kernel import unit_of_work
 from shared.kernel.erasure import ErasureLedger
+
+__all__ = ["ModelCatalog", "ProjectRepository", "ResolvedModel", "UnitOfWork"]
 
 
 class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
@@ -16,3 +23,4 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """
 
     erasures: ErasureLedger
+    projects: ProjectRepository

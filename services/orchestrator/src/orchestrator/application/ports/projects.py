@@ -1,0 +1,31 @@
+"""Where projects are kept."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from orchestrator.domain.projects import Project
+
+
+class ProjectRepository(Protocol):
+    """Projects, always read through their owner: another owner's project does not exist here.
+
+    Transactional: changes count once the unit of work commits.
+    """
+
+    async def get(self, project_id: UUID, owner_id: UUID, *, for_update: bool = False) -> Project | None:
+        """The project if ``owner_id`` owns it; ``for_update`` locks its row until commit."""
+        ...
+
+    async def add(self, project: Project) -> None: ...
+
+    async def update(self, project: Project) -> None: ...
+
+    async def delete(self, project_id: UUID) -> None:
+        """Deletes the project and, by cascade, everything it holds."""
+        ...
+
+    async def delete_owned_by(self, owner_id: UUID) -> int:
+        """Deletes every project of ``owner_id`` (the erasure); answers how many."""
+        ...
