@@ -13,6 +13,7 @@ from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.erasure import erase_users_data
 from orchestrator.entrypoints.http import route_handlers
+from orchestrator.entrypoints.http.dependencies import dependencies
 from orchestrator.settings import Settings
 from shared.bootstrap import ServiceRoot
 from shared.db.migrations import migrations_of
@@ -29,5 +30,6 @@ ROOT = ServiceRoot(
     route_handlers=route_handlers,
     # identity.user.deleted → the shared erasure with orchestrator's own rule
     consumers=[user_erasure(SERVICE, erase_users_data)],
+    dependencies=dependencies,
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

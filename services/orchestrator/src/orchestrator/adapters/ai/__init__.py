@@ -1,0 +1,1 @@
+"""orchestrator's side of the AI model adapters (the adapters themselves are ``shared.ai``)."""

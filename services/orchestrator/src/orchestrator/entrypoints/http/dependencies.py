@@ -1,0 +1,36 @@
+"""Request-scoped dependencies of orchestrator's handlers, read from what the lifespan put on ``app.state``.
+
+``uow`` and ``principal`` come from ``shared.bootstrap``; these add orchestrator's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, TypeAlias
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
+
+from orchestrator.application.ports import ModelCatalog, UnitOfWork
+
+MODELS: Final = "orchestrator_models"
+"""``app.state`` key of the :class:`ModelCatalog` the bootstrap's resources open."""
+
+# Handler parameter annotations; the parameter's name is the dependency's key. Ports are
+# Protocols, which Litestar cannot check instances against: their values skip validation.
+UnitOfWorkDep: TypeAlias = NamedDependency[SkipValidation[UnitOfWork]]
+"""``uow``: the request's unit of work (``shared.bootstrap``)."""
+ModelsDep: TypeAlias = NamedDependency[SkipValidation[ModelCatalog]]
+"""``models``: the AI models use cases may call."""
+
+
+def _from_state(key: str) -> Provide:
+    def provide(state: State) -> Any:
+        return state[key]
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def dependencies() -> Mapping[str, Provide]:
+    return {"models": _from_state(MODELS)}
