@@ -7,6 +7,7 @@ details go to the log only.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from shared.db.outage import is_outage
-from shared.kernel import errors
+from shared.kernel import ai, errors
 from shared.kernel.pagination import InvalidCursor
 
 PROBLEM_JSON = "application/problem+json"
@@ -50,7 +51,9 @@ _TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
+    504: "Gateway timeout",
 }
 
 
@@ -158,6 +161,26 @@ def handle_cursor(request: Request[Any, Any, Any], exc: InvalidCursor) -> Respon
     return problem_response(request, 400, str(exc), title="Invalid cursor")
 
 
+def handle_model_error(request: Request[Any, Any, Any], exc: ai.ModelError) -> Response[Problem]:
+    """A model provider's failure: 504 timed out, 503 unavailable or rate limited, 502 otherwise.
+
+    The detail is what the provider said (the adapters keep API keys out of it).
+    """
+    headers: dict[str, str] | None = None
+    if isinstance(exc, ai.ModelTimeout):
+        status, title = 504, "Model timed out"
+    elif isinstance(exc, ai.ModelRateLimited):
+        status, title = 503, "Model rate limited"
+        if exc.retry_after_s is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    elif isinstance(exc, ai.ModelUnavailable):
+        status, title = 503, "Model unavailable"
+    else:
+        status, title = 502, "Model error"
+    _log.warning("model error", path=request.url.path, error_type=type(exc).__name__, status=status)
+    return problem_response(request, status, exc.detail, title=title, headers=headers)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     if is_outage(exc):
         return _unavailable(request, exc)
@@ -193,6 +216,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     HTTPException: handle_http,
     errors.DomainError: handle_domain,
     InvalidCursor: handle_cursor,
+    ai.ModelError: handle_model_error,
     Exception: handle_unexpected,
 }
 
