@@ -40,6 +40,20 @@ class Parameters:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    """How long a call may wait, in seconds; passing one raises :class:`ModelTimeout`."""
+
+    connect_s: float = 5.0
+    """To open the connection to the provider."""
+    first_token_s: float = 60.0
+    """From sending the request to the first piece of the answer (a long prompt on a CPU is slow)."""
+    idle_s: float = 30.0
+    """Between two pieces of the answer."""
+    total_s: float = 300.0
+    """For the whole call, retries included."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatRequest:
     model: str
     """The model's name at its provider (``gpt-4o-mini``, ``smollm2-135m``...)."""
