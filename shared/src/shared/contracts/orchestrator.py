@@ -29,5 +29,78 @@ class UserErased(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.user
         return str(self.user_id)
 
 
-OrchestratorEvent = UserErased
-decoder = union_decoder(UserErased)
+class PromptCreated(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.prompt.created.v1"):
+    """A prompt version was written: version 1 starts a lineage, later ones are edits.
+
+    The text is not carried (it can be long): read it at ``GET /api/v1/prompts/{prompt_id}``.
+    """
+
+    subject: ClassVar[str] = "orchestrator.prompt.created"
+    prompt_id: UUID
+    """The new version's own id."""
+    lineage_id: UUID
+    """The prompt's id (its version 1's): every version of it has the same."""
+    project_id: UUID
+    owner_id: UUID
+    version: int
+    parent_id: UUID | None = None
+    """The version it was edited from (none for version 1)."""
+    labels: tuple[str, ...] = ()
+    """The labels pointing at it as it was created (version 1 gets ``current``)."""
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.lineage_id)
+
+
+class PromptLabelMoved(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.prompt.label_moved.v1"):
+    """A label of a prompt now points at another version (``version`` null: it was removed)."""
+
+    subject: ClassVar[str] = "orchestrator.prompt.label_moved"
+    lineage_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    label: str
+    version: int | None = None
+    previous_version: int | None = None
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.lineage_id)
+
+
+class PromptDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.prompt.deleted.v1"):
+    """A prompt and every version of it were deleted."""
+
+    subject: ClassVar[str] = "orchestrator.prompt.deleted"
+    lineage_id: UUID
+    project_id: UUID
+    owner_id: UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.lineage_id)
+
+
+class InterviewCompleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.interview.completed.v1"):
+    """A requirements interview completed: the model judged the requirements covered, or its
+    owner asked to finish. Counts only; the transcript and summary stay in orchestrator."""
+
+    subject: ClassVar[str] = "orchestrator.interview.completed"
+    interview_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    finished_by: str
+    """``model`` (judged covered) or ``user`` (asked to finish)."""
+    questions: int
+    answers: int
+    covered_areas: int
+    open_questions: int
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.interview_id)
+
+
+OrchestratorEvent = UserErased | PromptCreated | PromptLabelMoved | PromptDeleted | InterviewCompleted
+decoder = union_decoder(UserErased, PromptCreated, PromptLabelMoved, PromptDeleted, InterviewCompleted)

@@ -6,7 +6,7 @@ belongs to a project cascades from ``projects`` (deleting a project deletes all 
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = sa.MetaData()
 
@@ -33,4 +33,59 @@ projects = sa.Table(
     at("created_at"),
     at("updated_at"),
     at("archived_at", nullable=True),
+)
+
+# -- interviews and prompts (migration 0005) ----------------------------------------------
+
+interviews = sa.Table(
+    "interviews",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    project_id_column(),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("goal", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("transcript", JSONB, nullable=False),
+    sa.Column("assessment", JSONB, nullable=True),
+    sa.Column("model", sa.Text, nullable=True),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    at("created_at"),
+    at("updated_at"),
+    at("completed_at", nullable=True),
+)
+
+prompt_lineages = sa.Table(
+    "prompt_lineages",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    project_id_column(),
+    sa.Column("latest_version", sa.Integer, nullable=False),
+    sa.Column("labels", JSONB, nullable=False),
+    at("created_at"),
+    at("updated_at"),
+)
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "lineage_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("prompt_lineages.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    project_id_column(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("parent_id", UUID(as_uuid=True), sa.ForeignKey("prompts.id"), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column(
+        "interview_id", UUID(as_uuid=True), sa.ForeignKey("interviews.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("model", sa.Text, nullable=True),
+    sa.Column("created_by", UUID(as_uuid=True), nullable=False),
+    at("created_at"),
+    sa.UniqueConstraint("lineage_id", "version", name="prompts_lineage_id_version_key"),
 )

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestrator.adapters.postgres.interviews import SqlAlchemyInterviewRepository
 from orchestrator.adapters.postgres.projects import SqlAlchemyProjectRepository
-from orchestrator.application.ports import ProjectRepository
+from orchestrator.adapters.postgres.prompts import SqlAlchemyPromptRepository
+from orchestrator.application.ports import InterviewRepository, ProjectRepository, PromptRepository
 from orchestrator.domain.events import Recorded
 from shared.db import unit_of_work
 from shared.erasure.ledger import SqlAlchemyErasureLedger
@@ -17,7 +19,11 @@ from shared.kernel.erasure import ErasureLedger
 class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     erasures: ErasureLedger
     projects: ProjectRepository
+    prompts: PromptRepository
+    interviews: InterviewRepository
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.erasures = SqlAlchemyErasureLedger(conn, self.seen)
         self.projects = SqlAlchemyProjectRepository(conn, self.seen)
+        self.prompts = SqlAlchemyPromptRepository(conn, self.seen)
+        self.interviews = SqlAlchemyInterviewRepository(conn, self.seen)

@@ -8,11 +8,20 @@ from __future__ import annotations
 from typing import Protocol
 
 from orchestrator.application.ports.ai import ModelCatalog, ResolvedModel
+from orchestrator.application.ports.interviews import InterviewRepository
 from orchestrator.application.ports.projects import ProjectRepository
+from orchestrator.application.ports.prompts import PromptRepository
 from shared.kernel import unit_of_work
 from shared.kernel.erasure import ErasureLedger
 
-__all__ = ["ModelCatalog", "ProjectRepository", "ResolvedModel", "UnitOfWork"]
+__all__ = [
+    "InterviewRepository",
+    "ModelCatalog",
+    "ProjectRepository",
+    "PromptRepository",
+    "ResolvedModel",
+    "UnitOfWork",
+]
 
 
 class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
@@ -24,3 +33,5 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
 
     erasures: ErasureLedger
     projects: ProjectRepository
+    prompts: PromptRepository
+    interviews: InterviewRepository
