@@ -47,7 +47,7 @@ $(STAMP): $(INSTALL_INPUTS)
 	echo "install: done in $$(( $$(date +%s) - started )) s"
 	@touch $@
 
-run: $(STAMP) ## start PostgreSQL, NATS and every service in the foreground; Ctrl-C stops all
+run: $(STAMP) ## start PostgreSQL, NATS and every service in the foreground (LLM=local: and a real local model); Ctrl-C stops all
 	@$(CLUSTER) run
 
 up: $(STAMP) ## the same in the background; returns once every service is ready

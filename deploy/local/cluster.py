@@ -32,7 +32,7 @@ from typing import NoReturn
 
 import httpx
 import psutil  # type: ignore[import-untyped]
-from cluster_config import ROLES, SERVICES, ClusterConfig, ConfigError, load_config
+from cluster_config import LLM_PROCESS, ROLES, SERVICES, ClusterConfig, ConfigError, load_config
 from cluster_logs import LogSink, rotate, tail
 from cluster_state import (
     OWN_ENTRIES,
@@ -237,6 +237,9 @@ def _port_column(
             return str(port), "listening"
         whose = "this cluster's" if is_marked(holder, state) else "NOT this cluster's"
         return str(port), f"listening, by pid {holder} ({whose}, not the recorded one)"
+    if name == LLM_PROCESS:
+        port = ports[LLM_PROCESS]
+        return str(port), _probe(f"http://127.0.0.1:{port}/v1/models")
     service, _, role = name.rpartition("-")
     if role != "api":
         return "-", ""
@@ -258,6 +261,7 @@ def status(config: ClusterConfig, state: StateDir) -> int:
     print(f"{'PROCESS':<22}{'PID':>8}  {'STATE':<9}{'PORT':>6}  HEALTH")
     names = [n for n in ("postgres", "nats") if n in data["processes"]]
     names += [f"{s}-{r}" for s in SERVICES for r in ("api", "worker")]
+    names += [n for n in (LLM_PROCESS,) if n in data["processes"]]
     for name in names:
         rec = record(data["processes"], name)
         pid = str(rec.pid) if rec else "-"

@@ -20,9 +20,14 @@ DEFAULT_SERVICE_PORTS = {"identity": 8001, "chat": 8002, "orchestrator": 8003}
 # taken by a client socket at any moment, and away from the standard 5432/4222.
 DEFAULT_PG_PORT = 15432
 DEFAULT_NATS_PORT = 14222
+# The local real model (`make run LLM=local`): llama.cpp's server, a supervised process named "llm".
+LLM_CHOICES = ("offline", "local")
+LLM_PROCESS = "llm"
+DEFAULT_LLM_PORT = 8091
 PORT_VARIABLES = {
     "postgres": "AIORCH_PG_PORT",
     "nats": "AIORCH_NATS_PORT",
+    LLM_PROCESS: "AIORCH_LLM_PORT",
     **{f"{s}-api": f"AIORCH_{s.upper()}_PORT" for s in SERVICES},
 }
 READY_TIMEOUT_S = 90.0
@@ -54,6 +59,13 @@ class ClusterConfig:
     own_database_urls: Mapping[str, str]
     log_level: str
     ready_timeout: float = READY_TIMEOUT_S
+    # LLM=local: run the local model too and hand its URL to orchestrator; "offline" runs none
+    llm: str = "offline"
+    llm_port: int = DEFAULT_LLM_PORT
+
+    @property
+    def local_model(self) -> bool:
+        return self.llm == "local"
 
     @property
     def provisioned_services(self) -> tuple[str, ...]:
@@ -75,6 +87,8 @@ class ClusterConfig:
             ports["postgres"] = self.pg_port
         if self.embedded_nats:
             ports["nats"] = self.nats_port
+        if self.local_model:
+            ports[LLM_PROCESS] = self.llm_port
         return ports
 
 
@@ -96,6 +110,14 @@ def _nonempty(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _llm(environ: Mapping[str, str]) -> str:
+    # `make run LLM=local` exports LLM to the cluster; AIORCH_LLM is the same for a shell profile
+    value = (_nonempty(environ, "AIORCH_LLM") or _nonempty(environ, "LLM") or "offline").lower()
+    if value not in LLM_CHOICES:
+        raise ConfigError(f"LLM must be one of {', '.join(LLM_CHOICES)}, not {value!r}")
+    return value
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> ClusterConfig:
     env = os.environ if environ is None else environ
     state = _nonempty(env, "AIORCH_STATE_DIR")
@@ -110,6 +132,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> ClusterConfig:
             s: url for s in SERVICES if (url := _nonempty(env, f"{env_prefix(s)}DATABASE_URL"))
         },
         log_level=_nonempty(env, "LOG_LEVEL") or "INFO",
+        llm=_llm(env),
+        llm_port=_port(env, PORT_VARIABLES[LLM_PROCESS], DEFAULT_LLM_PORT),
     )
     ports = config.ports_to_bind()
     if len(set(ports.values())) != len(ports):

@@ -32,7 +32,16 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
-from cluster_config import MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterConfig, env_prefix
+from cluster_config import LLM_PROCESS, MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterConfig, env_prefix
+from cluster_llm import (
+    LOCAL_MODEL_NAME_ENV,
+    LOCAL_MODEL_URL_ENV,
+    MODEL_ALIAS,
+    llm_command,
+    llm_lines,
+    llm_ready_url,
+    llm_url,
+)
 from cluster_logs import LineSplitter, LogSink
 from cluster_state import (
     ProcessRecord,
@@ -139,6 +148,8 @@ def service_urls(config: ClusterConfig) -> list[str]:
         lines.append(f"  {'NATS':<13} nats://127.0.0.1:{config.nats_port} (embedded, JetStream in {where})")
     else:
         lines.append(f"  {'NATS':<13} external (NATS_URL)")
+    if config.local_model:
+        lines += llm_lines(config)
     return lines
 
 
@@ -218,7 +229,7 @@ class Supervisor:
         if isinstance(exc, TimeoutError):
             self.sink.say(f"not ready after {self.config.ready_timeout:.0f} s, while {self._step}")
             for name in self._ready_answers:
-                self._say_tail(f"{name}-api")
+                self._say_tail(name if name == LLM_PROCESS else f"{name}-api")
             return
         self.sink.say(f"start failed: {exc}")
         if isinstance(exc, StartupError) and exc.process:
@@ -242,6 +253,8 @@ class Supervisor:
         self._step = "provisioning roles and schemas"
         database_urls = await self._provision(passwords)
         envs = {s: self._service_env(s, database_urls[s]) for s in SERVICES}
+        if self.config.local_model:  # it loads its weights while the services migrate
+            await self._spawn(Child(LLM_PROCESS, llm_command(self.config), dict(os.environ)))
         self._step = "migrating"
         self.sink.say("migrating " + ", ".join(SERVICES))
         await asyncio.gather(
@@ -389,6 +402,9 @@ class Supervisor:
         # Unbuffered, every log line would be a write(2) of its own: the services flush their
         # logs in batches (shared.log_output), a few hundredths of a second apart.
         env.pop("PYTHONUNBUFFERED", None)
+        if service == "orchestrator" and self.config.local_model:
+            env.setdefault(LOCAL_MODEL_URL_ENV, llm_url(self.config))
+            env.setdefault(LOCAL_MODEL_NAME_ENV, MODEL_ALIAS)
         if service == "identity":
             # identity's signing keys and the mail it "sends" live with the cluster's state
             env.setdefault("IDENTITY_KEYS_DIR", str(self.state.root / "identity-keys"))
@@ -410,6 +426,8 @@ class Supervisor:
 
     async def _wait_ready(self) -> None:
         pending = {s: f"http://127.0.0.1:{self.config.service_ports[s]}/health/ready" for s in SERVICES}
+        if self.config.local_model:
+            pending[LLM_PROCESS] = llm_ready_url(self.config)
         self._ready_answers = dict.fromkeys(pending, "no answer yet")
         async with httpx.AsyncClient(timeout=2.0) as client:
             while pending:
