@@ -31,6 +31,10 @@ CONTRACTS: list[type[Event]] = [
     identity.UserSessionsRevoked,
     chat.UserErased,
     orchestrator.UserErased,
+    orchestrator.AIModelCreated,
+    orchestrator.AIModelUpdated,
+    orchestrator.AIModelDeleted,
+    orchestrator.SettingsChanged,
 ]
 
 
@@ -53,6 +57,22 @@ def sample(cls: type[Event]) -> Event:
         values["reason"] = "logout"
     if "revoked_at" in fields:
         values["revoked_at"] = datetime.now(UTC)
+    # the AI-model registry and settings (orchestrator.ai_model.*, orchestrator.settings.changed)
+    registry = {
+        "model_id": new_id(),
+        "name": "gpt-4o-mini",
+        "provider": "openai",
+        "base_url": "https://api.openai.com/v1",
+        "model": "gpt-4o-mini",
+        "parameters": {"temperature": 0.2},
+        "enabled": True,
+        "is_default": False,
+        "api_key_hint": "sk-…abcd",
+        "sealed_api_key": "v1:k1:AAAA",
+        "actor_id": new_id(),
+        "changes": [orchestrator.SettingChanged(name="interview.max_questions", old=12, new=8)],
+    }
+    values.update({name: value for name, value in registry.items() if name in fields and name not in values})
     return cls(**values)
 
 

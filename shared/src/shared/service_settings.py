@@ -32,6 +32,7 @@ FALLBACKS = {
     "tls_terminated": ["AIORCH_TLS_TERMINATED"],
     "metrics_token": ["AIORCH_METRICS_TOKEN"],
     "jwt_max_lifetime_s": ["AIORCH_JWT_MAX_LIFETIME_S"],
+    "model_seal_key_file": ["AIORCH_MODEL_SEAL_KEY_FILE"],
 }
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]

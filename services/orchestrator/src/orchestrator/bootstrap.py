@@ -7,17 +7,63 @@ connects at import time.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 import orchestrator
 from orchestrator import SERVICE, __version__
+from orchestrator.adapters.ai.catalog import RegistryModelCatalog
+from orchestrator.adapters.ai.offline_answers import WRITERS
+from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
+from orchestrator.adapters.crypto.key_file import KeyFile
 from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
 from orchestrator.entrypoints.http import route_handlers
-from orchestrator.entrypoints.http.dependencies import dependencies
+from orchestrator.entrypoints.http.dependencies import MODELS, VAULT, dependencies
 from orchestrator.settings import Settings
 from shared.bootstrap import ServiceRoot
 from shared.db.migrations import migrations_of
 from shared.erasure.consumer import user_erasure
+from shared.messaging.outbox import OutboxWriter
+
+
+def open_vault(settings: Settings) -> AesGcmApiKeyVault:
+    """The API-key vault over the key files the settings name (each generated on first use)."""
+    return AesGcmApiKeyVault(
+        KeyFile(Path(settings.model_keys_file)), KeyFile(Path(settings.model_seal_key_file))
+    )
+
+
+@asynccontextmanager
+async def model_resources(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Mapping[str, Any]]:
+    """The key vault and the model catalog (one shared HTTP client to every provider); with a
+    local model server configured, the registry's ``local`` model is brought up to date."""
+    vault = open_vault(settings)
+    async with httpx.AsyncClient() as http:
+        catalog = RegistryModelCatalog(
+            engine=engine,
+            vault=vault,
+            http=http,
+            offline_writers=WRITERS,
+            offline_pace_s=settings.offline_pace_ms / 1000,
+        )
+        if settings.local_model_url:
+            uow = SqlAlchemyUnitOfWork.from_engine(engine, OutboxWriter(ROOT.event_source), to_contract)
+            # IntegrityError: another API process registered it at the same moment
+            with suppress(IntegrityError):
+                await register_local_model(
+                    settings.local_model_url, settings.local_model_name, uow, vault=vault
+                )
+        yield {MODELS: catalog, VAULT: vault}
+
 
 ROOT = ServiceRoot(
     service=SERVICE,
@@ -31,5 +77,6 @@ ROOT = ServiceRoot(
     # identity.user.deleted → the shared erasure with orchestrator's own rule
     consumers=[user_erasure(SERVICE, erase_users_data)],
     dependencies=dependencies,
+    resources=model_resources,
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
+
+import msgspec
 
 from shared.contracts.base import Event, union_decoder
 
@@ -102,5 +104,98 @@ class InterviewCompleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestra
         return str(self.interview_id)
 
 
-OrchestratorEvent = UserErased | PromptCreated | PromptLabelMoved | PromptDeleted | InterviewCompleted
-decoder = union_decoder(UserErased, PromptCreated, PromptLabelMoved, PromptDeleted, InterviewCompleted)
+class AIModelChanged(Event, frozen=True, kw_only=True):
+    """A model of the registry as it is now: every field a replica (chat's) keeps."""
+
+    model_id: UUID
+    name: str
+    """What admins and users pick it by (unique)."""
+    provider: str
+    """openai, ollama, offline or local; more may come."""
+    base_url: str | None
+    model: str
+    """Its name at the provider."""
+    parameters: dict[str, Any]
+    """Default request parameters (temperature, max_tokens...)."""
+    enabled: bool
+    is_default: bool
+    api_key_hint: str | None
+    """The key masked (``sk-…abcd``), for display."""
+    sealed_api_key: str | None
+    """The key sealed with AES-256-GCM under the seal key only the services that call models hold
+    (``AIORCH_MODEL_SEAL_KEY_FILE``), associated data the model id: ``v1:<seal key id>:<base64url
+    of nonce and ciphertext>``; ``None`` without a key. Never the key in plaintext."""
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.model_id)
+
+
+class AIModelCreated(
+    AIModelChanged, frozen=True, kw_only=True, tag="aiorch.orchestrator.ai_model.created.v1"
+):
+    subject: ClassVar[str] = "orchestrator.ai_model.created"
+
+
+class AIModelUpdated(
+    AIModelChanged, frozen=True, kw_only=True, tag="aiorch.orchestrator.ai_model.updated.v1"
+):
+    subject: ClassVar[str] = "orchestrator.ai_model.updated"
+
+
+class AIModelDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.ai_model.deleted.v1"):
+    subject: ClassVar[str] = "orchestrator.ai_model.deleted"
+    model_id: UUID
+    name: str
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.model_id)
+
+
+SettingValue = int | float | bool | str | None
+
+
+class SettingChanged(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    old: SettingValue
+    new: SettingValue
+
+
+class SettingsChanged(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.settings.changed.v1"):
+    """An admin changed system settings (all in one change): names, old and new values.
+
+    Settings are never secrets, so admin-only values travel too.
+    """
+
+    subject: ClassVar[str] = "orchestrator.settings.changed"
+    actor_id: UUID
+    changes: list[SettingChanged]
+
+    @property
+    def subject_id(self) -> str:
+        return "settings"
+
+
+OrchestratorEvent = (
+    UserErased
+    | AIModelCreated
+    | AIModelUpdated
+    | AIModelDeleted
+    | SettingsChanged
+    | PromptCreated
+    | PromptLabelMoved
+    | PromptDeleted
+    | InterviewCompleted
+)
+decoder = union_decoder(
+    UserErased,
+    AIModelCreated,
+    AIModelUpdated,
+    AIModelDeleted,
+    SettingsChanged,
+    PromptCreated,
+    PromptLabelMoved,
+    PromptDeleted,
+    InterviewCompleted,
+)

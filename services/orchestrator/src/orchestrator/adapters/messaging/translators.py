@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from orchestrator.domain import ai_models, settings
 from orchestrator.domain.events import Recorded
 from orchestrator.domain.prompts import PromptCreated, PromptDeleted, PromptLabelMoved
 from shared.contracts import orchestrator as contracts
@@ -70,4 +71,49 @@ def _prompt_deleted(event: PromptDeleted) -> Event:
         lineage_id=event.lineage_id,
         project_id=event.project_id,
         owner_id=event.owner_id,
+    )
+
+
+def _ai_model_fields(event: ai_models.AIModelChanged) -> dict[str, object]:
+    # the key is already sealed (by the vault, through the use case): this only passes it on
+    return {
+        "event_id": new_id(),
+        "occurred_at": event.occurred_at,
+        "model_id": event.model_id,
+        "name": event.name,
+        "provider": event.provider,
+        "base_url": event.base_url,
+        "model": event.model,
+        "parameters": dict(event.parameters),
+        "enabled": event.enabled,
+        "is_default": event.is_default,
+        "api_key_hint": event.api_key_hint,
+        "sealed_api_key": event.sealed_api_key.text if event.sealed_api_key else None,
+    }
+
+
+@to_contract.register
+def _ai_model_created(event: ai_models.AIModelCreated) -> Event:
+    return contracts.AIModelCreated(**_ai_model_fields(event))  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _ai_model_updated(event: ai_models.AIModelUpdated) -> Event:
+    return contracts.AIModelUpdated(**_ai_model_fields(event))  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _ai_model_deleted(event: ai_models.AIModelDeleted) -> Event:
+    return contracts.AIModelDeleted(
+        event_id=new_id(), occurred_at=event.occurred_at, model_id=event.model_id, name=event.name
+    )
+
+
+@to_contract.register
+def _settings_changed(event: settings.SettingsChanged) -> Event:
+    return contracts.SettingsChanged(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        changes=[contracts.SettingChanged(name=c.name, old=c.old, new=c.new) for c in event.changes],
     )

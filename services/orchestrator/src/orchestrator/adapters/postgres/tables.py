@@ -35,6 +35,47 @@ projects = sa.Table(
     at("archived_at", nullable=True),
 )
 
+# -- the AI-model registry and system settings (migration 0004) ----------------------------
+
+ai_models = sa.Table(
+    "ai_models",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("base_url", sa.Text, nullable=True),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("parameters", JSONB, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    # the key encrypted at rest (AES-GCM, associated data = id) and the id of the key that did it
+    sa.Column("api_key_key_id", sa.Text, nullable=True),
+    sa.Column("api_key_ciphertext", sa.LargeBinary, nullable=True),
+    sa.Column("api_key_hint", sa.Text, nullable=True),
+    at("created_at"),
+    at("updated_at"),
+)
+
+system_settings = sa.Table(
+    "system_settings",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", JSONB(none_as_null=False), nullable=False),
+    sa.Column("updated_by", UUID(as_uuid=True), nullable=False),
+    at("updated_at"),
+)
+
+settings_audit = sa.Table(
+    "settings_audit",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("old_value", JSONB(none_as_null=False), nullable=False),
+    sa.Column("new_value", JSONB(none_as_null=False), nullable=False),
+    sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
+    at("at"),
+)
+
 # -- interviews and prompts (migration 0005) ----------------------------------------------
 
 interviews = sa.Table(

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orchestrator.adapters.postgres.ai_models import SqlAlchemyAIModelRepository
 from orchestrator.adapters.postgres.interviews import SqlAlchemyInterviewRepository
 from orchestrator.adapters.postgres.projects import SqlAlchemyProjectRepository
 from orchestrator.adapters.postgres.prompts import SqlAlchemyPromptRepository
-from orchestrator.application.ports import InterviewRepository, ProjectRepository, PromptRepository
+from orchestrator.adapters.postgres.settings import SqlAlchemySettingsRepository
+from orchestrator.application.ports import (
+    AIModelRepository,
+    InterviewRepository,
+    ProjectRepository,
+    PromptRepository,
+    SettingsRepository,
+)
 from orchestrator.domain.events import Recorded
 from shared.db import unit_of_work
 from shared.erasure.ledger import SqlAlchemyErasureLedger
@@ -18,12 +26,16 @@ from shared.kernel.erasure import ErasureLedger
 
 class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     erasures: ErasureLedger
+    ai_models: AIModelRepository
+    settings: SettingsRepository
     projects: ProjectRepository
     prompts: PromptRepository
     interviews: InterviewRepository
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.erasures = SqlAlchemyErasureLedger(conn, self.seen)
+        self.ai_models = SqlAlchemyAIModelRepository(conn, self.seen)
+        self.settings = SqlAlchemySettingsRepository(conn, self.seen)
         self.projects = SqlAlchemyProjectRepository(conn, self.seen)
         self.prompts = SqlAlchemyPromptRepository(conn, self.seen)
         self.interviews = SqlAlchemyInterviewRepository(conn, self.seen)

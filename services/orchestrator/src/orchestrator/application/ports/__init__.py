@@ -8,18 +8,22 @@ from __future__ import annotations
 from typing import Protocol
 
 from orchestrator.application.ports.ai import ModelCatalog, ResolvedModel
+from orchestrator.application.ports.ai_models import AIModelRepository
 from orchestrator.application.ports.interviews import InterviewRepository
 from orchestrator.application.ports.projects import ProjectRepository
 from orchestrator.application.ports.prompts import PromptRepository
+from orchestrator.application.ports.settings import SettingsRepository
 from shared.kernel import unit_of_work
 from shared.kernel.erasure import ErasureLedger
 
 __all__ = [
+    "AIModelRepository",
     "InterviewRepository",
     "ModelCatalog",
     "ProjectRepository",
     "PromptRepository",
     "ResolvedModel",
+    "SettingsRepository",
     "UnitOfWork",
 ]
 
@@ -32,6 +36,8 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """
 
     erasures: ErasureLedger
+    settings: SettingsRepository
+    ai_models: AIModelRepository
     projects: ProjectRepository
     prompts: PromptRepository
     interviews: InterviewRepository

@@ -13,9 +13,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
 from orchestrator.application.ports import ModelCatalog, UnitOfWork
+from orchestrator.application.ports.ai_models import ApiKeyVault, ModelConnector
 
 MODELS: Final = "orchestrator_models"
 """``app.state`` key of the :class:`ModelCatalog` the bootstrap's resources open."""
+VAULT: Final = "orchestrator_key_vault"
+"""``app.state`` key of the :class:`ApiKeyVault` (API keys encrypted at rest, sealed for events)."""
 
 # Handler parameter annotations; the parameter's name is the dependency's key. Ports are
 # Protocols, which Litestar cannot check instances against: their values skip validation.
@@ -23,6 +26,10 @@ UnitOfWorkDep: TypeAlias = NamedDependency[SkipValidation[UnitOfWork]]
 """``uow``: the request's unit of work (``shared.bootstrap``)."""
 ModelsDep: TypeAlias = NamedDependency[SkipValidation[ModelCatalog]]
 """``models``: the AI models use cases may call."""
+ConnectorDep: TypeAlias = NamedDependency[SkipValidation[ModelConnector]]
+"""``connector``: any registry entry made callable (the model catalog too), for an admin's check."""
+VaultDep: TypeAlias = NamedDependency[SkipValidation[ApiKeyVault]]
+"""``vault``: encrypts and seals AI-model API keys."""
 
 
 def _from_state(key: str) -> Provide:
@@ -33,4 +40,8 @@ def _from_state(key: str) -> Provide:
 
 
 def dependencies() -> Mapping[str, Provide]:
-    return {"models": _from_state(MODELS)}
+    return {
+        "models": _from_state(MODELS),
+        "connector": _from_state(MODELS),
+        "vault": _from_state(VAULT),
+    }
