@@ -21,7 +21,9 @@ from shared.kernel.ai import (
 from .ai_fake_provider import Exchange, FakeProvider, Reply, ndjson
 
 FAST_RETRY = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05)
-SHORT = Timeouts(connect_s=2, first_token_s=0.3, idle_s=0.3, total_s=5)
+# generous where a test does not time out on purpose: the machine may be busy
+ROOMY = Timeouts(connect_s=5, first_token_s=10, idle_s=10, total_s=30)
+SHORT = Timeouts(connect_s=5, first_token_s=0.3, idle_s=0.3, total_s=30)
 NDJSON = "application/x-ndjson"
 
 
@@ -46,7 +48,7 @@ async def http():
         yield client
 
 
-def model(http, provider, *, timeouts=SHORT) -> OllamaModel:
+def model(http, provider, *, timeouts=ROOMY) -> OllamaModel:
     return OllamaModel(
         http=http, base_url=provider.url, model="llama3.2", retry=FAST_RETRY, timeouts=timeouts
     )
@@ -134,7 +136,7 @@ async def test_a_slow_first_line_is_a_timeout_retried_before_the_first_token(htt
 
     async with FakeProvider(slow, slow, slow) as provider:
         with pytest.raises(ModelTimeout):
-            await model(http, provider).complete(request())
+            await model(http, provider, timeouts=SHORT).complete(request())
 
         assert len(provider.exchanges) == 3
 

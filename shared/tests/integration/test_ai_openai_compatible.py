@@ -26,7 +26,9 @@ from .ai_fake_provider import DONE, Exchange, FakeProvider, Reply, delta, sse, u
 
 KEY = "sk-test-secret-0123456789"
 FAST_RETRY = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05, max_retry_after_s=1.0)
-SHORT = Timeouts(connect_s=2, first_token_s=0.3, idle_s=0.3, total_s=5)
+# generous where a test does not time out on purpose: the machine may be busy
+ROOMY = Timeouts(connect_s=5, first_token_s=10, idle_s=10, total_s=30)
+SHORT = Timeouts(connect_s=5, first_token_s=0.3, idle_s=0.3, total_s=30)
 
 
 def request(text: str = "Say hello", **parameters) -> ChatRequest:
@@ -43,7 +45,7 @@ async def http():
         yield client
 
 
-def model(http, provider, *, retry=FAST_RETRY, timeouts=SHORT, **kwargs) -> OpenAICompatibleModel:
+def model(http, provider, *, retry=FAST_RETRY, timeouts=ROOMY, **kwargs) -> OpenAICompatibleModel:
     return OpenAICompatibleModel(
         http=http,
         base_url=provider.url + "/v1",
@@ -245,7 +247,9 @@ async def test_a_slow_first_byte_times_out_and_is_retried_before_the_first_token
         await reply.until_disconnected()
 
     async with FakeProvider(slow, hello) as provider:
-        completion = await model(http, provider).complete(request())
+        # long enough for the retry's quick answer on a busy machine, short for the silent first try
+        limits = Timeouts(connect_s=5, first_token_s=1.0, idle_s=10, total_s=30)
+        completion = await model(http, provider, timeouts=limits).complete(request())
 
         assert len(provider.exchanges) == 2
     assert completion.content == "Hello"
@@ -259,7 +263,7 @@ async def test_a_first_token_that_never_comes_is_a_timeout(http):
 
     async with FakeProvider(silent) as provider:
         with pytest.raises(ModelTimeout, match=r"no first token within 0\.3 s"):
-            await model(http, provider, retry=RetryPolicy(attempts=1)).complete(request())
+            await model(http, provider, timeouts=SHORT, retry=RetryPolicy(attempts=1)).complete(request())
 
 
 async def test_silence_between_tokens_is_an_idle_timeout_and_never_retried(http):
@@ -270,7 +274,7 @@ async def test_silence_between_tokens_is_an_idle_timeout_and_never_retried(http)
 
     async with FakeProvider(stalls, hello) as provider:
         with pytest.raises(ModelTimeout, match=r"nothing for 0\.3 s"):
-            await model(http, provider).complete(request())
+            await model(http, provider, timeouts=SHORT).complete(request())
 
         assert len(provider.exchanges) == 1
         await asyncio.wait_for(provider.exchanges[0].disconnected.wait(), 2)
