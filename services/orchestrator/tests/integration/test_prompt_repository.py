@@ -43,7 +43,13 @@ async def test_a_lineage_and_its_versions_read_back_as_written(new_uow):
         locked = await uow.prompts.lineage(lineage.id, for_update=True)
         assert locked is not None
         second = locked.revise(
-            first, id=new_id(), title=None, content="b\n", expected_version=1, author=project.owner_id, now=NOW
+            first,
+            id=new_id(),
+            title=None,
+            content="b\n",
+            expected_version=1,
+            author=project.owner_id,
+            now=NOW,
         )
         locked.move_label("production", 2, NOW)
         await uow.prompts.add_version(locked, second)
@@ -60,8 +66,10 @@ async def test_a_lineage_and_its_versions_read_back_as_written(new_uow):
             {"current": 1, "production": 2},
             project.owner_id,
         )
-        assert [p.version for p in await uow.prompts.versions(lineage.id, before_version=None, limit=10)] == [2, 1]
-        assert [p.version for p in await uow.prompts.versions(lineage.id, before_version=2, limit=10)] == [1]
+        newest_first = await uow.prompts.versions(lineage.id, before_version=None, limit=10)
+        older = await uow.prompts.versions(lineage.id, before_version=2, limit=10)
+        assert [p.version for p in newest_first] == [2, 1]
+        assert [p.version for p in older] == [1]
         [summary] = await uow.prompts.lineages(project.id, before_id=None, limit=10)
         assert (summary.lineage.id, summary.latest) == (lineage.id, second)
 
