@@ -5,6 +5,7 @@ import json
 import time
 
 import httpx
+import msgspec
 import pytest
 
 from shared.ai.openai_compatible import OpenAICompatibleModel
@@ -99,7 +100,13 @@ async def test_the_request_asks_for_a_stream_with_usage_and_carries_the_key_as_a
 
 
 async def test_a_json_schema_is_asked_for_as_a_strict_json_schema_response_format(http):
-    schema = {"title": "Plan", "type": "object", "properties": {"steps": {"type": "array"}}}
+    schema = {
+        "title": "Plan",
+        "type": "object",
+        "properties": {"steps": {"type": "array"}},
+        "required": ["steps"],
+        "additionalProperties": False,
+    }
     async with FakeProvider(hello) as provider:
         await model(http, provider).complete(request(json_schema=json.dumps(schema)))
         [exchange] = provider.exchanges
@@ -108,6 +115,23 @@ async def test_a_json_schema_is_asked_for_as_a_strict_json_schema_response_forma
         "type": "json_schema",
         "json_schema": {"name": "Plan", "schema": schema, "strict": True},
     }
+
+
+class Plan(msgspec.Struct, forbid_unknown_fields=True):
+    steps: list[str]
+    note: str = ""
+
+
+async def test_a_msgspec_schema_is_sent_with_its_root_inlined_and_not_strict_when_a_field_is_optional(http):
+    schema = msgspec.json.schema(Plan)
+    async with FakeProvider(hello) as provider:
+        await model(http, provider).complete(request(json_schema=json.dumps(schema)))
+        [exchange] = provider.exchanges
+
+    sent = exchange.body["response_format"]["json_schema"]
+    assert (sent["name"], sent["strict"]) == ("Plan", False)
+    assert sent["schema"]["type"] == "object"
+    assert sent["schema"]["properties"] == schema["$defs"]["Plan"]["properties"]
 
 
 async def test_the_models_default_parameters_fill_what_the_request_leaves_unset(http):

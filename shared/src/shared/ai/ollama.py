@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from shared.ai.parameters import estimated_usage, merged, schema_of
+from shared.ai.parameters import estimated_usage, inline_root, merged, schema_of
 from shared.ai.provider_errors import Secret, status_error, stream_error, transport_error
 from shared.ai.resilience import RetryPolicy, guarded
 from shared.kernel.ai import (
@@ -100,7 +100,7 @@ class OllamaModel:
         if options:
             body["options"] = options
         if (schema := schema_of(parameters)) is not None:
-            body["format"] = schema
+            body["format"] = inline_root(schema)
         return body
 
     async def _attempt(self, request: ChatRequest, body: dict[str, Any]) -> AsyncIterator[ChatChunk]:

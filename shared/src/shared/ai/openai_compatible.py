@@ -15,7 +15,14 @@ import httpx
 import msgspec
 from httpx_sse import EventSource, SSEError
 
-from shared.ai.parameters import estimated_usage, merged, schema_name, schema_of
+from shared.ai.parameters import (
+    estimated_usage,
+    inline_root,
+    merged,
+    schema_name,
+    schema_of,
+    strict_compatible,
+)
 from shared.ai.provider_errors import Secret, status_error, stream_error, transport_error
 from shared.ai.resilience import RetryPolicy, guarded
 from shared.kernel.ai import (
@@ -113,12 +120,15 @@ class OpenAICompatibleModel:
             body["stop"] = list(parameters.stop)
         schema = schema_of(parameters)
         if schema is not None and self._structured_output == "json_schema":
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema_name(schema), "schema": schema, "strict": True},
+            # strict (the provider guarantees the schema) whenever the schema allows it
+            spec = {
+                "name": schema_name(schema),
+                "schema": inline_root(schema),
+                "strict": strict_compatible(schema),
             }
+            body["response_format"] = {"type": "json_schema", "json_schema": spec}
         elif schema is not None:
-            body["response_format"] = {"type": "json_object", "schema": schema}
+            body["response_format"] = {"type": "json_object", "schema": inline_root(schema)}
         return body
 
     def _headers(self) -> dict[str, str]:

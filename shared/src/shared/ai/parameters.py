@@ -43,6 +43,37 @@ def schema_name(schema: dict[str, Any]) -> str:
     return _NAME.sub("_", title)[:64] if isinstance(title, str) and title else "answer"
 
 
+def inline_root(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with a root ``$ref`` (msgspec's shape) replaced by what it points at.
+
+    Providers want an object at the root (OpenAI refuses a bare ``$ref``); ``$defs`` stays, so
+    the other references still resolve.
+    """
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+        return schema
+    defs = schema.get("$defs", {})
+    target = defs.get(ref.removeprefix("#/$defs/"))
+    if not isinstance(target, dict):
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "$ref"}
+    return {**target, **rest}
+
+
+def strict_compatible(schema: Any) -> bool:
+    """Whether OpenAI's strict structured output accepts the schema: every object closed
+    (``additionalProperties: false``) with every property required."""
+    if isinstance(schema, list):
+        return all(strict_compatible(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    properties = schema.get("properties")
+    closed = schema.get("additionalProperties") is False
+    if isinstance(properties, dict) and not (closed and set(schema.get("required", [])) == set(properties)):
+        return False
+    return all(strict_compatible(value) for value in schema.values() if isinstance(value, dict | list))
+
+
 def estimated_usage(messages: Sequence[ChatMessage], completion_chunks: int) -> Usage:
     """Usage when a provider sent none: ~4 characters a token for the prompt, a token a chunk."""
     characters = sum(len(m.content) for m in messages)
