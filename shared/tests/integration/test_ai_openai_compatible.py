@@ -179,6 +179,17 @@ async def test_an_error_object_mid_stream_raises_after_the_pieces_already_sent_a
         assert len(provider.exchanges) == 1
 
 
+async def test_an_error_event_in_plain_text_is_a_model_error_with_its_words(http):
+    async def error_event(exchange: Exchange, reply: Reply) -> None:
+        await reply.head()
+        await reply.send("event: error\ndata: model crashed while generating\n\n")
+        await reply.end()
+
+    async with FakeProvider(error_event) as provider:
+        with pytest.raises(ModelUnavailable, match="model crashed while generating"):
+            await model(http, provider, retry=RetryPolicy(attempts=1)).complete(request())
+
+
 async def test_a_connection_cut_mid_answer_is_unavailable_and_not_retried(http):
     async def cut(exchange: Exchange, reply: Reply) -> None:
         await reply.head()

@@ -164,9 +164,11 @@ class OpenAICompatibleModel:
                 try:
                     chunk = _decode_chunk(event.data)
                 except msgspec.DecodeError as exc:
+                    if event.event == "error":  # some servers send the error event as plain text
+                        raise stream_error(event.data, self._key) from None
                     raise ModelUnavailable(f"the provider sent a chunk that is not JSON: {exc}") from None
                 if chunk.error is not None or event.event == "error":
-                    raise stream_error(chunk.error, self._key)
+                    raise stream_error(chunk.error or event.data, self._key)
                 if chunk.usage is not None:
                     usage = Usage(
                         prompt_tokens=chunk.usage.prompt_tokens,
