@@ -114,7 +114,7 @@ class OllamaModel:
                     raise status_error(r, await r.aread(), self._key)
                 async for chunk in self._chunks(request, r):
                     yield chunk
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # transport failures mostly; a broken body encoding too
             raise transport_error(exc, self._key) from None
 
     async def _chunks(self, request: ChatRequest, response: httpx.Response) -> AsyncIterator[ChatChunk]:

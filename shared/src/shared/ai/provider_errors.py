@@ -72,8 +72,9 @@ def stream_error(error: Any, secret: Secret) -> ModelError:
     return ModelUnavailable(detail)
 
 
-def transport_error(exc: httpx.TransportError, secret: Secret) -> ModelError:
-    """A connection that could not be made, or broke: unavailable, or a timeout to connect."""
+def transport_error(exc: httpx.HTTPError, secret: Secret) -> ModelError:
+    """A connection that could not be made, or broke (or a body httpx could not decode): unavailable,
+    or a timeout to connect."""
     what = secret.scrub(str(exc) or type(exc).__name__)
     if isinstance(exc, httpx.ConnectTimeout):
         return ModelTimeout(f"could not connect to the model provider in time: {what}")
