@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from litestar.datastructures import State
+from litestar.di import Provide
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,10 +24,13 @@ from orchestrator.adapters.ai.catalog import RegistryModelCatalog
 from orchestrator.adapters.ai.offline_answers import WRITERS
 from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
 from orchestrator.adapters.crypto.key_file import KeyFile
+from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
 from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
+from orchestrator.application.ports.board import BoardEvents
+from orchestrator.entrypoints.consumers.chat_sessions import chat_sessions
 from orchestrator.entrypoints.http import route_handlers
 from orchestrator.entrypoints.http.dependencies import MODELS, VAULT, dependencies
 from orchestrator.settings import Settings
@@ -65,6 +70,15 @@ async def model_resources(settings: Settings, engine: AsyncEngine) -> AsyncItera
         yield {MODELS: catalog, VAULT: vault}
 
 
+def board_events_on(state: State) -> BoardEvents:
+    """The live board's feed on the API process's NATS connection."""
+    return NatsBoardEvents(state.nats)
+
+
+def all_dependencies() -> Mapping[str, Provide]:
+    return {**dependencies(), "board": Provide(board_events_on, sync_to_thread=False)}
+
+
 ROOT = ServiceRoot(
     service=SERVICE,
     version=__version__,
@@ -75,8 +89,8 @@ ROOT = ServiceRoot(
     translate=to_contract,
     route_handlers=route_handlers,
     # identity.user.deleted → the shared erasure with orchestrator's own rule
-    consumers=[user_erasure(SERVICE, erase_users_data)],
-    dependencies=dependencies,
+    consumers=[user_erasure(SERVICE, erase_users_data), chat_sessions],
+    dependencies=all_dependencies,
     resources=model_resources,
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

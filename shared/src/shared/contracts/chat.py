@@ -29,5 +29,47 @@ class UserErased(Event, frozen=True, kw_only=True, tag="aiorch.chat.user.erased.
         return str(self.user_id)
 
 
-ChatEvent = UserErased
-decoder = union_decoder(UserErased)
+class _ConversationEvent(Event, frozen=True, kw_only=True):
+    """A conversation as it is after the change: ids, owner, title and links; never its messages."""
+
+    conversation_id: UUID
+    owner_id: UUID
+    title: str
+    project_id: UUID | None = None
+    """The orchestrator project the conversation is about, if any."""
+    task_id: UUID | None = None
+    """The orchestrator task (of ``project_id``) the conversation is about, if any."""
+    created_at: datetime
+    updated_at: datetime
+    """When the conversation last changed: consumers ignore a change older than what they hold."""
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.conversation_id)
+
+
+class ConversationCreated(
+    _ConversationEvent, frozen=True, kw_only=True, tag="aiorch.chat.conversation.created.v1"
+):
+    subject: ClassVar[str] = "chat.conversation.created"
+
+
+class ConversationUpdated(
+    _ConversationEvent, frozen=True, kw_only=True, tag="aiorch.chat.conversation.updated.v1"
+):
+    """Its title or its links changed."""
+
+    subject: ClassVar[str] = "chat.conversation.updated"
+
+
+class ConversationDeleted(
+    _ConversationEvent, frozen=True, kw_only=True, tag="aiorch.chat.conversation.deleted.v1"
+):
+    """Gone for good; ``updated_at`` is when it was deleted."""
+
+    subject: ClassVar[str] = "chat.conversation.deleted"
+
+
+ConversationEvent = ConversationCreated | ConversationUpdated | ConversationDeleted
+ChatEvent = UserErased | ConversationCreated | ConversationUpdated | ConversationDeleted
+decoder = union_decoder(UserErased, ConversationCreated, ConversationUpdated, ConversationDeleted)

@@ -177,6 +177,39 @@ class SettingsChanged(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator
         return "settings"
 
 
+class CommitRecorded(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.commit.recorded.v1"):
+    """A conventional commit was recorded on a project (its message is not carried: read the commit)."""
+
+    subject: ClassVar[str] = "orchestrator.commit.recorded"
+    commit_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    task_id: UUID | None = None
+    sha: str
+    commit_type: str
+    """The conventional type (``feat``, ``fix``...)."""
+    scope: str | None = None
+    breaking: bool = False
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.commit_id)
+
+
+class CommitDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.commit.deleted.v1"):
+    """A recorded commit was removed from its project's history."""
+
+    subject: ClassVar[str] = "orchestrator.commit.deleted"
+    commit_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    sha: str
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.commit_id)
+
+
 OrchestratorEvent = (
     UserErased
     | AIModelCreated
@@ -187,6 +220,8 @@ OrchestratorEvent = (
     | PromptLabelMoved
     | PromptDeleted
     | InterviewCompleted
+    | CommitRecorded
+    | CommitDeleted
 )
 decoder = union_decoder(
     UserErased,
@@ -198,4 +233,6 @@ decoder = union_decoder(
     PromptLabelMoved,
     PromptDeleted,
     InterviewCompleted,
+    CommitRecorded,
+    CommitDeleted,
 )

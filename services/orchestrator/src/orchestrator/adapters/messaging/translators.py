@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from orchestrator.domain import ai_models, settings
+from orchestrator.domain.commits import CommitDeleted, CommitRecorded
 from orchestrator.domain.events import Recorded
 from orchestrator.domain.prompts import PromptCreated, PromptDeleted, PromptLabelMoved
 from shared.contracts import orchestrator as contracts
@@ -116,4 +117,32 @@ def _settings_changed(event: settings.SettingsChanged) -> Event:
         occurred_at=event.occurred_at,
         actor_id=event.actor_id,
         changes=[contracts.SettingChanged(name=c.name, old=c.old, new=c.new) for c in event.changes],
+    )
+
+
+@to_contract.register
+def _commit_recorded(event: CommitRecorded) -> Event:
+    return contracts.CommitRecorded(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        commit_id=event.commit_id,
+        project_id=event.project_id,
+        owner_id=event.owner_id,
+        task_id=event.task_id,
+        sha=event.sha,
+        commit_type=event.type,
+        scope=event.scope,
+        breaking=event.breaking,
+    )
+
+
+@to_contract.register
+def _commit_deleted(event: CommitDeleted) -> Event:
+    return contracts.CommitDeleted(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        commit_id=event.commit_id,
+        project_id=event.project_id,
+        owner_id=event.owner_id,
+        sha=event.sha,
     )

@@ -130,3 +130,40 @@ prompts = sa.Table(
     at("created_at"),
     sa.UniqueConstraint("lineage_id", "version", name="prompts_lineage_id_version_key"),
 )
+
+# -- commits and chat sessions (migration 0007) -------------------------------------------
+
+commits = sa.Table(
+    "commits",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    project_id_column(),
+    sa.Column("owner_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("task_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("sha", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("scope", sa.Text, nullable=True),
+    sa.Column("breaking", sa.Boolean, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("footers", JSONB, nullable=False),
+    sa.Column("breaking_note", sa.Text, nullable=True),
+    at("committed_at"),
+    at("created_at"),
+    sa.UniqueConstraint("project_id", "sha", name="commits_project_id_sha_key"),
+)
+
+chat_sessions = sa.Table(
+    "chat_sessions",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    project_id_column(),
+    sa.Column("owner_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("task_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    at("created_at"),
+    at("updated_at"),
+    at("as_of"),
+)

@@ -7,16 +7,21 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestrator.adapters.postgres.ai_models import SqlAlchemyAIModelRepository
+from orchestrator.adapters.postgres.chat_sessions import SqlAlchemyChatSessionRepository
+from orchestrator.adapters.postgres.commits import SqlAlchemyCommitRepository, SqlAlchemyTaskLinks
 from orchestrator.adapters.postgres.interviews import SqlAlchemyInterviewRepository
 from orchestrator.adapters.postgres.projects import SqlAlchemyProjectRepository
 from orchestrator.adapters.postgres.prompts import SqlAlchemyPromptRepository
 from orchestrator.adapters.postgres.settings import SqlAlchemySettingsRepository
 from orchestrator.application.ports import (
     AIModelRepository,
+    ChatSessionRepository,
+    CommitRepository,
     InterviewRepository,
     ProjectRepository,
     PromptRepository,
     SettingsRepository,
+    TaskLinks,
 )
 from orchestrator.domain.events import Recorded
 from shared.db import unit_of_work
@@ -29,6 +34,9 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     ai_models: AIModelRepository
     settings: SettingsRepository
     projects: ProjectRepository
+    commits: CommitRepository
+    chat_sessions: ChatSessionRepository
+    task_links: TaskLinks
     prompts: PromptRepository
     interviews: InterviewRepository
 
@@ -37,5 +45,8 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
         self.ai_models = SqlAlchemyAIModelRepository(conn, self.seen)
         self.settings = SqlAlchemySettingsRepository(conn, self.seen)
         self.projects = SqlAlchemyProjectRepository(conn, self.seen)
+        self.commits = SqlAlchemyCommitRepository(conn, self.seen)
+        self.chat_sessions = SqlAlchemyChatSessionRepository(conn)
+        self.task_links = SqlAlchemyTaskLinks(conn)
         self.prompts = SqlAlchemyPromptRepository(conn, self.seen)
         self.interviews = SqlAlchemyInterviewRepository(conn, self.seen)

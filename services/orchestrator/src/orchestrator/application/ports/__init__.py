@@ -9,6 +9,8 @@ from typing import Protocol
 
 from orchestrator.application.ports.ai import ModelCatalog, ResolvedModel
 from orchestrator.application.ports.ai_models import AIModelRepository
+from orchestrator.application.ports.chat_sessions import ChatSessionRepository
+from orchestrator.application.ports.commits import CommitRepository, TaskLinks
 from orchestrator.application.ports.interviews import InterviewRepository
 from orchestrator.application.ports.projects import ProjectRepository
 from orchestrator.application.ports.prompts import PromptRepository
@@ -18,12 +20,15 @@ from shared.kernel.erasure import ErasureLedger
 
 __all__ = [
     "AIModelRepository",
+    "ChatSessionRepository",
+    "CommitRepository",
     "InterviewRepository",
     "ModelCatalog",
     "ProjectRepository",
     "PromptRepository",
     "ResolvedModel",
     "SettingsRepository",
+    "TaskLinks",
     "UnitOfWork",
 ]
 
@@ -39,5 +44,8 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     settings: SettingsRepository
     ai_models: AIModelRepository
     projects: ProjectRepository
+    commits: CommitRepository
+    chat_sessions: ChatSessionRepository
+    task_links: TaskLinks
     prompts: PromptRepository
     interviews: InterviewRepository

@@ -14,6 +14,7 @@ from litestar.params import SkipValidation
 
 from orchestrator.application.ports import ModelCatalog, UnitOfWork
 from orchestrator.application.ports.ai_models import ApiKeyVault, ModelConnector
+from orchestrator.application.ports.board import BoardEvents
 
 MODELS: Final = "orchestrator_models"
 """``app.state`` key of the :class:`ModelCatalog` the bootstrap's resources open."""
@@ -26,6 +27,8 @@ UnitOfWorkDep: TypeAlias = NamedDependency[SkipValidation[UnitOfWork]]
 """``uow``: the request's unit of work (``shared.bootstrap``)."""
 ModelsDep: TypeAlias = NamedDependency[SkipValidation[ModelCatalog]]
 """``models``: the AI models use cases may call."""
+BoardDep: TypeAlias = NamedDependency[SkipValidation[BoardEvents]]
+"""``board``: a project's published events, live (provided by the bootstrap on the app's NATS)."""
 ConnectorDep: TypeAlias = NamedDependency[SkipValidation[ModelConnector]]
 """``connector``: any registry entry made callable (the model catalog too), for an admin's check."""
 VaultDep: TypeAlias = NamedDependency[SkipValidation[ApiKeyVault]]

@@ -3,6 +3,9 @@
 from litestar.types import ControllerRouterHandler
 
 from orchestrator.entrypoints.http.ai_models import AIModelsController
+from orchestrator.entrypoints.http.board_events import board_events
+from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, task_chat_sessions
+from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
 from orchestrator.entrypoints.http.settings import SettingsController
 from shared.http.whoami import whoami
 
@@ -10,4 +13,13 @@ API_PREFIX = "/api/v1"
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
-    return [whoami, AIModelsController, SettingsController]
+    return [
+        whoami,
+        AIModelsController,
+        SettingsController,
+        CommitMessagesController,
+        ProjectCommitsController,
+        project_chat_sessions,
+        task_chat_sessions,
+        board_events,
+    ]

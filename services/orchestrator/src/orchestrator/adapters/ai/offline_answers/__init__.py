@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from orchestrator.adapters.ai.offline_answers.commits import write_commit_message
 from shared.kernel.ai import ChatRequest
 
 AnswerWriter = Callable[[ChatRequest], str]
 
-WRITERS: Final[Mapping[str, AnswerWriter]] = {}
+WRITERS: Final[Mapping[str, AnswerWriter]] = {
+    "commit_message": write_commit_message,
+}
 """Schema title → the writer of a valid answer for it (each area adds its entries)."""

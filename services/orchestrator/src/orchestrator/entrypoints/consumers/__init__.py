@@ -1,0 +1,1 @@
+"""orchestrator's event consumers (each a factory ``shared.bootstrap`` gives units of work to)."""
