@@ -29,6 +29,7 @@ from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
+from orchestrator.application.key_rotation import KeyRotation, rotate_model_keys
 from orchestrator.application.ports.board import BoardEvents
 from orchestrator.entrypoints.consumers.chat_sessions import chat_sessions
 from orchestrator.entrypoints.http import route_handlers
@@ -77,6 +78,16 @@ def board_events_on(state: State) -> BoardEvents:
 
 def all_dependencies() -> Mapping[str, Provide]:
     return {**dependencies(), "board": Provide(board_events_on, sync_to_thread=False)}
+
+
+async def run_rotate_model_keys(settings: Settings) -> KeyRotation:
+    """``rotate-model-keys``: a new current model key, every stored API key re-encrypted under it."""
+    engine = ROOT.engine(settings, "cli")
+    try:
+        uow = SqlAlchemyUnitOfWork.from_engine(engine, OutboxWriter(ROOT.event_source), to_contract)
+        return await rotate_model_keys(uow, keys=open_vault(settings))
+    finally:
+        await engine.dispose()
 
 
 ROOT = ServiceRoot(

@@ -75,6 +75,15 @@ class AesGcmApiKeyVault:
             )
         return _decrypt(key, stored.ciphertext, _AT_REST + model_id.bytes, "the stored API key")
 
+    def rotate(self) -> str:
+        return self.model_keys.rotate()
+
+    def reencrypt(self, stored: StoredKey, model_id: UUID) -> StoredKey:
+        if stored.key_id == self.model_keys.current[0]:
+            self.reveal(stored, model_id)  # still proves it decrypts
+            return stored
+        return self.encrypt(self.reveal(stored, model_id), model_id)
+
     def _seal(self, plaintext: str, model_id: UUID) -> SealedKey:
         key_id, key = self._seal_keys.current
         blob = base64.urlsafe_b64encode(_encrypt(key, plaintext, _SEALED + model_id.bytes)).decode("ascii")

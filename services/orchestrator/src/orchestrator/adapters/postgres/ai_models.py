@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,6 +22,8 @@ _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 _BY_NAME = _SELECT.where(ai_models.c.name == sa.bindparam("name"))
 _DEFAULT = _SELECT.where(ai_models.c.is_default)
 _DEFAULT_FOR_UPDATE = _DEFAULT.with_for_update()
+_WITH_KEYS = _SELECT.where(ai_models.c.api_key_key_id.is_not(None)).order_by(ai_models.c.id)
+_WITH_KEYS_FOR_UPDATE = _WITH_KEYS.with_for_update()
 _INSERT = ai_models.insert()
 _UPDATE = (
     ai_models.update()
@@ -82,6 +84,13 @@ class SqlAlchemyAIModelRepository:
             statement = statement.where(ai_models.c.name > after)
         rows = (await self._conn.execute(statement)).all()
         return page_from_rows([ai_model_from_row(r._mapping) for r in rows], size, lambda m: (m.name,))
+
+    async def with_keys(self, *, for_update: bool = False) -> Sequence[AIModel]:
+        statement = _WITH_KEYS_FOR_UPDATE if for_update else _WITH_KEYS
+        models = [ai_model_from_row(r._mapping) for r in (await self._conn.execute(statement)).all()]
+        for model in models:
+            self._seen.add(model)
+        return models
 
     async def add(self, model: AIModel) -> None:
         await self._conn.execute(_INSERT, _values(model))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
@@ -57,6 +58,10 @@ class AIModelRepository(Protocol):
         """By name; ``enabled_only`` for users, who see only the models they may call."""
         ...
 
+    async def with_keys(self, *, for_update: bool = False) -> Sequence[AIModel]:
+        """Every model that has an API key (a key rotation re-encrypts them all)."""
+        ...
+
     async def add(self, model: AIModel) -> None: ...
 
     async def update(self, model: AIModel) -> None: ...
@@ -74,3 +79,19 @@ class ModelConnector(Protocol):
     """
 
     def connect(self, model: AIModel) -> ChatModel: ...
+
+
+class KeyRing(Protocol):
+    """The keys API keys are encrypted under at rest, for their rotation. Not transactional."""
+
+    def rotate(self) -> str:
+        """Adds a new key and makes it current (older ones stay, to decrypt); answers its id."""
+        ...
+
+    def reencrypt(self, stored: StoredKey, model_id: UUID) -> StoredKey:
+        """``stored`` under the current key (the same value when it already is).
+
+        Raises:
+            KeyUnreadable: ``stored`` cannot be decrypted.
+        """
+        ...
