@@ -1,15 +1,12 @@
 """The OpenAI-compatible adapter against a server no one here wrote: llama.cpp running SmolLM2 on the CPU.
 
-The server starts once per session (a second or two: the 135M model is ~100 MB). Speeds are
+The server starts once per session (the devkit's ``local_model`` fixture). Speeds are
 printed (run with ``-s`` to see them), never asserted: the machine may be busy.
 """
 
 import json
-import os
-import signal
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import httpx
@@ -17,12 +14,10 @@ import jsonschema_rs
 import msgspec
 import pytest
 
-from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.local_model import LocalModelServer
 from shared.ai.factory import ModelConfig, build_model
-from shared.ai.local_server import MODEL_ALIAS, base_url, server_command
+from shared.ai.local_server import MODEL_ALIAS
 from shared.kernel.ai import ChatMessage, ChatModel, ChatRequest, Parameters
-
-START_TIMEOUT_S = 60.0
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
 
@@ -33,46 +28,11 @@ class Colors(msgspec.Struct, forbid_unknown_fields=True):
     favourite: Short
 
 
-@pytest.fixture(scope="session")
-def local_model_url(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            server_command(port=port), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = base_url(port)
-    try:
-        _wait_until_serving(server, url, log)
-        yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _wait_until_serving(server: subprocess.Popen[bytes], url: str, log) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the llama.cpp server exited with {server.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the llama.cpp server did not answer within {START_TIMEOUT_S:.0f} s")
-
-
 @pytest.fixture
-async def local(local_model_url) -> AsyncIterator[ChatModel]:
+async def local(local_model: LocalModelServer) -> AsyncIterator[ChatModel]:
     async with httpx.AsyncClient() as http:
         yield build_model(
-            ModelConfig(provider="local", model=MODEL_ALIAS, base_url=local_model_url), http=http
+            ModelConfig(provider="local", model=local_model.model, base_url=local_model.url), http=http
         )
 
 

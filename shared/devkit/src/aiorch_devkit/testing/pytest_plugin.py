@@ -8,6 +8,8 @@
 * ``service_root``, ``service_database``, ``service_settings``, ``service_engine``,
   ``service_client``, ``service_environment``: a service under test, as its composition root wires it
   (``aiorch_devkit.testing.service_fixtures``).
+* ``local_model`` (session): the real local model, llama.cpp's OpenAI-compatible server on
+  SmolLM2-135M (``aiorch_devkit.testing.local_model``), started only by tests that ask for it.
 * Tests under ``unit/``, ``integration/`` and ``system/`` folders get the mark of
   their layer, so ``-m unit`` runs in milliseconds with no server.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aiorch_devkit.testing.local_model import local_model as local_model
 from aiorch_devkit.testing.servers import Servers, choose_provider, start_servers
 from aiorch_devkit.testing.service_fixtures import service_client as service_client
 from aiorch_devkit.testing.service_fixtures import service_database as service_database
