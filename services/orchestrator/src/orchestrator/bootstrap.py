@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
 from litestar.datastructures import State
@@ -23,13 +23,14 @@ from orchestrator import SERVICE, __version__
 from orchestrator.adapters.ai.catalog import RegistryModelCatalog
 from orchestrator.adapters.ai.offline_answers import WRITERS
 from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
-from orchestrator.adapters.crypto.key_file import KeyFile
+from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
 from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
 from orchestrator.application.key_rotation import KeyRotation, rotate_model_keys
+from orchestrator.application.ports.ai_models import KeyUnreadable
 from orchestrator.application.ports.board import BoardEvents
 from orchestrator.entrypoints.consumers.chat_sessions import chat_sessions
 from orchestrator.entrypoints.http import route_handlers
@@ -78,6 +79,10 @@ def board_events_on(state: State) -> BoardEvents:
 
 def all_dependencies() -> Mapping[str, Provide]:
     return {**dependencies(), "board": Provide(board_events_on, sync_to_thread=False)}
+
+
+ROTATION_ERRORS: Final = (KeyFileError, KeyUnreadable, OSError)
+"""What ``rotate-model-keys`` reports as a failure (a message, exit code 1), not a traceback."""
 
 
 async def run_rotate_model_keys(settings: Settings) -> KeyRotation:

@@ -15,9 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from orchestrator import SERVICE
-from orchestrator.adapters.crypto.key_file import KeyFileError
-from orchestrator.application.ports.ai_models import KeyUnreadable
-from orchestrator.bootstrap import ROOT, run_rotate_model_keys
+from orchestrator.bootstrap import ROOT, ROTATION_ERRORS, run_rotate_model_keys
 from shared.cli import EXIT_USAGE, build_parser, run, service_commands
 from shared.logging import configure_logging
 from shared.settings import SettingsError
@@ -50,7 +48,7 @@ def _rotate_model_keys() -> int:
     configure_logging(SERVICE, settings.log_level)
     try:
         rotation = asyncio.run(run_rotate_model_keys(settings))
-    except (KeyFileError, KeyUnreadable, OSError) as exc:
+    except ROTATION_ERRORS as exc:
         print(f"aiorch-{SERVICE}: {getattr(exc, 'detail', exc)}", file=sys.stderr)
         return 1
     print(f"new model key {rotation.key_id} in {settings.model_keys_file}")
