@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final
 
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from shared.kernel.errors import InvalidInput, PreconditionFailed
 
@@ -19,8 +19,8 @@ _ONE_STRONG_TAG: Final = re.compile(r'^\s*"(\d{1,18})"\s*$')
 
 IfMatch = Annotated[
     str | None,
-    Parameter(
-        header="If-Match",
+    HeaderParameter(
+        name="If-Match",
         required=False,
         max_length=64,
         description=(
