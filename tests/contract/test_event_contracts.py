@@ -35,6 +35,10 @@ CONTRACTS: list[type[Event]] = [
     orchestrator.AIModelUpdated,
     orchestrator.AIModelDeleted,
     orchestrator.SettingsChanged,
+    orchestrator.PromptCreated,
+    orchestrator.PromptLabelMoved,
+    orchestrator.PromptDeleted,
+    orchestrator.InterviewCompleted,
 ]
 
 
@@ -73,6 +77,27 @@ def sample(cls: type[Event]) -> Event:
         "changes": [orchestrator.SettingChanged(name="interview.max_questions", old=12, new=8)],
     }
     values.update({name: value for name, value in registry.items() if name in fields and name not in values})
+    # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.completed)
+    requirements = {
+        "project_id": new_id(),
+        "owner_id": new_id(),
+        "prompt_id": new_id(),
+        "lineage_id": new_id(),
+        "version": 2,
+        "parent_id": new_id(),
+        "labels": ("current",),
+        "label": "production",
+        "previous_version": 1,
+        "interview_id": new_id(),
+        "finished_by": "model",
+        "questions": 3,
+        "answers": 3,
+        "covered_areas": 2,
+        "open_questions": 1,
+    }
+    values.update(
+        {name: value for name, value in requirements.items() if name in fields and name not in values}
+    )
     return cls(**values)
 
 

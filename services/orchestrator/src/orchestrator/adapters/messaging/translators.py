@@ -12,6 +12,7 @@ from functools import singledispatch
 from orchestrator.domain import ai_models, settings
 from orchestrator.domain.commits import CommitDeleted, CommitRecorded
 from orchestrator.domain.events import Recorded
+from orchestrator.domain.interviews import InterviewCompleted
 from orchestrator.domain.prompts import PromptCreated, PromptDeleted, PromptLabelMoved
 from shared.contracts import orchestrator as contracts
 from shared.contracts.base import Event
@@ -145,4 +146,20 @@ def _commit_deleted(event: CommitDeleted) -> Event:
         project_id=event.project_id,
         owner_id=event.owner_id,
         sha=event.sha,
+    )
+
+
+@to_contract.register
+def _interview_completed(event: InterviewCompleted) -> Event:
+    return contracts.InterviewCompleted(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        interview_id=event.interview_id,
+        project_id=event.project_id,
+        owner_id=event.owner_id,
+        finished_by=event.finished_by,
+        questions=event.questions,
+        answers=event.answers,
+        covered_areas=event.covered_areas,
+        open_questions=event.open_questions,
     )

@@ -6,6 +6,8 @@ from orchestrator.entrypoints.http.ai_models import AIModelsController
 from orchestrator.entrypoints.http.board_events import board_events
 from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, task_chat_sessions
 from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
+from orchestrator.entrypoints.http.interviews import InterviewsController, ProjectInterviewsController
+from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
 from orchestrator.entrypoints.http.settings import SettingsController
 from shared.http.whoami import whoami
 
@@ -17,6 +19,10 @@ def route_handlers() -> list[ControllerRouterHandler]:
         whoami,
         AIModelsController,
         SettingsController,
+        ProjectInterviewsController,
+        InterviewsController,
+        ProjectPromptsController,
+        PromptsController,
         CommitMessagesController,
         ProjectCommitsController,
         project_chat_sessions,

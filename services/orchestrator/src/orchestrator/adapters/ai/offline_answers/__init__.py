@@ -13,11 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from orchestrator.adapters.ai.offline_answers.commits import write_commit_message
+from orchestrator.adapters.ai.offline_answers.interviews import write_assessment, write_requirements_prompt
 from shared.kernel.ai import ChatRequest
 
 AnswerWriter = Callable[[ChatRequest], str]
 
 WRITERS: Final[Mapping[str, AnswerWriter]] = {
     "commit_message": write_commit_message,
+    "interview_assessment": write_assessment,
+    "requirements_prompt": write_requirements_prompt,
 }
 """Schema title → the writer of a valid answer for it (each area adds its entries)."""
