@@ -411,6 +411,16 @@ class Supervisor:
             env.setdefault("IDENTITY_MAIL_DIR", str(self.state.root / "mail"))
             env.setdefault("AIORCH_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
             env.setdefault("AIORCH_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+        if service in ("orchestrator", "chat"):
+            # seals AI-model API keys in orchestrator's events for the services that call models
+            env.setdefault("AIORCH_MODEL_SEAL_KEY_FILE", str(self.state.root / "model-seal-key.json"))
+        if service == "orchestrator":
+            # the model registry's API keys are encrypted at rest under these (rotate-model-keys)
+            env.setdefault(
+                "ORCHESTRATOR_MODEL_KEYS_FILE", str(self.state.root / "orchestrator-keys" / "model-keys.json")
+            )
+            # the offline model streams at a pace a person can watch
+            env.setdefault("ORCHESTRATOR_OFFLINE_PACE_MS", "15")
         return env
 
     async def _run_to_end(self, name: str, argv: list[str], env: dict[str, str]) -> None:
