@@ -1,7 +1,8 @@
 """The base of orchestrator's domain events; adapters translate them to public contracts.
 
-They carry no secret: never an API key, sealed or not (the translator seals what a
-contract must carry).
+They carry no secret in plaintext: an AI model's events carry its API key only as the
+opaque ``SealedKey`` an adapter (the key vault, through the use case) sealed for the
+services that call models; the translator passes it on as it is.
 """
 
 from dataclasses import dataclass
