@@ -30,6 +30,11 @@ CONTRACTS: list[type[Event]] = [
     identity.SessionRevoked,
     identity.UserSessionsRevoked,
     chat.UserErased,
+    chat.ConversationCreated,
+    chat.ConversationUpdated,
+    chat.ConversationDeleted,
+    orchestrator.CommitRecorded,
+    orchestrator.CommitDeleted,
     orchestrator.UserErased,
     orchestrator.AIModelCreated,
     orchestrator.AIModelUpdated,
@@ -98,6 +103,19 @@ def sample(cls: type[Event]) -> Event:
     values.update(
         {name: value for name, value in requirements.items() if name in fields and name not in values}
     )
+    # chat's conversations (chat.conversation.*) and recorded commits (orchestrator.commit.*)
+    links = {
+        "conversation_id": new_id(),
+        "owner_id": new_id(),
+        "title": "Login flow",
+        "project_id": new_id(),
+        "created_at": datetime.now(UTC),
+        "updated_at": datetime.now(UTC),
+        "commit_id": new_id(),
+        "sha": "0a1b2c3d",
+        "commit_type": "feat",
+    }
+    values.update({name: value for name, value in links.items() if name in fields and name not in values})
     return cls(**values)
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Final
 from uuid import UUID
 
 from litestar import get
-from litestar.params import Parameter, PathParameter
+from litestar.params import HeaderParameter, PathParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from orchestrator.application.ports.board import FeedOverflow
@@ -42,8 +42,8 @@ async def board_events(
     board: BoardDep,
     last_event_id: Annotated[
         str | None,
-        Parameter(
-            header="Last-Event-ID",
+        HeaderParameter(
+            name="Last-Event-ID",
             pattern="^[0-9]{1,19}$",
             description="Resume after this event `id` (what the browser's EventSource sends on reconnect).",
         ),

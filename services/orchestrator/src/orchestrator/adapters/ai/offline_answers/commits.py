@@ -36,6 +36,8 @@ def _guess_type(text: str) -> str:
 
 def _subject(title: str) -> str:
     subject = " ".join(title.split()).rstrip(".!? ") or "update the project"
+    if subject.isupper():  # a shouted title reads as a normal one
+        subject = subject.lower()
     if len(subject) > 72:
         subject = subject[:72].rsplit(" ", 1)[0]
     return subject[:1].lower() + subject[1:]
