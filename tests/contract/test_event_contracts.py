@@ -36,6 +36,13 @@ CONTRACTS: list[type[Event]] = [
     orchestrator.CommitRecorded,
     orchestrator.CommitDeleted,
     orchestrator.UserErased,
+    orchestrator.ProjectCreated,
+    orchestrator.ProjectUpdated,
+    orchestrator.ProjectDeleted,
+    orchestrator.TaskCreated,
+    orchestrator.TaskUpdated,
+    orchestrator.TaskMoved,
+    orchestrator.TaskDeleted,
     orchestrator.AIModelCreated,
     orchestrator.AIModelUpdated,
     orchestrator.AIModelDeleted,
@@ -82,6 +89,55 @@ def sample(cls: type[Event]) -> Event:
         "changes": [orchestrator.SettingChanged(name="interview.max_questions", old=12, new=8)],
     }
     values.update({name: value for name, value in registry.items() if name in fields and name not in values})
+    # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.completed)
+    requirements = {
+        "project_id": new_id(),
+        "owner_id": new_id(),
+        "prompt_id": new_id(),
+        "lineage_id": new_id(),
+        "version": 2,
+        "parent_id": new_id(),
+        "labels": ("current",),
+        "label": "production",
+        "previous_version": 1,
+        "interview_id": new_id(),
+        "finished_by": "model",
+        "questions": 3,
+        "answers": 3,
+        "covered_areas": 2,
+        "open_questions": 1,
+    }
+    values.update(
+        {name: value for name, value in requirements.items() if name in fields and name not in values}
+    )
+    # chat's conversations (chat.conversation.*) and recorded commits (orchestrator.commit.*)
+    links = {
+        "conversation_id": new_id(),
+        "owner_id": new_id(),
+        "title": "Login flow",
+        "project_id": new_id(),
+        "created_at": datetime.now(UTC),
+        "updated_at": datetime.now(UTC),
+        "commit_id": new_id(),
+        "sha": "0a1b2c3d",
+        "commit_type": "feat",
+    }
+    values.update({name: value for name, value in links.items() if name in fields and name not in values})
+    # projects and the board (orchestrator.project.*, orchestrator.task.*)
+    board = {
+        "project_id": new_id(),
+        "owner_id": new_id(),
+        "task_id": new_id(),
+        "name": "Shop",
+        "status": "todo",
+        "from_status": "backlog",
+        "position": "a0",
+        "version": 2,
+        "fields": ("title",),
+    }
+    if cls.subject.startswith("orchestrator.project."):
+        board["status"] = "active"
+    values.update({name: value for name, value in board.items() if name in fields and name not in values})
     # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.completed)
     requirements = {
         "project_id": new_id(),

@@ -22,6 +22,7 @@ import orchestrator
 from orchestrator import SERVICE, __version__
 from orchestrator.adapters.ai.catalog import RegistryModelCatalog
 from orchestrator.adapters.ai.offline_answers import WRITERS
+from orchestrator.adapters.ai.task_plans import MsgspecTaskPlanFormat
 from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
 from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
@@ -77,8 +78,19 @@ def board_events_on(state: State) -> BoardEvents:
     return NatsBoardEvents(state.nats)
 
 
+_TASK_PLANS = MsgspecTaskPlanFormat()
+
+
+def task_plans() -> MsgspecTaskPlanFormat:
+    return _TASK_PLANS
+
+
 def all_dependencies() -> Mapping[str, Provide]:
-    return {**dependencies(), "board": Provide(board_events_on, sync_to_thread=False)}
+    return {
+        **dependencies(),
+        "board": Provide(board_events_on, sync_to_thread=False),
+        "task_plans": Provide(task_plans, sync_to_thread=False),
+    }
 
 
 ROTATION_ERRORS: Final = (KeyFileError, KeyUnreadable, OSError)

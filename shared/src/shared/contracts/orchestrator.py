@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 import msgspec
@@ -210,8 +210,98 @@ class CommitDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.c
         return str(self.commit_id)
 
 
+class ProjectCreated(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.project.created.v1"):
+    """A project was created (active, empty)."""
+
+    subject: ClassVar[str] = "orchestrator.project.created"
+    project_id: UUID
+    owner_id: UUID
+    name: str
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.project_id)
+
+
+class ProjectUpdated(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.project.updated.v1"):
+    """A project was renamed, redescribed, archived or unarchived: its name and status now."""
+
+    subject: ClassVar[str] = "orchestrator.project.updated"
+    project_id: UUID
+    owner_id: UUID
+    name: str
+    status: Literal["active", "archived"]
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.project_id)
+
+
+class ProjectDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.project.deleted.v1"):
+    """A project was deleted, and with it everything it held (tasks, prompts...)."""
+
+    subject: ClassVar[str] = "orchestrator.project.deleted"
+    project_id: UUID
+    owner_id: UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.project_id)
+
+
+class _TaskEvent(Event, frozen=True, kw_only=True):
+    """A task's board coordinates after the change; never its text (read the task for it)."""
+
+    task_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    status: Literal["backlog", "todo", "in_progress", "review", "done"]
+    """The board column."""
+    position: str
+    """The ordering key in the column (bytewise order)."""
+    version: int
+    """The task's version after the change (its ETag)."""
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.task_id)
+
+
+class TaskCreated(_TaskEvent, frozen=True, kw_only=True, tag="aiorch.orchestrator.task.created.v1"):
+    """A task was added to a board (by hand or generated from a prompt)."""
+
+    subject: ClassVar[str] = "orchestrator.task.created"
+
+
+class TaskUpdated(_TaskEvent, frozen=True, kw_only=True, tag="aiorch.orchestrator.task.updated.v1"):
+    """Some of a task's fields changed (``fields`` names them)."""
+
+    subject: ClassVar[str] = "orchestrator.task.updated"
+    fields: tuple[str, ...] = ()
+
+
+class TaskMoved(_TaskEvent, frozen=True, kw_only=True, tag="aiorch.orchestrator.task.moved.v1"):
+    """A task moved on the board: to another column (``from_status``) or within its own."""
+
+    subject: ClassVar[str] = "orchestrator.task.moved"
+    from_status: Literal["backlog", "todo", "in_progress", "review", "done"]
+
+
+class TaskDeleted(_TaskEvent, frozen=True, kw_only=True, tag="aiorch.orchestrator.task.deleted.v1"):
+    """A task was deleted (its coordinates as they were)."""
+
+    subject: ClassVar[str] = "orchestrator.task.deleted"
+
+
 OrchestratorEvent = (
     UserErased
+    | ProjectCreated
+    | ProjectUpdated
+    | ProjectDeleted
+    | TaskCreated
+    | TaskUpdated
+    | TaskMoved
+    | TaskDeleted
     | AIModelCreated
     | AIModelUpdated
     | AIModelDeleted
@@ -225,6 +315,13 @@ OrchestratorEvent = (
 )
 decoder = union_decoder(
     UserErased,
+    ProjectCreated,
+    ProjectUpdated,
+    ProjectDeleted,
+    TaskCreated,
+    TaskUpdated,
+    TaskMoved,
+    TaskDeleted,
     AIModelCreated,
     AIModelUpdated,
     AIModelDeleted,

@@ -42,6 +42,16 @@ class ProjectDeleted(ProjectEvent):
     pass
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectCounts:
+    """How much a project holds: tasks per board column, prompts and interviews."""
+
+    tasks: dict[str, int] = field(default_factory=dict)
+    """Column (``backlog``, ``todo``...) → number of tasks; a column without tasks is absent."""
+    prompts: int = 0
+    interviews: int = 0
+
+
 @dataclass(slots=True, kw_only=True)
 class Project(Aggregate[DomainEvent]):
     id: UUID

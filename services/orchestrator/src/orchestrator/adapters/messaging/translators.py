@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import singledispatch
 
 from orchestrator.domain import ai_models, settings
+from orchestrator.domain import projects as project_events
+from orchestrator.domain import tasks as task_events
 from orchestrator.domain.commits import CommitDeleted, CommitRecorded
 from orchestrator.domain.events import Recorded
 from orchestrator.domain.interviews import InterviewCompleted
@@ -34,6 +36,69 @@ def _user_erased(event: UserErased) -> Event:
         erased_at=event.erased_at,
         cause_event_id=event.cause_event_id,
     )
+
+
+@to_contract.register
+def _project_created(event: project_events.ProjectCreated) -> Event:
+    return contracts.ProjectCreated(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        project_id=event.project_id,
+        owner_id=event.owner_id,
+        name=event.name,
+    )
+
+
+@to_contract.register
+def _project_updated(event: project_events.ProjectUpdated) -> Event:
+    return contracts.ProjectUpdated(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        project_id=event.project_id,
+        owner_id=event.owner_id,
+        name=event.name,
+        status=event.status,
+    )
+
+
+@to_contract.register
+def _project_deleted(event: project_events.ProjectDeleted) -> Event:
+    return contracts.ProjectDeleted(
+        event_id=new_id(), occurred_at=event.occurred_at, project_id=event.project_id, owner_id=event.owner_id
+    )
+
+
+def _task_fields(event: task_events.TaskEvent) -> dict[str, object]:
+    return {
+        "event_id": new_id(),
+        "occurred_at": event.occurred_at,
+        "task_id": event.task_id,
+        "project_id": event.project_id,
+        "owner_id": event.owner_id,
+        "status": event.status,
+        "position": event.position,
+        "version": event.version,
+    }
+
+
+@to_contract.register
+def _task_created(event: task_events.TaskCreated) -> Event:
+    return contracts.TaskCreated(**_task_fields(event))  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _task_updated(event: task_events.TaskUpdated) -> Event:
+    return contracts.TaskUpdated(**_task_fields(event), fields=event.fields)  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _task_moved(event: task_events.TaskMoved) -> Event:
+    return contracts.TaskMoved(**_task_fields(event), from_status=event.from_status)  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _task_deleted(event: task_events.TaskDeleted) -> Event:
+    return contracts.TaskDeleted(**_task_fields(event))  # type: ignore[arg-type]
 
 
 @to_contract.register

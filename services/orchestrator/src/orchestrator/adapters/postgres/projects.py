@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orchestrator.adapters.postgres.tables import projects
+from orchestrator.adapters.postgres.tables import interviews, projects, prompt_lineages, tasks
 from orchestrator.domain.events import Recorded
-from orchestrator.domain.projects import Project, ProjectStatus
+from orchestrator.domain.projects import Project, ProjectCounts, ProjectStatus
 from shared.kernel.aggregate import Seen
 
 _COLUMNS = tuple(projects.c)
@@ -20,6 +20,34 @@ _BY_ID = sa.select(*_COLUMNS).where(
 )
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 _INSERT = projects.insert()
+# the owner's list, newest first (UUIDv7 ids are time-ordered): projects_owner_id_idx
+_LIST = (
+    sa.select(*_COLUMNS)
+    .where(projects.c.owner_id == sa.bindparam("owner_id"))
+    .order_by(projects.c.id.desc())
+    .limit(sa.bindparam("limit"))
+)
+_LIST_VARIANTS = {
+    (with_status, with_before): _LIST.where(
+        *([projects.c.status == sa.bindparam("status")] if with_status else []),
+        *([projects.c.id < sa.bindparam("before_id")] if with_before else []),
+    )
+    for with_status in (False, True)
+    for with_before in (False, True)
+}
+_ids: sa.BindParameter[list[UUID]] = sa.bindparam("ids", expanding=True)
+# a whole page's counts in one round trip: (project, what, how many)
+_COUNTS = sa.union_all(
+    sa.select(tasks.c.project_id, tasks.c.status, sa.func.count())
+    .where(tasks.c.project_id.in_(_ids))
+    .group_by(tasks.c.project_id, tasks.c.status),
+    sa.select(prompt_lineages.c.project_id, sa.literal("prompts"), sa.func.count())
+    .where(prompt_lineages.c.project_id.in_(_ids))
+    .group_by(prompt_lineages.c.project_id),
+    sa.select(interviews.c.project_id, sa.literal("interviews"), sa.func.count())
+    .where(interviews.c.project_id.in_(_ids))
+    .group_by(interviews.c.project_id),
+)
 _UPDATE = (
     projects.update()
     .where(projects.c.id == sa.bindparam("key"))
@@ -64,6 +92,25 @@ class SqlAlchemyProjectRepository:
         project = project_from_row(row._mapping)
         self._seen.add(project)
         return project
+
+    async def list_owned(
+        self, owner_id: UUID, *, status: ProjectStatus | None, before_id: UUID | None, limit: int
+    ) -> Sequence[Project]:
+        statement = _LIST_VARIANTS[(status is not None, before_id is not None)]
+        params = {"owner_id": owner_id, "status": status, "before_id": before_id, "limit": limit}
+        return [project_from_row(row._mapping) for row in await self._conn.execute(statement, params)]
+
+    async def counts(self, project_ids: Sequence[UUID]) -> Mapping[UUID, ProjectCounts]:
+        found: dict[UUID, tuple[dict[str, int], dict[str, int]]] = {}
+        for project_id, what, count in await self._conn.execute(_COUNTS, {"ids": list(project_ids)}):
+            columns, others = found.setdefault(project_id, ({}, {}))
+            (others if what in ("prompts", "interviews") else columns)[what] = count
+        return {
+            project_id: ProjectCounts(
+                tasks=columns, prompts=others.get("prompts", 0), interviews=others.get("interviews", 0)
+            )
+            for project_id, (columns, others) in found.items()
+        }
 
     async def add(self, project: Project) -> None:
         await self._conn.execute(_INSERT, _values(project))

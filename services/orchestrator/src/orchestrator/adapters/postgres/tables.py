@@ -6,7 +6,7 @@ belongs to a project cascades from ``projects`` (deleting a project deletes all 
 """
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = sa.MetaData()
 
@@ -74,6 +74,41 @@ settings_audit = sa.Table(
     sa.Column("new_value", JSONB(none_as_null=False), nullable=False),
     sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
     at("at"),
+)
+
+# -- the board: tasks and their activity (migration 0006) ---------------------------------
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    project_id_column(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("test_strategy", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("priority", sa.Text, nullable=False),
+    # byte order: fractional-indexing keys must not sort by a linguistic collation
+    sa.Column("position", sa.Text(collation="C"), nullable=False),
+    sa.Column("dependencies", ARRAY(UUID(as_uuid=True)), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    at("created_at"),
+    at("updated_at"),
+)
+
+task_activity = sa.Table(
+    "task_activity",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("task_id", UUID(as_uuid=True), sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    project_id_column(),
+    sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("field", sa.Text, nullable=True),
+    sa.Column("old_value", sa.Text, nullable=True),
+    sa.Column("new_value", sa.Text, nullable=True),
+    at("occurred_at"),
 )
 
 # -- interviews and prompts (migration 0005) ----------------------------------------------

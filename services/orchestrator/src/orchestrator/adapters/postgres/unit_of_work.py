@@ -13,6 +13,7 @@ from orchestrator.adapters.postgres.interviews import SqlAlchemyInterviewReposit
 from orchestrator.adapters.postgres.projects import SqlAlchemyProjectRepository
 from orchestrator.adapters.postgres.prompts import SqlAlchemyPromptRepository
 from orchestrator.adapters.postgres.settings import SqlAlchemySettingsRepository
+from orchestrator.adapters.postgres.tasks import SqlAlchemyTaskRepository
 from orchestrator.application.ports import (
     AIModelRepository,
     ChatSessionRepository,
@@ -22,6 +23,7 @@ from orchestrator.application.ports import (
     PromptRepository,
     SettingsRepository,
     TaskLinks,
+    TaskRepository,
 )
 from orchestrator.domain.events import Recorded
 from shared.db import unit_of_work
@@ -34,6 +36,7 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     ai_models: AIModelRepository
     settings: SettingsRepository
     projects: ProjectRepository
+    tasks: TaskRepository
     commits: CommitRepository
     chat_sessions: ChatSessionRepository
     task_links: TaskLinks
@@ -45,6 +48,7 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
         self.ai_models = SqlAlchemyAIModelRepository(conn, self.seen)
         self.settings = SqlAlchemySettingsRepository(conn, self.seen)
         self.projects = SqlAlchemyProjectRepository(conn, self.seen)
+        self.tasks = SqlAlchemyTaskRepository(conn, self.seen)
         self.commits = SqlAlchemyCommitRepository(conn, self.seen)
         self.chat_sessions = SqlAlchemyChatSessionRepository(conn)
         self.task_links = SqlAlchemyTaskLinks(conn)

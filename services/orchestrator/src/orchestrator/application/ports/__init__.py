@@ -15,6 +15,7 @@ from orchestrator.application.ports.interviews import InterviewRepository
 from orchestrator.application.ports.projects import ProjectRepository
 from orchestrator.application.ports.prompts import PromptRepository
 from orchestrator.application.ports.settings import SettingsRepository
+from orchestrator.application.ports.tasks import TaskRepository
 from shared.kernel import unit_of_work
 from shared.kernel.erasure import ErasureLedger
 
@@ -29,6 +30,7 @@ __all__ = [
     "ResolvedModel",
     "SettingsRepository",
     "TaskLinks",
+    "TaskRepository",
     "UnitOfWork",
 ]
 
@@ -44,6 +46,7 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     settings: SettingsRepository
     ai_models: AIModelRepository
     projects: ProjectRepository
+    tasks: TaskRepository
     commits: CommitRepository
     chat_sessions: ChatSessionRepository
     task_links: TaskLinks

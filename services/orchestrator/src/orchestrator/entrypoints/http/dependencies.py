@@ -15,6 +15,7 @@ from litestar.params import SkipValidation
 from orchestrator.application.ports import ModelCatalog, UnitOfWork
 from orchestrator.application.ports.ai_models import ApiKeyVault, ModelConnector
 from orchestrator.application.ports.board import BoardEvents
+from orchestrator.application.ports.tasks import TaskPlanFormat
 
 MODELS: Final = "orchestrator_models"
 """``app.state`` key of the :class:`ModelCatalog` the bootstrap's resources open."""
@@ -33,6 +34,8 @@ ConnectorDep: TypeAlias = NamedDependency[SkipValidation[ModelConnector]]
 """``connector``: any registry entry made callable (the model catalog too), for an admin's check."""
 VaultDep: TypeAlias = NamedDependency[SkipValidation[ApiKeyVault]]
 """``vault``: encrypts and seals AI-model API keys."""
+TaskPlansDep: TypeAlias = NamedDependency[SkipValidation[TaskPlanFormat]]
+"""``task_plans``: how a task plan is asked of a model and read (provided by the bootstrap)."""
 
 
 def _from_state(key: str) -> Provide:

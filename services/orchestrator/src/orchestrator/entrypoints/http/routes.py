@@ -8,7 +8,9 @@ from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, t
 from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
 from orchestrator.entrypoints.http.interviews import InterviewsController, ProjectInterviewsController
 from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
+from orchestrator.entrypoints.http.projects import ProjectsController
 from orchestrator.entrypoints.http.settings import SettingsController
+from orchestrator.entrypoints.http.tasks import BoardController, TasksController
 from shared.http.whoami import whoami
 
 API_PREFIX = "/api/v1"
@@ -19,6 +21,9 @@ def route_handlers() -> list[ControllerRouterHandler]:
         whoami,
         AIModelsController,
         SettingsController,
+        ProjectsController,
+        BoardController,
+        TasksController,
         ProjectInterviewsController,
         InterviewsController,
         ProjectPromptsController,

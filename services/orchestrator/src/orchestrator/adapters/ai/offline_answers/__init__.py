@@ -14,12 +14,14 @@ from typing import Final
 
 from orchestrator.adapters.ai.offline_answers.commits import write_commit_message
 from orchestrator.adapters.ai.offline_answers.interviews import write_assessment, write_requirements_prompt
+from orchestrator.adapters.ai.offline_answers.tasks import write_task_plan
 from shared.kernel.ai import ChatRequest
 
 AnswerWriter = Callable[[ChatRequest], str]
 
 WRITERS: Final[Mapping[str, AnswerWriter]] = {
     "commit_message": write_commit_message,
+    "task_plan": write_task_plan,
     "interview_assessment": write_assessment,
     "requirements_prompt": write_requirements_prompt,
 }
