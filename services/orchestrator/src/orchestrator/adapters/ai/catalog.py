@@ -9,6 +9,7 @@ adapter that sends it (``shared.ai``); it is never cached, logged or returned.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from orchestrator.adapters.postgres.ai_models import ai_model_from_row
 from orchestrator.adapters.postgres.tables import ai_models, system_settings
 from orchestrator.application.ports.ai import ResolvedModel
 from orchestrator.domain.ai_models import AIModel
+from orchestrator.domain.settings import REGISTRY
 from shared.ai.factory import build_model
 from shared.ai.offline import OfflineModel
 from shared.kernel.ai import ChatModel, ModelRequestRejected, Timeouts
@@ -39,6 +41,11 @@ _DEFAULT = sa.text(
     LIMIT 1
     """
 ).columns(*ai_models.c, sa.column("chosen", sa.Boolean))
+TIMEOUT_SETTING: Final = "ai.request_timeout_s"
+TOKENS_SETTING: Final = "ai.max_output_tokens"
+_LIMITS = sa.select(system_settings.c.name, system_settings.c.value).where(
+    system_settings.c.name.in_([TIMEOUT_SETTING, TOKENS_SETTING])
+)
 BUILT_IN: Final = "offline"
 
 
@@ -73,16 +80,25 @@ class RegistryModelCatalog:
                     raise NotFound(f"AI model {model_id} not found, or not enabled")
             else:
                 row = (await conn.execute(_DEFAULT)).first()
-        if row is None:
-            return ResolvedModel(id=None, name=BUILT_IN, provider=BUILT_IN, model=self._offline)
+            if row is None:
+                return ResolvedModel(id=None, name=BUILT_IN, provider=BUILT_IN, model=self._offline)
+            limits = {r.name: r.value for r in await conn.execute(_LIMITS)}
         model = ai_model_from_row(row._mapping)
-        return ResolvedModel(
-            id=model.id, name=model.model, provider=model.provider, model=self.connect(model)
-        )
+        timeout_s, most_tokens = (_limit(limits, name) for name in (TIMEOUT_SETTING, TOKENS_SETTING))
+        chat = self.connect(model, total_s=timeout_s, max_tokens=int(most_tokens))
+        return ResolvedModel(id=model.id, name=model.model, provider=model.provider, model=chat)
 
-    def connect(self, model: AIModel) -> ChatModel:
+    def connect(
+        self, model: AIModel, *, total_s: float | None = None, max_tokens: int | None = None
+    ) -> ChatModel:
+        """``model`` callable, its key decrypted now; ``total_s`` and ``max_tokens`` are the
+        settings' limits (``ai.request_timeout_s``, ``ai.max_output_tokens``) when given."""
         api_key = self._vault.reveal(model.api_key, model.id) if model.api_key else None
-        config = model_config(model, api_key=api_key, timeouts=self._timeouts)
+        timeouts = self._timeouts
+        if total_s is not None:
+            first_token_s = min(timeouts.first_token_s, total_s)
+            timeouts = replace(timeouts, total_s=total_s, first_token_s=first_token_s)
+        config = model_config(model, api_key=api_key, timeouts=timeouts, max_tokens=max_tokens)
         try:
             return build_model(
                 config, http=self._http, offline_writers=self._writers, offline_pace_s=self._pace_s
@@ -92,3 +108,9 @@ class RegistryModelCatalog:
 
     def __repr__(self) -> str:
         return "RegistryModelCatalog()"
+
+
+def _limit(values: Mapping[str, Any], name: str) -> float:
+    """A numeric setting: its stored value (validated when set), else its default."""
+    value = values.get(name, REGISTRY[name].default)
+    return float(value) if isinstance(value, int | float) else float(str(REGISTRY[name].default))

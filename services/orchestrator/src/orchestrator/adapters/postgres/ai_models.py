@@ -7,12 +7,14 @@ from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orchestrator.adapters.postgres.tables import ai_models
 from orchestrator.domain.ai_models import AIModel, Provider, StoredKey
 from orchestrator.domain.events import Recorded
 from shared.kernel.aggregate import Seen
+from shared.kernel.errors import Conflict
 from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
 
 _COLUMNS = tuple(ai_models.c)
@@ -93,18 +95,29 @@ class SqlAlchemyAIModelRepository:
         return models
 
     async def add(self, model: AIModel) -> None:
-        await self._conn.execute(_INSERT, _values(model))
+        await self._write(_INSERT, _values(model))
         self._seen.add(model)
 
     async def update(self, model: AIModel) -> None:
         values = _values(model)
         values["key"] = values.pop("id")
         del values["created_at"]
-        await self._conn.execute(_UPDATE, values)
+        await self._write(_UPDATE, values)
         self._seen.add(model)
 
     async def delete(self, model_id: UUID) -> None:
         await self._conn.execute(_DELETE, {"id": model_id})
+
+    async def _write(self, statement: Any, values: dict[str, Any]) -> None:
+        # The use cases check first; these constraints catch a concurrent writer between check and write.
+        try:
+            await self._conn.execute(statement, values)
+        except IntegrityError as exc:
+            if "ai_models_one_default_idx" in str(exc.orig):
+                raise Conflict("another model became the default at the same moment: try again") from None
+            if "ai_models_name_key" in str(exc.orig):
+                raise Conflict(f"a model named {values['name']!r} exists already") from None
+            raise
 
     async def _one(self, statement: sa.Select[Any], params: dict[str, Any]) -> AIModel | None:
         row = (await self._conn.execute(statement, params)).first()
