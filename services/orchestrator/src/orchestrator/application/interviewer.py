@@ -22,15 +22,19 @@ ASSESSMENT_TITLE: Final = "interview_assessment"
 MAX_ITEMS: Final = 20
 MAX_ITEM_CHARS: Final = 300
 MAX_SUMMARY_CHARS: Final = 4_000
-_ITEM = {"type": "string", "minLength": 1, "maxLength": MAX_ITEM_CHARS}
+# No upper limits on lengths or counts in the schema: llama.cpp turns them into grammar
+# repetitions and its server dies on a few thousand (seen here with maxLength 4000); they are
+# applied when the answer is read instead (long items clipped, extra items dropped).
+_TEXT = {"type": "string", "minLength": 1}
+_ITEMS = {"type": "array", "items": _TEXT}
 ASSESSMENT_SCHEMA: Final = json.dumps(
     {
         "title": ASSESSMENT_TITLE,
         "type": "object",
         "properties": {
-            "covered_areas": {"type": "array", "items": _ITEM, "maxItems": MAX_ITEMS},
-            "open_questions": {"type": "array", "items": _ITEM, "maxItems": MAX_ITEMS},
-            "summary": {"type": "string", "minLength": 1, "maxLength": MAX_SUMMARY_CHARS},
+            "covered_areas": _ITEMS,
+            "open_questions": _ITEMS,
+            "summary": _TEXT,
             "complete": {"type": "boolean"},
         },
         "required": ["covered_areas", "open_questions", "summary", "complete"],
@@ -100,12 +104,16 @@ def assessment_request(
     )
 
 
+def clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _strings(value: Any, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        raise InvalidOutput(f"{name} must be a list of at most {MAX_ITEMS} strings")
-    if not all(isinstance(item, str) and 0 < len(item.strip()) <= MAX_ITEM_CHARS for item in value):
-        raise InvalidOutput(f"{name} must hold non-empty strings of at most {MAX_ITEM_CHARS} characters")
-    return tuple(item.strip() for item in value)
+    """Up to :data:`MAX_ITEMS` non-empty strings, each clipped to :data:`MAX_ITEM_CHARS`."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidOutput(f"{name} must be a list of strings")
+    return tuple(clip(item, MAX_ITEM_CHARS) for item in value if item.strip())[:MAX_ITEMS]
 
 
 def parse_object(text: str) -> dict[str, Any]:
@@ -121,14 +129,14 @@ def parse_object(text: str) -> dict[str, Any]:
 def parse_assessment(text: str) -> Assessment:
     value = parse_object(text)
     summary, complete = value.get("summary"), value.get("complete")
-    if not isinstance(summary, str) or not 0 < len(summary.strip()) <= MAX_SUMMARY_CHARS:
-        raise InvalidOutput(f"summary must be a non-empty string of at most {MAX_SUMMARY_CHARS} characters")
+    if not isinstance(summary, str) or not summary.strip():
+        raise InvalidOutput("summary must be a non-empty string")
     if not isinstance(complete, bool):
         raise InvalidOutput("complete must be a boolean")
     return Assessment(
         covered_areas=_strings(value.get("covered_areas"), "covered_areas"),
         open_questions=_strings(value.get("open_questions"), "open_questions"),
-        summary=summary.strip(),
+        summary=clip(summary, MAX_SUMMARY_CHARS),
         complete=complete,
     )
 

@@ -30,9 +30,10 @@ PROMPT_SCHEMA: Final = json.dumps(
     {
         "title": PROMPT_TITLE,
         "type": "object",
+        # no length limits here (see interviewer.ASSESSMENT_SCHEMA): applied when read
         "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
-            "content": {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT},
+            "title": {"type": "string", "minLength": 1},
+            "content": {"type": "string", "minLength": 1},
         },
         "required": ["title", "content"],
         "additionalProperties": False,
@@ -87,13 +88,14 @@ def generation_request(model: ResolvedModel, text: str) -> ChatRequest:
 def parse_prompt(text: str) -> tuple[str, str]:
     value = interviewer.parse_object(text)
     title, content = value.get("title"), value.get("content")
-    if not isinstance(title, str) or not 0 < len(title.strip()) <= MAX_TITLE:
-        raise interviewer.InvalidOutput(f"title must be a non-empty string of at most {MAX_TITLE} characters")
-    if not isinstance(content, str) or not 0 < len(content.strip()) <= MAX_CONTENT:
-        raise interviewer.InvalidOutput(
-            f"content must be a non-empty string of at most {MAX_CONTENT} characters"
-        )
-    return title.strip(), content.strip() + "\n"
+    if not isinstance(title, str) or not title.strip():
+        raise interviewer.InvalidOutput("title must be a non-empty string")
+    if not isinstance(content, str) or not content.strip():
+        raise interviewer.InvalidOutput("content must be a non-empty string")
+    if len(content) > MAX_CONTENT:
+        raise interviewer.InvalidOutput(f"content must be at most {MAX_CONTENT} characters")
+    # a prompt's title is a label for people: a long one is clipped, not refused
+    return interviewer.clip(" ".join(title.split()), MAX_TITLE), content.strip() + "\n"
 
 
 async def generate_prompt(
