@@ -161,7 +161,8 @@ async def _ask_for_plan(
             errors = [f"the answer does not fit the schema: {exc}"]
         if not errors:
             return plan, attempt, Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-        messages += [
+        messages = [  # a new list: the request sent keeps the conversation as it was
+            *messages,
             ChatMessage(role="assistant", content=completion.content),
             ChatMessage(
                 role="user", content=f"That plan is invalid: {'; '.join(errors)}. Answer again, fixed."
