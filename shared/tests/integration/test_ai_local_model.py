@@ -99,3 +99,26 @@ async def test_a_json_schema_answer_parses_and_validates(local):
     answer = msgspec.json.decode(text, type=Colors)
     assert 2 <= len(answer.colors) <= 3
     assert chunks[-1].finish_reason == "stop"
+
+
+async def test_a_schema_with_generous_bounds_is_answered_and_the_server_lives_on(local):
+    # llama.cpp's grammar parser dies (SIGSEGV) from maxLength ~2000: the adapter tightens the bounds
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "content": {"type": "string", "minLength": 1, "maxLength": 100_000},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+        },
+        "required": ["title", "content", "tags"],
+        "additionalProperties": False,
+    }
+
+    chunks = await measured(
+        local,
+        ask("Describe a shop that sells mugs, as JSON.", max_tokens=600, json_schema=json.dumps(schema)),
+        "generous bounds",
+    )
+
+    jsonschema_rs.validate(schema, json.loads("".join(c.delta for c in chunks)))
+    assert (await local.complete(ask("Hi", max_tokens=4))).content  # still serving

@@ -15,6 +15,7 @@ import httpx
 import msgspec
 from httpx_sse import EventSource, SSEError
 
+from shared.ai.grammar_bounds import tightened
 from shared.ai.parameters import (
     estimated_usage,
     inline_root,
@@ -128,7 +129,8 @@ class OpenAICompatibleModel:
             }
             body["response_format"] = {"type": "json_schema", "json_schema": spec}
         elif schema is not None:
-            body["response_format"] = {"type": "json_object", "schema": inline_root(schema)}
+            # llama.cpp's grammar: bounds it can build and a small model can close (grammar_bounds)
+            body["response_format"] = {"type": "json_object", "schema": tightened(inline_root(schema))}
         return body
 
     def _headers(self) -> dict[str, str]:
