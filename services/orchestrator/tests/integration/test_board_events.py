@@ -14,6 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
+from orchestrator.entrypoints.http import board_events
+
 WAIT_S = 10.0
 
 
@@ -61,6 +63,8 @@ class Stream:
         self._task: asyncio.Task[None] | None = None
         self._args = (base, path, headers)
         self.status: int | None = None
+        self.ended = asyncio.Event()
+        """Set when the server ended the stream."""
 
     async def __aenter__(self) -> Stream:
         opened = asyncio.Event()
@@ -101,6 +105,7 @@ class Stream:
                 else:
                     name, _, value = line.partition(": ")
                     fields[name] = value
+        self.ended.set()
 
     async def next(self) -> Received:
         return await asyncio.wait_for(self.received.get(), WAIT_S)
@@ -198,3 +203,19 @@ async def test_another_users_project_stream_is_not_found(caller, server):
         )
     assert refused.status_code == 404
     assert bad_id.status_code == 400
+
+
+async def test_an_idle_stream_gets_keep_alive_comments_and_ends_with_its_project(
+    api, caller, relay, server, monkeypatch
+):
+    monkeypatch.setattr(board_events, "KEEP_ALIVE_S", 0.1)
+    alice = caller()
+    project_id = await new_project(api, alice)
+    async with Stream(server, f"/api/v1/projects/{project_id}/events", alice.headers) as stream:
+        ready = await stream.next()
+        assert ready.data == {"project_id": project_id}
+        await asyncio.sleep(0.35)
+        assert stream.comments >= 2
+        assert (await api.delete(f"/api/v1/projects/{project_id}", headers=alice.headers)).status_code == 204
+        assert (await stream.next()).event == "orchestrator.project.deleted"
+        await asyncio.wait_for(stream.ended.wait(), WAIT_S)

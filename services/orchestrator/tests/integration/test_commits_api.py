@@ -239,3 +239,14 @@ async def test_generate_for_another_users_task_is_not_found(api, caller):
         "/api/v1/commits/generate", json={"task_id": task_id, "diff_summary": "x"}, headers=bob.headers
     )
     assert answer.status_code == 404
+
+
+async def test_a_changelog_since_both_a_sha_and_a_date_is_refused(api, caller):
+    alice = caller()
+    project_id = await new_project(api, alice)
+    answer = await api.get(
+        f"/api/v1/projects/{project_id}/changelog",
+        params={"since_sha": "abcdef1", "since": at(0)},
+        headers=alice.headers,
+    )
+    assert answer.status_code == 400

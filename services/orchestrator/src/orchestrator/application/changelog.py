@@ -15,7 +15,7 @@ from uuid import UUID
 from orchestrator.application.ports import UnitOfWork
 from orchestrator.application.projects import owned_project
 from orchestrator.domain.commits import Commit
-from shared.kernel.errors import NotFound
+from shared.kernel.errors import InvalidInput, NotFound
 
 SECTIONS: tuple[tuple[str, str, bool], ...] = (
     ("feat", "Features", False),
@@ -61,8 +61,11 @@ async def changelog(
     """The project's commits after ``since_sha`` (that commit excluded) or after ``since``, grouped.
 
     Raises:
+        InvalidInput: both ``since_sha`` and ``since`` are given.
         NotFound: the project is not the caller's, or ``since_sha`` is not recorded in it.
     """
+    if since_sha is not None and since is not None:
+        raise InvalidInput("give since_sha or since, not both")
     async with uow:
         await owned_project(uow, project_id, owner_id)
         after: datetime | tuple[datetime, UUID] | None = since

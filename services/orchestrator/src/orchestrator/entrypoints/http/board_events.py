@@ -25,6 +25,7 @@ from shared.auth import BEARER_SECURITY, CurrentPrincipal
 KEEP_ALIVE_S: Final = 15.0
 """A comment line this often when nothing happens, so proxies keep the connection open."""
 RETRY_MS: Final = 1000
+PROJECT_DELETED: Final = "orchestrator.project.deleted"
 
 
 @get(
@@ -53,14 +54,16 @@ async def board_events(
     as they are published: each message's event name is the subject (e.g. `orchestrator.task.moved`),
     its data the event's JSON as in the AsyncAPI catalog, its id the position. The first message, `ready`,
     carries the position the stream starts from. Reconnect with `Last-Event-ID` to get exactly
-    the events missed since. A comment line keeps an idle connection open."""
+    the events missed since. A comment line keeps an idle connection open; the stream ends after
+    the project's deletion."""
     async with uow:
         await owned_project(uow, project_id, principal.user_id)
     after = None if last_event_id is None else int(last_event_id)
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
         async with board.follow(project_id, after=after) as feed:
-            yield ServerSentEventMessage(event="ready", id=feed.last_sequence, data="{}", retry=RETRY_MS)
+            ready = f'{{"project_id": "{project_id}"}}'
+            yield ServerSentEventMessage(event="ready", id=feed.last_sequence, data=ready, retry=RETRY_MS)
             while True:
                 try:
                     event = await feed.next(KEEP_ALIVE_S)
@@ -68,9 +71,9 @@ async def board_events(
                     return  # the client reconnects with Last-Event-ID and reads on from there
                 if event is None:
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
-                else:
-                    yield ServerSentEventMessage(
-                        id=event.sequence, event=event.subject, data=event.data.decode()
-                    )
+                    continue
+                yield ServerSentEventMessage(id=event.sequence, event=event.subject, data=event.data.decode())
+                if event.subject == PROJECT_DELETED:
+                    return  # nothing more will happen on this board
 
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

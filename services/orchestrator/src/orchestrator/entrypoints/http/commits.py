@@ -203,7 +203,7 @@ class ProjectCommitsController(Controller):
         """The project's commits since a sha or a time (all when neither is given), grouped as
         conventional-changelog does: BREAKING CHANGES first, then Features, Bug Fixes and the
         other types. JSON, or Markdown when the `Accept` header prefers `text/markdown`. An
-        unknown `since_sha` is a 404."""
+        unknown `since_sha` is a 404; `since_sha` and `since` together are a 400."""
         log = await changelogs.changelog(project_id, principal.user_id, uow, since_sha=since_sha, since=since)
         if request.accept.best_match(["application/json", MARKDOWN], default="application/json") == MARKDOWN:
             return Response(changelogs.markdown(log), media_type=f"{MARKDOWN}; charset=utf-8")

@@ -7,8 +7,8 @@ from orchestrator.entrypoints.http.board_events import board_events
 from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, task_chat_sessions
 from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
 from orchestrator.entrypoints.http.interviews import InterviewsController, ProjectInterviewsController
-from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
 from orchestrator.entrypoints.http.projects import ProjectsController
+from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
 from orchestrator.entrypoints.http.settings import SettingsController
 from orchestrator.entrypoints.http.tasks import BoardController, TasksController
 from shared.http.whoami import whoami
