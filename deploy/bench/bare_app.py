@@ -8,9 +8,11 @@ pool reset disabled"), measured against the same database, as identity's own rol
     BARE_DSN=postgresql://identity:...@127.0.0.1:PORT/postgres BARE_PORT=PORT \\
         .venv/bin/python deploy/bench/bare_app.py
 
-``GET /bare/users/{id}`` answers the row as JSON (404 if there is none). Settings:
-``BARE_DSN`` (required), ``BARE_PORT`` (required), ``BARE_WORKERS`` (2),
-``BARE_POOL_SIZE`` (connections per worker, 32). It listens on 127.0.0.1 only.
+``GET /bare/users/{id}`` answers the row as JSON (404 if there is none). With
+``BARE_ORCHESTRATOR_DSN`` (orchestrator's role) it also serves the board read and the task move
+of ``bare_board.py``. Settings: ``BARE_DSN`` (required), ``BARE_PORT`` (required),
+``BARE_ORCHESTRATOR_DSN``, ``BARE_WORKERS`` (2), ``BARE_POOL_SIZE`` (connections per worker and
+pool, 32). It listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+import bare_board
 import msgspec
 import uvicorn
 from litestar import Litestar, get
@@ -66,10 +69,21 @@ async def _pool(_: Litestar) -> AsyncIterator[None]:
     _Db.pool = await asyncpg.create_pool(
         os.environ["BARE_DSN"], min_size=size, max_size=size, reset=_no_reset
     )
+    if orchestrator := os.environ.get("BARE_ORCHESTRATOR_DSN"):
+        # unqualified names resolve in orchestrator's schema, as on the service's own engine
+        bare_board.Pools.orchestrator = await asyncpg.create_pool(
+            orchestrator,
+            min_size=size,
+            max_size=size,
+            reset=_no_reset,
+            server_settings={"search_path": "orchestrator"},
+        )
     try:
         yield
     finally:
         await _Db.pool.close()
+        if bare_board.Pools.orchestrator is not None:
+            await bare_board.Pools.orchestrator.close()
 
 
 @get("/bare/users/{user_id:uuid}")
@@ -82,7 +96,9 @@ async def user(user_id: UUID) -> User:
 
 
 def create_app() -> Litestar:
-    return Litestar(route_handlers=[user], lifespan=[_pool], openapi_config=None)
+    return Litestar(
+        route_handlers=[user, bare_board.board, bare_board.move], lifespan=[_pool], openapi_config=None
+    )
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ bench.py ports N                   N distinct free ports on 127.0.0.1
 bench.py prepare ...               register and log in the bench user; prints shell assignments
 bench.py wait URL                  poll until URL answers 200
 bench.py worker-pid STATE SERVICE  the pid of one uvicorn worker of SERVICE's API (for py-spy)
+bench.py board ...                 a project of 200 tasks through orchestrator's API; shell assignments
+bench.py moves ...                 the movers' current versions and columns, for wrk.lua (BENCH_MOVES)
 bench.py table RUN_DIR ...         parse wrk's outputs there, print the table, write results.json
 bench.py summary RUN_DIR CONFIG... the ratio of each configuration measured (from its results.json)
 """
@@ -33,7 +35,9 @@ from shared.db.provision import service_url
 API = "/api/v1"
 ARGON2_PARAMS = re.compile(r"^\$(argon2(?:id|i|d))\$v=\d+\$(m=\d+,t=\d+,p=\d+)\$")
 RESULT_LINE = re.compile(r"^BENCH_RESULT (\{.*\})$", re.MULTILINE)
-TARGET_RATIO = 0.60
+TARGET_RATIO = 0.60  # /users/me against its bare twin (issue 3)
+BOARD_RATIO = 0.60  # the board read of 200 tasks (issue 8)
+MOVE_RATIO = 0.50  # the task move with its activity and outbox rows (issue 8)
 JSON = {"Content-Type": "application/json"}
 
 
@@ -81,16 +85,6 @@ class Prepared:
         return "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
 
 
-def identity_dsn(state_dir: Path, pg_port: int) -> str:
-    secrets_file = state_dir / "secrets.json"
-    try:
-        password = json.loads(secrets_file.read_text())["identity"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise BenchError(f"no identity role password in {secrets_file}: {exc}") from None
-    admin = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
-    return asyncpg_dsn(service_url(admin, "identity", password))
-
-
 async def _password_hash(dsn: str, user_id: str) -> str | None:
     import asyncpg
 
@@ -112,7 +106,7 @@ def _explain(response: httpx.Response) -> str:
 def prepare(state_dir: Path, pg_port: int, identity: str) -> Prepared:
     """Register a user through identity's API, log in, and check ``/users/me`` answers it."""
     identity = loopback(identity)
-    dsn = identity_dsn(state_dir, pg_port)
+    dsn = service_dsn(state_dir, pg_port, "identity")
     email = f"bench-{secrets.token_hex(6)}@example.com"
     password = secrets.token_urlsafe(18)
     with httpx.Client(base_url=f"{identity}{API}", timeout=30) as client:
@@ -135,6 +129,95 @@ def prepare(state_dir: Path, pg_port: int, identity: str) -> Prepared:
     match = ARGON2_PARAMS.match(asyncio.run(_password_hash(dsn, user_id)) or "")
     argon2 = f"{match.group(1)} {match.group(2)}" if match else "argon2 parameters unknown"
     return Prepared(user_id, token, login_body, argon2, dsn)
+
+
+# --- board and moves -------------------------------------------------------------------
+
+COLUMNS = ("backlog", "todo", "in_progress", "review", "done")
+MOVE_BETWEEN = ("todo", "in_progress")  # each mover goes back and forth between these two
+
+
+def service_dsn(state_dir: Path, pg_port: int, service: str) -> str:
+    secrets_file = state_dir / "secrets.json"
+    try:
+        password = json.loads(secrets_file.read_text())[service]
+    except (OSError, ValueError, KeyError) as exc:
+        raise BenchError(f"no {service} role password in {secrets_file}: {exc}") from None
+    admin = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
+    return asyncpg_dsn(service_url(admin, service, password))
+
+
+def board(state_dir: Path, pg_port: int, orchestrator: str, token: str, count: int, movers: int) -> str:
+    """A project with ``count`` tasks spread evenly over the columns, through orchestrator's API.
+
+    One task in four depends on the task created before it (so the board computes ``blocked``).
+    Returns shell assignments: the project, orchestrator's DSN and the ``movers`` task ids (half
+    in todo, half in in_progress), one per wrk connection of the move runs, so no two
+    connections ever move the same task (a 412 would be a failed run).
+    """
+    orchestrator = loopback(orchestrator)
+    headers = {"Authorization": f"Bearer {token}"}
+    placed: dict[str, list[str]] = {column: [] for column in COLUMNS}
+    with httpx.Client(base_url=f"{orchestrator}{API}", headers=headers, timeout=30) as client:
+        created = client.post("/projects", json={"name": "Bench board", "description": "make bench"})
+        if created.status_code != 201:
+            raise BenchError(_explain(created))
+        project_id = str(created.json()["id"])
+        previous: str | None = None
+        for number in range(count):
+            column = COLUMNS[number % len(COLUMNS)]
+            body: dict[str, Any] = {
+                "title": f"Task {number + 1:03d}: a card of the bench board",
+                "description": "Written by make bench. " * 4,
+                "status": column,
+                "priority": ("low", "medium", "high", "urgent")[number % 4],
+            }
+            if previous is not None and number % 4 == 3:
+                body["dependencies"] = [previous]
+            task = client.post(f"/projects/{project_id}/tasks", json=body)
+            if task.status_code != 201:
+                raise BenchError(_explain(task))
+            previous = str(task.json()["id"])
+            placed[column].append(previous)
+        read = client.get(f"/projects/{project_id}/tasks")
+        if read.status_code != 200:
+            raise BenchError(_explain(read))
+        on_board = sum(len(column["tasks"]) for column in read.json()["columns"])
+        if on_board != count:
+            raise BenchError(f"the board holds {on_board} tasks, not the {count} created")
+    half = (movers + 1) // 2
+    chosen = placed[MOVE_BETWEEN[0]][:half] + placed[MOVE_BETWEEN[1]][: movers - half]
+    if len(chosen) != movers:
+        raise BenchError(f"{movers} movers need {half} tasks in each of {MOVE_BETWEEN}: raise the task count")
+    values = {
+        "BENCH_PROJECT_ID": project_id,
+        "BENCH_ORCHESTRATOR_DSN": service_dsn(state_dir, pg_port, "orchestrator"),
+        "BENCH_MOVERS": ",".join(chosen),
+    }
+    return "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
+
+
+async def _movers(dsn: str, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, int, str]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT id, version, status FROM orchestrator.tasks WHERE id = ANY($1::uuid[])", ids
+        )
+    finally:
+        await conn.close()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def moves(dsn: str, movers: str) -> str:
+    """``id:version:column,...`` for wrk.lua: where each mover is now, read from the database
+    right before a run (the previous run may have ended with a move wrk never saw answered)."""
+    ids = [uuid.UUID(value) for value in movers.split(",") if value]
+    found = {row[0]: row for row in asyncio.run(_movers(dsn, ids))}
+    if len(found) != len(ids):
+        raise BenchError(f"{len(ids) - len(found)} of the bench's movers are gone from the board")
+    return ",".join(f"{task_id}:{found[task_id][1]}:{found[task_id][2]}" for task_id in ids)
 
 
 # --- wait ------------------------------------------------------------------------------
@@ -245,55 +328,114 @@ def median_run(runs: list[Run]) -> Run:
     return ordered[(len(ordered) - 1) // 2]
 
 
+@dataclass(frozen=True)
+class Pair:
+    """An endpoint of a service and the bare endpoint doing the same SQL, measured in alternating
+    rounds (``<name>.<round>.out`` and ``<bare>.<round>.out``)."""
+
+    name: str
+    bare: str
+    label: str
+    bare_label: str
+    short: str  # the ratio's name in the output
+    goal: float
+    key: str  # its key in results.json
+
+
+PAIRS = (
+    Pair(
+        "users-me", "bare", f"GET {API}/users/me (identity)", "GET /bare/users/{id} (raw asyncpg, no reset)",
+        "users/me", TARGET_RATIO, "users_me",
+    ),
+    Pair(
+        "board", "bare-board", f"GET {API}/projects/{{id}}/tasks (orchestrator)",
+        "GET /bare/projects/{id}/tasks (raw asyncpg)", "board", BOARD_RATIO, "board",
+    ),
+    Pair(
+        "move", "bare-move", f"POST {API}/tasks/{{id}}/move (orchestrator)",
+        "POST /bare/tasks/{id}/move (raw asyncpg)", "move", MOVE_RATIO, "move",
+    ),
+)  # fmt: skip
+
+
+@dataclass
+class Measured:
+    pair: Pair
+    targets: list[Run]
+    bares: list[Run]
+
+    @property
+    def per_round(self) -> list[float]:
+        return [
+            t.per_second / b.per_second if b.per_second else 0.0
+            for t, b in zip(self.targets, self.bares, strict=True)
+        ]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.per_round)
+
+    def print(self, header: str, context: dict[str, str]) -> None:
+        pair, ratio = self.pair, self.ratio
+        connections = context.get(f"{pair.key}_connections", context.get("connections", "?"))
+        print(f"  {pair.short}: {connections} connections")
+        print(header)
+        print(median_run(self.targets).row())
+        print(median_run(self.bares).row())
+        verdict = "meets" if ratio >= pair.goal else "BELOW"
+        each = " ".join(f"{r:.2f}" for r in self.per_round)
+        print(f"\n  ratio {pair.short} / bare: {ratio:.2f}  ({verdict} the target of {pair.goal:.2f})")
+        print(f"  ratio in each round: {each} (median above)")
+        for number, (t, b) in enumerate(zip(self.targets, self.bares, strict=True), start=1):
+            print(
+                f"    round {number}: {pair.short} {t.per_second:,.0f} req/s p99 {t.p99_ms:.2f} ms,"
+                f" bare {b.per_second:,.0f} req/s p99 {b.p99_ms:.2f} ms"
+            )
+        print()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": median_run(self.targets).as_json(),
+            "bare": median_run(self.bares).as_json(),
+            "ratio": self.ratio,  # unrounded: the summary prints it with the same rounding as the table
+            "goal": self.pair.goal,
+            "rounds": [
+                {"target": t.as_json(), "bare": b.as_json(), "ratio": round(r, 3)}
+                for t, b, r in zip(self.targets, self.bares, self.per_round, strict=True)
+            ],
+        }
+
+
 def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
     """Print the figures; False when one of them is not valid (errors during the run).
 
-    /users/me and the bare endpoint ran in alternating rounds: each row is the median round,
+    Each endpoint and its bare twin ran in alternating rounds: each row is the median round,
     and the ratio is the median of the rounds' ratios (each pairs two runs adjacent in time).
     """
-    targets = rounds(run_dir, "users-me", f"GET {API}/users/me (identity)")
-    bares = rounds(run_dir, "bare", "GET /bare/users/{id} (raw asyncpg, no reset)")
+    measured = [
+        Measured(pair, rounds(run_dir, pair.name, pair.label), rounds(run_dir, pair.bare, pair.bare_label))
+        for pair in PAIRS
+        if _has(run_dir, pair.name)
+    ]
     # logins are measured in the last configuration of a run only
     logins = rounds(run_dir, "login", f"POST {API}/auth/login (identity)") if _has(run_dir, "login") else []
-    target, bare = median_run(targets), median_run(bares)
     print(f"  {context.get('configuration', '')} configuration, {context.get('workers', '?')} worker(s):")
-
     header = f"  {'':<44} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8} {'errors':>7}"
-    print(header)
-    print(target.row())
-    print(bare.row())
-    per_round = [
-        t.per_second / b.per_second if b.per_second else 0.0 for t, b in zip(targets, bares, strict=True)
-    ]
-    ratio = statistics.median(per_round)
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    each = " ".join(f"{r:.2f}" for r in per_round)
-    print(f"\n  ratio users/me / bare: {ratio:.2f}  ({verdict} the target of {TARGET_RATIO:.2f})")
-    print(f"  ratio in each round: {each} (median above)")
-    for number, (t, b) in enumerate(zip(targets, bares, strict=True), start=1):
-        print(
-            f"    round {number}: users/me {t.per_second:,.0f} req/s p99 {t.p99_ms:.2f} ms,"
-            f" bare {b.per_second:,.0f} req/s p99 {b.p99_ms:.2f} ms"
-        )
+    for each in measured:
+        each.print(header, context)
     for login in logins:
         connections = context.get("login_connections", "?")
-        print(f"\n  logins at {argon2}, {connections} connections (req/s = logins/s)")
+        print(f"  logins at {argon2}, {connections} connections (req/s = logins/s)")
         print(header)
         print(login.row())
 
-    results = {
-        "context": context,
-        "users_me": target.as_json(),
-        "bare": bare.as_json(),
-        "ratio": ratio,  # unrounded: the summary prints it with the same rounding as above
-        "rounds": [
-            {"users_me": t.as_json(), "bare": b.as_json(), "ratio": round(r, 3)}
-            for t, b, r in zip(targets, bares, per_round, strict=True)
-        ],
-        "login": {**logins[0].as_json(), "argon2": argon2} if logins else None,
-    }
+    results: dict[str, Any] = {"context": context}
+    for each in measured:
+        results[each.pair.key] = each.as_json()
+    results["login"] = {**logins[0].as_json(), "argon2": argon2} if logins else None
     (run_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    return all(run.clean for run in [*targets, *bares, *logins])
+    runs = [run for each in measured for run in (*each.targets, *each.bares)]
+    return all(run.clean for run in [*runs, *logins])
 
 
 def _has(run_dir: Path, name: str) -> bool:
@@ -301,21 +443,27 @@ def _has(run_dir: Path, name: str) -> bool:
 
 
 def summary(run_dir: Path, configs: list[str]) -> None:
-    """One line per configuration: its workers, access log, median figures and ratio."""
-    print("  summary                             workers  access log  users/me req/s  bare req/s  ratio")
+    """One line per configuration and endpoint: workers, access log, median figures and ratio."""
+    print("  summary                       workers  access log  endpoint   req/s  bare req/s  ratio")
     for config in configs:
         try:
             results = json.loads((run_dir / config / "results.json").read_text())
         except (OSError, ValueError) as exc:
             raise BenchError(f"no results for the {config} configuration: {exc}") from None
-        context, ratio = results["context"], results["ratio"]
-        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-        print(
-            f"  {config + ' configuration':<36} {context.get('workers', '?'):>7}"
-            f"  {context.get('identity_access_log_sample', '?').split(' ')[0]:>10}"
-            f"  {results['users_me']['per_second']:>14,.0f}  {results['bare']['per_second']:>10,.0f}"
-            f"  {ratio:.2f} ({verdict} {TARGET_RATIO:.2f})"
-        )
+        context = results["context"]
+        for pair in PAIRS:
+            if pair.key not in results:
+                continue
+            measured = results[pair.key]
+            ratio = measured["ratio"]
+            verdict = "meets" if ratio >= pair.goal else "BELOW"
+            print(
+                f"  {config + ' configuration':<29} {context.get('workers', '?'):>7}"
+                f"  {context.get('access_log_sample', '?').split(' ')[0]:>10}"
+                f"  {pair.short:<8} {measured['target']['per_second']:>7,.0f}"
+                f"  {measured['bare']['per_second']:>10,.0f}"
+                f"  {ratio:.2f} ({verdict} {pair.goal:.2f})"
+            )
 
 
 # --- command line ----------------------------------------------------------------------
@@ -336,6 +484,16 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("worker-pid")
     p.add_argument("state_dir", type=Path)
     p.add_argument("service")
+    p = commands.add_parser("board")
+    p.add_argument("--state-dir", type=Path, required=True)
+    p.add_argument("--pg-port", type=int, required=True)
+    p.add_argument("--orchestrator", required=True, help="orchestrator's base URL")
+    p.add_argument("--token", required=True)
+    p.add_argument("--tasks", type=int, default=200)
+    p.add_argument("--movers", type=int, required=True)
+    p = commands.add_parser("moves")
+    p.add_argument("--dsn", required=True)
+    p.add_argument("--movers", required=True, help="comma-separated task ids")
     p = commands.add_parser("table")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--argon2", required=True)
@@ -353,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
             wait(args.url, args.timeout)
         elif args.command == "worker-pid":
             print(worker_pid(args.state_dir, args.service))
+        elif args.command == "board":
+            sys.stdout.write(
+                board(args.state_dir, args.pg_port, args.orchestrator, args.token, args.tasks, args.movers)
+            )
+        elif args.command == "moves":
+            print(moves(args.dsn, args.movers))
         elif args.command == "summary":
             summary(args.run_dir, args.configs)
         else:

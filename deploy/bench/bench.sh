@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# make bench: identity's authenticated GET /api/v1/users/me against a bare endpoint doing the
-# same primary-key SELECT on a raw asyncpg pool, in one run against one database; then
-# logins per second. Prints figures, asserts nothing. See deploy/bench/README.md.
+# make bench: identity's authenticated GET /api/v1/users/me, orchestrator's board read (200 tasks)
+# and task move (If-Match; task, activity and outbox rows), each against a bare endpoint doing the
+# same SQL on a raw asyncpg pool, in one run against one database; then logins per second.
+# Prints figures, asserts nothing. See deploy/bench/README.md.
 #
 #   bench.sh                    both configurations: tuned, then default (below)
-#   bench.sh --tuned-config     identity on 2 workers with its access log off
-#   bench.sh --default-config   identity as `make up` starts it: 1 worker, an access line per request
+#   bench.sh --tuned-config     identity and orchestrator on 2 workers with their access log off
+#   bench.sh --default-config   both as `make up` starts them: 1 worker, an access line per request
 #
-# The bare app runs on as many workers as identity in each configuration. A private cluster
+# The bare app runs on as many workers as the services in each configuration. A private cluster
 # (its own state directory under /tmp, free ports) is started for each configuration and
 # always stopped at the end. Output is also saved under .bench/<time>-<sha>/<configuration>/.
 set -Eeuo pipefail
@@ -24,6 +25,9 @@ DURATION=${BENCH_DURATION:-6}
 # drift (this VM's speed wanders by 10-20% over a minute) weighs on both alike.
 ROUNDS=${BENCH_ROUNDS:-3}
 LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-8}
+BOARD_TASKS=${BENCH_BOARD_TASKS:-200}
+# the move runs: one wrk thread per connection, each moving a task of its own (no 412 by design)
+MOVE_CONNECTIONS=${BENCH_MOVE_CONNECTIONS:-32}
 # The tuned configuration: identity's access log off, as the bare app writes none (each line
 # also costs the local cluster's supervisor, which copies every line of every process to its
 # logs, CPU on the same two cores), on 2 workers. The default configuration leaves both to
@@ -70,7 +74,7 @@ isolate_env() {
     local name
     for name in $(compgen -e); do
         case $name in
-            AIORCH_* | IDENTITY_* | CHAT_* | ORCHESTRATOR_* | DATABASE_URL | NATS_URL | LOG_LEVEL | MAKEFLAGS | MAKELEVEL | MFLAGS | MAKEOVERRIDES | BENCH_BODY)
+            AIORCH_* | IDENTITY_* | CHAT_* | ORCHESTRATOR_* | DATABASE_URL | NATS_URL | LOG_LEVEL | MAKEFLAGS | MAKELEVEL | MFLAGS | MAKEOVERRIDES | BENCH_BODY | BENCH_MOVES | BENCH_MOVE_PATH)
                 unset "$name" ;;
         esac
     done
@@ -136,18 +140,30 @@ cpu_busy() {
     echo $((total > 0 ? 100 * (total - idle) / total : 0))
 }
 
-# name connections url [wrk options...]: wrk's arguments for one endpoint, kept for its runs.
-declare -A TARGETS
+# name threads connections url [wrk options...]: wrk's arguments for one endpoint, kept for its runs.
+declare -A TARGETS MOVE_PATHS
 target() {
-    local name=$1 connections=$2 url=$3
-    shift 3
+    local name=$1 threads=$2 connections=$3 url=$4
+    shift 4
     case $url in http://127.0.0.1:*) ;; *) fail "refusing to load $url: the bench stays on loopback" ;; esac
-    TARGETS[$name]=$(printf '%q ' -t"$THREADS" -c"$connections" --timeout 10s -s "$HERE/wrk.lua" "$@" "$url")
+    TARGETS[$name]=$(printf '%q ' -t"$threads" -c"$connections" --timeout 10s -s "$HERE/wrk.lua" "$@" "$url")
+}
+
+# name: for a move target, where each mover is now (BENCH_MOVES, read from the database right
+# before the run) and the target's path (BENCH_MOVE_PATH); nothing for the others.
+move_env() {
+    local name=$1
+    unset BENCH_MOVES BENCH_MOVE_PATH
+    [ -n "${MOVE_PATHS[$name]:-}" ] || return 0
+    BENCH_MOVES=$("$PY" "$HERE/bench.py" moves --dsn "$BENCH_ORCHESTRATOR_DSN" --movers "$BENCH_MOVERS") \
+        || fail "could not read the movers' versions"
+    export BENCH_MOVES BENCH_MOVE_PATH=${MOVE_PATHS[$name]}
 }
 
 # name: a warm-up run (discarded)
 warm_up() {
     local name=$1
+    move_env "$name"
     eval "wrk -d${WARMUP}s ${TARGETS[$name]}" >"$OUT/$name.warmup.out" 2>&1 \
         || fail "wrk warm-up of $name failed: $(tail -n 5 "$OUT/$name.warmup.out")"
 }
@@ -155,29 +171,48 @@ warm_up() {
 # name round: one measured run, in $name.$round.out
 measure() {
     local name=$1 round=$2
-    [ "$name:$round" != users-me:1 ] || profile_start
+    move_env "$name"
+    [ "$round" != 1 ] || profile_start "$name"
     eval "wrk -d${DURATION}s --latency ${TARGETS[$name]}" >"$OUT/$name.$round.out" 2>&1 \
         || fail "wrk run of $name failed: $(tail -n 5 "$OUT/$name.$round.out")"
-    [ "$name:$round" != users-me:1 ] || profile_wait
+    profile_wait
 }
 
-# BENCH_PROFILE=1: py-spy samples one of identity's API workers during the measured run
-# (collapsed stacks, for speedscope or flamegraph.pl). Sampling slows that run a little.
+# name bare: a warm-up of each, then ROUNDS alternating rounds (name first in odd rounds)
+measure_pair() {
+    local name=$1 bare=$2 round
+    warm_up "$name"
+    warm_up "$bare"
+    for round in $(seq "$ROUNDS"); do
+        if ((round % 2)); then measure "$name" "$round" && measure "$bare" "$round"
+        else measure "$bare" "$round" && measure "$name" "$round"; fi
+    done
+}
+
+# BENCH_PROFILE=1: py-spy samples one API worker of the service under test during the first
+# measured round of users-me (identity), board and move (orchestrator): collapsed stacks in
+# profile-<name>.folded, for speedscope or flamegraph.pl. Sampling slows that run a little.
 profile_start() {
+    local name=$1 service
     [ -n "${BENCH_PROFILE:-}" ] || return 0
+    case $name in
+        users-me) service=identity ;;
+        board | move) service=orchestrator ;;
+        *) return 0 ;;
+    esac
     local spy=$REPO/.venv/bin/py-spy pid
     [ -x "$spy" ] || fail "BENCH_PROFILE needs py-spy: .venv/bin/pip install py-spy"
-    pid=$("$PY" "$HERE/bench.py" worker-pid "$AIORCH_STATE_DIR" identity) \
+    pid=$("$PY" "$HERE/bench.py" worker-pid "$AIORCH_STATE_DIR" "$service") \
         || fail "no API worker to profile"
-    say "profiling worker $pid with py-spy during the measured run"
+    say "profiling $service worker $pid with py-spy during the measured $name run"
     "$spy" record --pid "$pid" --duration "$DURATION" --rate 100 --format raw \
-        --output "$OUT/profile.folded" >"$OUT/py-spy.log" 2>&1 &
+        --output "$OUT/profile-$name.folded" >"$OUT/py-spy-$name.log" 2>&1 &
     SPY_PID=$!
 }
 
 profile_wait() {
     [ -n "$SPY_PID" ] || return 0
-    wait "$SPY_PID" || say "py-spy failed: $(tail -n 5 "$OUT/py-spy.log")"
+    wait "$SPY_PID" || say "py-spy failed: $(tail -n 5 "$OUT"/py-spy-*.log)"
     SPY_PID=
 }
 
@@ -187,17 +222,17 @@ run_config() {
     local config=$1 workers sample
     OUT=$RUN_DIR/$config
     mkdir -p "$OUT"
-    unset IDENTITY_ACCESS_LOG_SAMPLE IDENTITY_HTTP_WORKERS
+    unset IDENTITY_ACCESS_LOG_SAMPLE IDENTITY_HTTP_WORKERS ORCHESTRATOR_ACCESS_LOG_SAMPLE ORCHESTRATOR_HTTP_WORKERS
     if [ "$config" = tuned ]; then
         workers=$TUNED_WORKERS sample=$TUNED_ACCESS_LOG_SAMPLE
-        export IDENTITY_ACCESS_LOG_SAMPLE=$sample
-        echo "== tuned configuration: identity on $workers workers, access log sample $sample (BENCH_ACCESS_LOG_SAMPLE)"
+        export IDENTITY_ACCESS_LOG_SAMPLE=$sample ORCHESTRATOR_ACCESS_LOG_SAMPLE=$sample
+        echo "== tuned configuration: identity and orchestrator on $workers workers, access log sample $sample (BENCH_ACCESS_LOG_SAMPLE)"
     else
-        workers=$DEFAULT_WORKERS sample="1 (identity's default)"
-        echo "== default configuration, as \`make up\` starts identity: $workers worker(s), an access line per request"
+        workers=$DEFAULT_WORKERS sample="1 (the services' default)"
+        echo "== default configuration, as \`make up\` starts the services: $workers worker(s), an access line per request"
     fi
-    # identity's default is 1 worker: the variable is set only when BENCH_WORKERS asks for more
-    [ "$config" = default ] && [ "$workers" -eq 1 ] || export IDENTITY_HTTP_WORKERS=$workers
+    # the services' default is 1 worker: the variables are set only when BENCH_WORKERS asks for more
+    [ "$config" = default ] && [ "$workers" -eq 1 ] || export IDENTITY_HTTP_WORKERS=$workers ORCHESTRATOR_HTTP_WORKERS=$workers
     echo "   the bare app on $workers worker(s) too"
 
     local ports
@@ -208,6 +243,7 @@ run_config() {
     export AIORCH_IDENTITY_PORT=${ports[2]} AIORCH_CHAT_PORT=${ports[3]} AIORCH_ORCHESTRATOR_PORT=${ports[4]}
     BARE_PORT=${ports[5]}
     local identity=http://127.0.0.1:$AIORCH_IDENTITY_PORT
+    local orchestrator=http://127.0.0.1:$AIORCH_ORCHESTRATOR_PORT
 
     say "starting a private cluster (state in $STATE_ROOT)"
     "$PY" "$REPO/deploy/local/cluster.py" up >"$OUT/cluster-up.txt" 2>&1 || {
@@ -221,25 +257,37 @@ run_config() {
         --identity "$identity") || fail "could not register the bench user and take its token"
     eval "$prepared"
 
+    say "creating a project of $BOARD_TASKS tasks through orchestrator's API"
+    prepared=$("$PY" "$HERE/bench.py" board --state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" \
+        --orchestrator "$orchestrator" --token "$BENCH_TOKEN" --tasks "$BOARD_TASKS" --movers "$MOVE_CONNECTIONS") \
+        || fail "could not create the bench's board"
+    eval "$prepared"
+
     say "starting the bare app on 127.0.0.1:$BARE_PORT"
-    BARE_DSN=$BENCH_DSN BARE_PORT=$BARE_PORT BARE_WORKERS=$workers BARE_POOL_SIZE=$POOL_SIZE \
+    BARE_DSN=$BENCH_DSN BARE_ORCHESTRATOR_DSN=$BENCH_ORCHESTRATOR_DSN BARE_PORT=$BARE_PORT \
+        BARE_WORKERS=$workers BARE_POOL_SIZE=$POOL_SIZE \
         "$PY" "$HERE/bare_app.py" >"$OUT/bare-app.log" 2>&1 &
     BARE_PID=$!
     local bare_url=http://127.0.0.1:$BARE_PORT/bare/users/$BENCH_USER_ID
     "$PY" "$HERE/bench.py" wait "$bare_url" --timeout 30 \
         || fail "the bare app did not answer: $(tail -n 20 "$OUT/bare-app.log")"
 
-    target users-me "$CONNECTIONS" "$identity/api/v1/users/me" -H "Authorization: Bearer $BENCH_TOKEN"
-    target bare "$CONNECTIONS" "$bare_url"
-    target login "$LOGIN_CONNECTIONS" "$identity/api/v1/auth/login"
-    say "users-me and bare: ${WARMUP} s warm-up each, then $ROUNDS alternating rounds of ${DURATION} s"
-    warm_up users-me
-    warm_up bare
-    local round
-    for round in $(seq "$ROUNDS"); do
-        if ((round % 2)); then measure users-me "$round" && measure bare "$round"
-        else measure bare "$round" && measure users-me "$round"; fi
-    done
+    local auth="Authorization: Bearer $BENCH_TOKEN" bare=http://127.0.0.1:$BARE_PORT/bare
+    target users-me "$THREADS" "$CONNECTIONS" "$identity/api/v1/users/me" -H "$auth"
+    target bare "$THREADS" "$CONNECTIONS" "$bare_url"
+    target login "$THREADS" "$LOGIN_CONNECTIONS" "$identity/api/v1/auth/login"
+    target board "$THREADS" "$CONNECTIONS" "$orchestrator/api/v1/projects/$BENCH_PROJECT_ID/tasks" -H "$auth"
+    target bare-board "$THREADS" "$CONNECTIONS" "$bare/projects/$BENCH_PROJECT_ID/tasks?owner_id=$BENCH_USER_ID"
+    target move "$MOVE_CONNECTIONS" "$MOVE_CONNECTIONS" "$orchestrator/api/v1/tasks" -H "$auth"
+    target bare-move "$MOVE_CONNECTIONS" "$MOVE_CONNECTIONS" "$bare/tasks"
+    MOVE_PATHS=([move]="/api/v1/tasks/%s/move" [bare-move]="/bare/tasks/%s/move?owner_id=$BENCH_USER_ID")
+    say "each pair: ${WARMUP} s warm-up each, then $ROUNDS alternating rounds of ${DURATION} s"
+    say "users-me and bare"
+    measure_pair users-me bare
+    say "board ($BOARD_TASKS tasks) and bare-board"
+    measure_pair board bare-board
+    say "move ($MOVE_CONNECTIONS connections, a task each) and bare-move"
+    measure_pair move bare-move
     if [ "$config" = "${CONFIGS[-1]}" ]; then
         say "login: ${WARMUP} s warm-up, then ${DURATION} s"
         export BENCH_BODY=$BENCH_LOGIN_BODY
@@ -255,7 +303,8 @@ run_config() {
         --context "configuration=$config" \
         --context "sha=$SHA$DIRTY" --context "cores=$CORES" --context "cpu=$MODEL" --context "busy_before_pct=$BUSY" \
         --context "workers=$workers" --context "connections=$CONNECTIONS" --context "duration_s=$DURATION" --context "rounds=$ROUNDS" \
-        --context "identity_access_log_sample=$sample" \
+        --context "access_log_sample=$sample" --context "board_tasks=$BOARD_TASKS" \
+        --context "move_connections=$MOVE_CONNECTIONS" \
         --context "login_connections=$LOGIN_CONNECTIONS" || VALID=1
     echo
 }
@@ -276,8 +325,8 @@ main() {
     echo "aiorch bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  git $SHA$DIRTY"
     echo "machine       $CORES cores ($MODEL), $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
     echo "software      $("$PY" --version), $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
-    echo "setup         configurations: ${CONFIGS[*]}; bare: as many uvicorn workers as identity, asyncpg pool $POOL_SIZE/worker, reset off;"
-    echo "              wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
+    echo "setup         configurations: ${CONFIGS[*]}; bare: as many uvicorn workers as the services, asyncpg pools of $POOL_SIZE/worker, reset off;"
+    echo "              wrk: $THREADS threads, $CONNECTIONS connections (moves: $MOVE_CONNECTIONS threads of 1), ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
     echo "idle check    ${BUSY}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
     [ "$BUSY" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
     echo
