@@ -181,3 +181,20 @@ async def test_deleting_an_interview_removes_it(api, caller):
 
     assert deleted.status_code == 204
     assert (await api.get(f"/api/v1/interviews/{interview['id']}", headers=alice.headers)).status_code == 404
+
+
+async def test_the_max_questions_setting_caps_the_interview_and_its_last_answer_completes_it(api, caller):
+    admin, alice = caller("admin"), caller()
+    setting = await api.put(
+        "/api/v1/settings", json={"values": {"interview.max_questions": 1}}, headers=admin.headers
+    )
+    assert setting.status_code == 200, setting.text
+    interview = await new_interview(api, alice, await new_project(api, alice))
+    await ask(api, alice, interview["id"])
+
+    last = await answer(api, alice, interview["id"], "Makers.")
+
+    assert last.json()["completed"] is True
+    assert last.json()["interview"]["questions"] == 1
+    again = await api.post(f"/api/v1/interviews/{interview['id']}/questions", headers=alice.headers)
+    assert again.status_code == 409

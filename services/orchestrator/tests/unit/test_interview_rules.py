@@ -127,3 +127,14 @@ def test_questions_stop_at_the_limit():
 
     with pytest.raises(Conflict, match="finish it"):
         asked(i)
+
+
+def test_the_answer_to_the_last_question_allowed_completes_it_whatever_the_model_judged():
+    i = interview()
+    i.ask("Who uses it?", based_on=0, model="offline", usage=USED, now=NOW, max_questions=1)
+    i.answer("Makers.", NOW)
+
+    i.assess(assessment(complete=False), based_on=2, model="offline", usage=USED, now=NOW, max_questions=1)
+
+    assert i.status == "completed"
+    assert [e.finished_by for e in i.pull_events() if isinstance(e, InterviewCompleted)] == ["model"]

@@ -18,7 +18,7 @@ from uuid import UUID
 from orchestrator.application import interviewer
 from orchestrator.application.ports import ModelCatalog, ResolvedModel, UnitOfWork
 from orchestrator.application.projects import owned_project
-from orchestrator.domain.interviews import Interview
+from orchestrator.domain.interviews import MAX_QUESTIONS, Interview
 from shared.kernel.ai import ChatRequest, Usage
 from shared.kernel.clock import Clock, SystemClock
 from shared.kernel.errors import NotFound
@@ -26,6 +26,7 @@ from shared.kernel.ids import new_id
 from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
 
 SYSTEM_CLOCK: Clock = SystemClock()
+MAX_QUESTIONS_SETTING = "interview.max_questions"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +61,7 @@ class PreparedQuestion:
     interview_id: UUID
     owner_id: UUID
     based_on: int
+    max_questions: int
     model: ResolvedModel
     request: ChatRequest
 
@@ -74,6 +76,12 @@ async def owned_interview(
     if writable:
         (await owned_project(uow, interview.project_id, owner_id)).ensure_writable()
     return interview
+
+
+async def max_questions(uow: UnitOfWork) -> int:
+    """The setting ``interview.max_questions`` (its registry default when unset)."""
+    value = (await uow.settings.get()).value(MAX_QUESTIONS_SETTING)
+    return value if isinstance(value, int) and not isinstance(value, bool) else MAX_QUESTIONS
 
 
 async def _intro(uow: UnitOfWork, interview: Interview) -> str:
@@ -148,13 +156,15 @@ async def prepare_question(
     and builds the model's request from the transcript."""
     async with uow:
         interview = await owned_interview(uow, interview_id, owner_id)
-        interview.ensure_can_ask()
+        limit = await max_questions(uow)
+        interview.ensure_can_ask(limit)
         intro = await _intro(uow, interview)
     model = await models.resolve()
     return PreparedQuestion(
         interview_id=interview.id,
         owner_id=owner_id,
         based_on=len(interview.transcript),
+        max_questions=limit,
         model=model,
         request=interviewer.question_request(model, intro, interview.transcript),
     )
@@ -182,7 +192,12 @@ async def stream_question(
     async with uow:
         interview = await owned_interview(uow, prepared.interview_id, prepared.owner_id, for_update=True)
         interview.ask(
-            question, based_on=prepared.based_on, model=prepared.model.name, usage=usage, now=clock.now()
+            question,
+            based_on=prepared.based_on,
+            model=prepared.model.name,
+            usage=usage,
+            now=clock.now(),
+            max_questions=prepared.max_questions,
         )
         await uow.interviews.update(interview)
         await uow.commit()
@@ -201,13 +216,15 @@ async def answer_question(
     clock: Clock = SYSTEM_CLOCK,
 ) -> Interview:
     """Appends the owner's answer to the waiting question (409 if none waits) and keeps the
-    model's judgement of the whole transcript; when it says the requirements are covered, the
+    model's judgement of the whole transcript. When the model says the requirements are
+    covered, or this answered the last question allowed (``interview.max_questions``), the
     interview completes (event ``orchestrator.interview.completed``). A model failure (502,
     503, 504) keeps nothing, the answer included: the owner sends it again."""
     async with uow:
         interview = await owned_interview(uow, interview_id, owner_id)
         interview.ensure_can_answer()
         intro = await _intro(uow, interview)
+        limit = await max_questions(uow)
     based_on = len(interview.transcript)
     interview.answer(answer, clock.now())  # on this copy only: what the model judges
     model = await models.resolve()
@@ -217,7 +234,9 @@ async def answer_question(
         interview = await owned_interview(uow, interview_id, owner_id, for_update=True)
         now = clock.now()
         interview.answer(answer, now)
-        interview.assess(assessment, based_on=based_on + 1, model=model.name, usage=usage, now=now)
+        interview.assess(
+            assessment, based_on=based_on + 1, model=model.name, usage=usage, now=now, max_questions=limit
+        )
         await uow.interviews.update(interview)
         await uow.commit()
     return interview

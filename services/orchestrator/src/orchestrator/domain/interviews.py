@@ -11,7 +11,8 @@ Rules:
 * what a model wrote is kept only if the transcript it was written from is still the
   transcript (``based_on``: its length then): of two racing writers one wins, the other
   gets a 409 and changes nothing;
-* at most :data:`MAX_QUESTIONS` questions; then the owner finishes it.
+* at most ``max_questions`` questions (the setting ``interview.max_questions``): the
+  answer to the last one completes the interview, whatever the model judged.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ Speaker = Literal["assistant", "user"]
 FinishedBy = Literal["model", "user"]
 
 MAX_QUESTIONS: Final = 12
-"""Questions per interview (a setting ``interview.max_questions`` may replace it)."""
+"""Questions per interview when no setting says otherwise (``interview.max_questions``'s default)."""
 MAX_QUESTION_CHARS: Final = 2_000
 MAX_ANSWER_CHARS: Final = 4_000
 MAX_TOPIC_CHARS: Final = 500
@@ -107,13 +108,13 @@ class Interview(Aggregate[DomainEvent]):
         if self.is_final:
             raise Conflict(f"interview {self.id} is {self.status}: it takes no further change")
 
-    def ensure_can_ask(self) -> None:
+    def ensure_can_ask(self, max_questions: int = MAX_QUESTIONS) -> None:
         """Raises Conflict: final, a question already waits for its answer, or the cap is reached."""
         self.ensure_open()
         if self.question_pending:
             raise Conflict(f"interview {self.id} has a question waiting for its answer: answer it first")
-        if self.questions >= MAX_QUESTIONS:
-            raise Conflict(f"interview {self.id} has asked its {MAX_QUESTIONS} questions: finish it")
+        if self.questions >= max_questions:
+            raise Conflict(f"interview {self.id} has asked its {max_questions} questions: finish it")
 
     def ensure_can_answer(self) -> None:
         self.ensure_open()
@@ -125,9 +126,18 @@ class Interview(Aggregate[DomainEvent]):
         if self.answers == 0:
             raise Conflict(f"interview {self.id} has no answer yet: answer a question before finishing")
 
-    def ask(self, question: str, *, based_on: int, model: str, usage: Usage, now: datetime) -> None:
+    def ask(
+        self,
+        question: str,
+        *,
+        based_on: int,
+        model: str,
+        usage: Usage,
+        now: datetime,
+        max_questions: int = MAX_QUESTIONS,
+    ) -> None:
         """Appends the interviewer's question, written from the first ``based_on`` messages."""
-        self.ensure_can_ask()
+        self.ensure_can_ask(max_questions)
         self._check_unchanged(based_on)
         self.transcript.append(
             ConversationMessage(role="assistant", content=question[:MAX_QUESTION_CHARS], created_at=now)
@@ -142,14 +152,22 @@ class Interview(Aggregate[DomainEvent]):
         self.updated_at = now
 
     def assess(
-        self, assessment: Assessment, *, based_on: int, model: str, usage: Usage, now: datetime
+        self,
+        assessment: Assessment,
+        *,
+        based_on: int,
+        model: str,
+        usage: Usage,
+        now: datetime,
+        max_questions: int = MAX_QUESTIONS,
     ) -> None:
-        """Keeps the model's judgement of the first ``based_on`` messages; completes when it says so."""
+        """Keeps the model's judgement of the first ``based_on`` messages; completes when it says
+        so, or when the last question allowed has its answer."""
         self.ensure_open()
         self._check_unchanged(based_on)
         self.assessment = assessment
         self._used(model, usage, now)
-        if assessment.complete:
+        if assessment.complete or (self.questions >= max_questions and not self.question_pending):
             self._complete("model", now)
 
     def finish(

@@ -11,7 +11,6 @@ import msgspec
 from orchestrator.domain.interviews import (
     MAX_ANSWER_CHARS,
     MAX_GOAL_CHARS,
-    MAX_QUESTIONS,
     MAX_TOPIC_CHARS,
     Interview,
     InterviewStatus,
@@ -80,9 +79,16 @@ class InterviewResponse(msgspec.Struct, frozen=True, kw_only=True):
     ]
     transcript: list[MessageResponse]
     question_pending: Annotated[bool, msgspec.Meta(description="A question waits for its answer.")]
-    questions: int
+    questions: Annotated[
+        int,
+        msgspec.Meta(
+            description=(
+                "Questions asked: at most the setting `interview.max_questions`; the answer to the "
+                "last one completes the interview."
+            )
+        ),
+    ]
     answers: int
-    max_questions: Annotated[int, msgspec.Meta(description="How many questions it may ask.")]
     assessment: Annotated[
         AssessmentResponse | None, msgspec.Meta(description="The model's latest judgement of the transcript.")
     ]
@@ -110,7 +116,6 @@ class InterviewResponse(msgspec.Struct, frozen=True, kw_only=True):
             question_pending=interview.question_pending,
             questions=interview.questions,
             answers=interview.answers,
-            max_questions=MAX_QUESTIONS,
             assessment=None
             if a is None
             else AssessmentResponse(
