@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 import pytest
+import sqlalchemy as sa
 
 pytestmark = pytest.mark.asyncio
 
@@ -203,3 +205,44 @@ async def test_deleting_a_task_removes_it_from_its_dependents(api, caller):
     now = (await api.get(f"/api/v1/tasks/{top['id']}", headers=alice.headers)).json()
     assert now["dependencies"] == []
     assert now["version"] == 2
+
+
+async def outbox(service_engine) -> list[dict]:
+    async with service_engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT payload FROM outbox ORDER BY id"))).all()
+    return [msgspec.json.decode(row.payload) for row in rows]
+
+
+async def test_each_change_is_announced_with_the_tasks_coordinates_and_no_text(api, caller, service_engine):
+    alice = caller()
+    project = await new_project(api, alice)
+    base = await new_task(api, alice, project, "Base", description="long text")
+    top = await new_task(api, alice, project, "Top", dependencies=[base["id"]])
+    await api.post(f"/api/v1/tasks/{top['id']}/move", json={"status": "review"}, headers=alice.headers)
+    await api.delete(f"/api/v1/tasks/{base['id']}", headers=alice.headers)
+
+    events = [e for e in await outbox(service_engine) if e["type"].startswith("aiorch.orchestrator.task.")]
+
+    assert [(e["type"].split(".")[3], e["task_id"], e["version"]) for e in events] == [
+        ("created", base["id"], 1),
+        ("created", top["id"], 1),
+        ("moved", top["id"], 2),
+        ("deleted", base["id"], 1),
+        ("updated", top["id"], 3),  # it no longer depends on the deleted task
+    ]
+    assert events[2]["from_status"] == "backlog"
+    assert events[2]["status"] == "review"
+    assert all(e["owner_id"] == str(alice.user_id) and e["project_id"] == project for e in events)
+    assert not any("long text" in str(e) for e in events)
+
+
+async def test_a_dependents_history_says_it_lost_a_deleted_dependency(api, caller):
+    alice = caller()
+    project = await new_project(api, alice)
+    base = await new_task(api, alice, project, "Base")
+    top = await new_task(api, alice, project, "Top", dependencies=[base["id"]])
+
+    await api.delete(f"/api/v1/tasks/{base['id']}", headers=alice.headers)
+
+    latest = (await api.get(f"/api/v1/tasks/{top['id']}/activity", headers=alice.headers)).json()["items"][0]
+    assert (latest["field"], latest["old"], latest["new"]) == ("dependencies", base["id"], None)

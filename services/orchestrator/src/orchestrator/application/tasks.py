@@ -103,7 +103,9 @@ async def create_task(cmd: CreateTask, uow: UnitOfWork, *, clock: Clock = _CLOCK
     InvalidInput (a neighbour or a dependency not on this board).
     """
     async with uow:
-        project = await owned_project(uow, cmd.project_id, cmd.owner_id, for_update=bool(cmd.dependencies))
+        # the project's row lock serialises creations on a board (two tasks added at a column's
+        # end at once would otherwise get the same key) and orders them against dependency changes
+        project = await owned_project(uow, cmd.project_id, cmd.owner_id, for_update=True)
         project.ensure_writable()
         if await uow.tasks.count(project.id) >= MAX_TASKS:
             raise Conflict(f"project {project.id} holds {MAX_TASKS} tasks, the most a board holds")
@@ -177,12 +179,19 @@ async def move_task(cmd: MoveTask, uow: UnitOfWork, *, clock: Clock = _CLOCK) ->
 async def delete_task(
     owner_id: UUID, task_id: UUID, expected_version: int | None, uow: UnitOfWork, *, clock: Clock = _CLOCK
 ) -> None:
-    """Deletes the task; tasks that depended on it no longer do. Raises NotFound, Conflict, StaleTask."""
+    """Deletes the task; the tasks that depended on it no longer do (each a change of its own:
+    a new version, an activity line, an event). Raises NotFound, Conflict, StaleTask."""
     async with uow:
         task = await writable_task(uow, task_id, owner_id, expected_version)
         # the project lock orders this against dependency changes (which also take it)
         await owned_project(uow, task.project_id, owner_id, for_update=True)
-        task.delete(clock.now())
+        now = clock.now()
+        dependents = await uow.tasks.dependents(task)
+        for dependent in dependents:
+            remaining = tuple(d for d in dependent.dependencies if d != task.id)
+            dependent.set_dependencies(remaining, actor_id=owner_id, activity_id=new_id(), now=now)
+        await uow.tasks.update_many(dependents)
+        task.delete(now)
         await uow.tasks.delete(task)
         await uow.commit()
 

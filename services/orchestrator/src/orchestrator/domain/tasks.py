@@ -103,7 +103,7 @@ def _shown(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
+        return ",".join(str(v) for v in value) or None  # none left: no value
     return str(value)
 
 

@@ -24,11 +24,10 @@ from shared.kernel.aggregate import Seen
 _NOBODY: Final = UUID(int=0)
 """``moving`` when no task is being moved: an id no task has."""
 
-_GET = (
-    sa.select(*tasks.c, projects.c.owner_id, projects.c.status.label("project_status"))
-    .join(projects, projects.c.id == tasks.c.project_id)
-    .where(tasks.c.id == sa.bindparam("id"), projects.c.owner_id == sa.bindparam("owner_id"))
+_WITH_PROJECT = sa.select(*tasks.c, projects.c.owner_id, projects.c.status.label("project_status")).join(
+    projects, projects.c.id == tasks.c.project_id
 )
+_GET = _WITH_PROJECT.where(tasks.c.id == sa.bindparam("id"), projects.c.owner_id == sa.bindparam("owner_id"))
 _GET_FOR_UPDATE = _GET.with_for_update(of=tasks)
 _CARD_COLUMNS = (
     tasks.c.id,
@@ -82,18 +81,10 @@ _UPDATE = (
         {c.name: sa.bindparam(c.name) for c in tasks.c if c.name not in ("id", "project_id", "created_at")}
     )
 )
-_removed = sa.bindparam("task_id", type_=UUID_TYPE)
-_UNLINK = (
-    tasks.update()
-    .where(
-        tasks.c.project_id == sa.bindparam("in_project"),
-        _removed == sa.any_(tasks.c.dependencies),
-    )
-    .values(
-        dependencies=sa.func.array_remove(tasks.c.dependencies, _removed),
-        version=tasks.c.version + 1,
-        updated_at=sa.func.now(),
-    )
+# the tasks of a project that depend on one task (the board index narrows to the project)
+_DEPENDENTS = _WITH_PROJECT.with_for_update(of=tasks).where(
+    tasks.c.project_id == sa.bindparam("in_project"),
+    sa.bindparam("depends_on", type_=UUID_TYPE) == sa.any_(tasks.c.dependencies),
 )
 _DELETE = tasks.delete().where(tasks.c.id == sa.bindparam("task_id"))
 _INSERT_ACTIVITY = task_activity.insert()
@@ -229,7 +220,10 @@ class SqlAlchemyTaskRepository:
             rows = dict((await self._conn.execute(_BOTH, {**params, "ids": [after, before]})).tuples().all())
             if len(rows) != 2:
                 return None
-            return key_between(rows[after], rows[before])
+            if rows[after] != rows[before]:
+                return key_between(rows[after], rows[before])
+            # two tasks moved into one gap at once share a key: none fits between, so right after both
+            before = None
         statement = _AFTER if after is not None else _BEFORE
         row = (await self._conn.execute(statement, {**params, "neighbour": after or before})).first()
         return None if row is None else key_between(row[0], row[1])
@@ -247,17 +241,30 @@ class SqlAlchemyTaskRepository:
             self._seen.add(task)
         await self._write_activity(tasks_)
 
+    async def dependents(self, task: Task) -> Sequence[Task]:
+        params = {"in_project": task.project_id, "depends_on": task.id}
+        found = [task_from_row(row._mapping) for row in await self._conn.execute(_DEPENDENTS, params)]
+        for dependent in found:
+            self._seen.add(dependent)
+        return found
+
     async def update(self, task: Task) -> None:
-        values = _values(task)
-        values["key"] = values.pop("id")
-        del values["project_id"], values["created_at"]
-        await self._conn.execute(_UPDATE, values)
-        await self._write_activity([task])
+        await self.update_many([task])
+
+    async def update_many(self, tasks_: Sequence[Task]) -> None:
+        if not tasks_:
+            return
+        rows = []
+        for task in tasks_:
+            values = _values(task)
+            values["key"] = values.pop("id")
+            del values["project_id"], values["created_at"]
+            rows.append(values)
+        await self._conn.execute(_UPDATE, rows)
+        await self._write_activity(tasks_)
 
     async def delete(self, task: Task) -> None:
-        params = {"task_id": task.id, "in_project": task.project_id}
-        await self._conn.execute(_UNLINK, params)
-        await self._conn.execute(_DELETE, params)
+        await self._conn.execute(_DELETE, {"task_id": task.id})
 
     async def activity(self, task_id: UUID, *, before_id: UUID | None, limit: int) -> Sequence[Activity]:
         if before_id is None:

@@ -57,11 +57,18 @@ class TaskRepository(Protocol):
         """Adds the tasks in one round trip (and their activity in another)."""
         ...
 
+    async def dependents(self, task: Task) -> Sequence[Task]:
+        """The tasks of ``task``'s board that depend on it, locked until commit: one query."""
+        ...
+
     async def update(self, task: Task) -> None: ...
 
+    async def update_many(self, tasks: Sequence[Task]) -> None:
+        """Saves the tasks in one round trip (and their activity in another)."""
+        ...
+
     async def delete(self, task: Task) -> None:
-        """Deletes the task and removes it from the dependencies of the tasks that had it
-        (their versions move on: their dependencies changed)."""
+        """Deletes the task (and, by cascade, its activity). Its dependents are the caller's."""
         ...
 
     async def activity(self, task_id: UUID, *, before_id: UUID | None, limit: int) -> Sequence[Activity]:
