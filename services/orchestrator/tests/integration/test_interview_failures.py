@@ -66,6 +66,16 @@ class SlowModel:
         raise NotImplementedError
 
 
+class SilentModel:
+    """Answers only whitespace."""
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        yield ChatChunk(delta="  \n", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=1))
+
+    async def complete(self, request: ChatRequest) -> ChatCompletion:
+        raise NotImplementedError
+
+
 class Catalog:
     def __init__(self, model) -> None:
         self.model = model
@@ -164,6 +174,19 @@ async def test_a_question_stream_closed_early_writes_nothing_and_the_next_ask_wo
     assert (after["status"], after["transcript"]) == ("pending", [])
     events = await ask(api, alice, interview["id"])
     assert events[-1][0] == "done"
+
+
+async def test_a_model_that_writes_no_question_is_an_error_event_and_nothing_is_kept(api, caller):
+    alice = caller()
+    interview = await new_interview(api, alice, await new_project(api, alice))
+    use_model(api, SilentModel())
+
+    events = await ask(api, alice, interview["id"])
+
+    assert events[-1][0] == "error"
+    assert json.loads(events[-1][1])["status"] == 502
+    after = (await api.get(f"/api/v1/interviews/{interview['id']}", headers=alice.headers)).json()
+    assert after["transcript"] == []
 
 
 def test_sse_events_reads_every_message():

@@ -145,3 +145,11 @@ async def test_the_offline_prompt_lays_out_the_answers_as_requirements():
     assert content.startswith("# Requirements: Shop\n\n## Overview\n\nA mug shop.")
     assert "- No auctions. (asked: What must it not do?)" in content
     assert "## Open questions\n\n- Budget" in content
+
+
+def test_text_a_model_writes_loses_its_nul_characters_and_a_long_title_is_clipped():
+    title, content = parse_prompt(json.dumps({"title": "T" * 300, "content": "a\u0000b"}))
+
+    assert content == "ab\n"
+    assert len(title) == 200
+    assert title.endswith("…")

@@ -105,7 +105,8 @@ def assessment_request(
 
 
 def clip(text: str, limit: int) -> str:
-    text = text.strip()
+    """``text`` without NUL characters (PostgreSQL text holds none), at most ``limit`` characters."""
+    text = text.replace("\x00", "").strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

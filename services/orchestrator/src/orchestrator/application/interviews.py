@@ -19,7 +19,7 @@ from orchestrator.application import interviewer
 from orchestrator.application.ports import ModelCatalog, ResolvedModel, UnitOfWork
 from orchestrator.application.projects import owned_project
 from orchestrator.domain.interviews import MAX_QUESTIONS, Interview
-from shared.kernel.ai import ChatRequest, Usage
+from shared.kernel.ai import ChatRequest, ModelError, Usage
 from shared.kernel.clock import Clock, SystemClock
 from shared.kernel.errors import NotFound
 from shared.kernel.ids import new_id
@@ -188,7 +188,10 @@ async def stream_question(
             yield QuestionChunk(delta=chunk.delta)
         if chunk.usage is not None:
             usage = chunk.usage
-    question = "".join(parts).strip()
+    # PostgreSQL text holds no NUL, and a model's text could carry one
+    question = "".join(parts).replace("\x00", "").strip()
+    if not question:
+        raise ModelError("the model wrote no question")
     async with uow:
         interview = await owned_interview(uow, prepared.interview_id, prepared.owner_id, for_update=True)
         interview.ask(

@@ -95,7 +95,7 @@ def parse_prompt(text: str) -> tuple[str, str]:
     if len(content) > MAX_CONTENT:
         raise interviewer.InvalidOutput(f"content must be at most {MAX_CONTENT} characters")
     # a prompt's title is a label for people: a long one is clipped, not refused
-    return interviewer.clip(" ".join(title.split()), MAX_TITLE), content.strip() + "\n"
+    return interviewer.clip(" ".join(title.split()), MAX_TITLE), content.replace("\x00", "").strip() + "\n"
 
 
 async def generate_prompt(
