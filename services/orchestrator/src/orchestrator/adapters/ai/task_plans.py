@@ -55,7 +55,8 @@ class MsgspecTaskPlanFormat:
 
     def read(self, answer: str) -> list[PlannedTask]:
         try:
-            plan = _DECODER.decode(answer)
+            # PostgreSQL's text holds no NUL: a model that writes one loses it, nothing else
+            plan = _DECODER.decode(answer.replace("\\u0000", "").replace("\x00", ""))
         except msgspec.DecodeError as exc:  # ValidationError is one: it names the path ($.tasks[2].title)
             raise ValueError(str(exc)) from None
         return [
