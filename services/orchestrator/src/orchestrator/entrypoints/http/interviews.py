@@ -138,6 +138,10 @@ class InterviewsController(Controller):
         responses=problems(400, 401, 404, 409, 502, 503, 504),
         status_code=200,
         media_type="text/event-stream",
+        response_description=(
+            'Server-sent events: `chunk` (`{"delta"}`) as the model writes, then `done` '
+            '(`{"interview_id", "question", "status", "model", "usage"}`) or `error` (a problem).'
+        ),
     )
     async def ask_question(
         self,
