@@ -3,6 +3,7 @@
 from litestar.types import ControllerRouterHandler
 
 from orchestrator.entrypoints.http.ai_models import AIModelsController
+from orchestrator.entrypoints.http.board import BoardController
 from orchestrator.entrypoints.http.board_events import board_events
 from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, task_chat_sessions
 from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
@@ -10,7 +11,7 @@ from orchestrator.entrypoints.http.interviews import InterviewsController, Proje
 from orchestrator.entrypoints.http.projects import ProjectsController
 from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
 from orchestrator.entrypoints.http.settings import SettingsController
-from orchestrator.entrypoints.http.tasks import BoardController, TasksController
+from orchestrator.entrypoints.http.tasks import TasksController
 from shared.http.whoami import whoami
 
 API_PREFIX = "/api/v1"
@@ -22,12 +23,12 @@ def route_handlers() -> list[ControllerRouterHandler]:
         AIModelsController,
         SettingsController,
         ProjectsController,
-        BoardController,
-        TasksController,
         ProjectInterviewsController,
         InterviewsController,
         ProjectPromptsController,
         PromptsController,
+        BoardController,
+        TasksController,
         CommitMessagesController,
         ProjectCommitsController,
         project_chat_sessions,

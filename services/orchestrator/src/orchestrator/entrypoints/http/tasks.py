@@ -1,4 +1,4 @@
-"""The board: ``/projects/{id}/tasks``, ``/projects/{id}/next-task`` and ``/tasks/{id}``.
+"""A task of the board: ``/tasks/{id}`` (read, change, move, dependencies, history, delete).
 
 Every task is the caller's through its project (another user's is a 404 on every route).
 Reads answer an ``ETag``; writes take ``If-Match`` and refuse a stale one with 412 and the
@@ -17,24 +17,15 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from orchestrator.application import task_dependencies, task_generation, tasks
+from orchestrator.application import task_dependencies, tasks
 from orchestrator.application.tasks import Placement, StaleTask
-from orchestrator.domain.board import blocked_ids
-from orchestrator.domain.tasks import COLUMNS, Task
-from orchestrator.entrypoints.http.dependencies import ModelsDep, TaskPlansDep, UnitOfWorkDep
+from orchestrator.domain.tasks import Task
+from orchestrator.entrypoints.http.dependencies import UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
 from orchestrator.entrypoints.http.task_schemas import (
     ActivityResponse,
-    BoardResponse,
-    CardResponse,
-    ColumnResponse,
-    GeneratedTasksResponse,
-    PriorityLevel,
     StaleTaskProblem,
-    Status,
-    TaskCreate,
     TaskDependencies,
-    TaskGenerate,
     TaskMove,
     TaskResponse,
     TaskUpdate,
@@ -44,7 +35,6 @@ from shared.http.preconditions import IfMatch, etag, expected_version
 from shared.http.problems import PROBLEM_JSON
 from shared.kernel.pagination import MAX_LIMIT, Page, clamp_limit, decode_cursor, encode_cursor
 
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
 TaskId = Annotated[UUID, PathParameter(description="A task of one of my projects, by its `id`.")]
 ETAG: Final = [
     ResponseHeader(
@@ -75,150 +65,8 @@ def stale_task(request: Request[Any, Any, Any], exc: StaleTask) -> Response[Stal
     return Response(body, status_code=412, media_type=PROBLEM_JSON, headers={"ETag": etag(current.version)})
 
 
-def _tagged(task: Task, status_code: int = 200) -> Response[TaskResponse]:
+def tagged(task: Task, status_code: int = 200) -> Response[TaskResponse]:
     return Response(TaskResponse.of(task), status_code=status_code, headers={"ETag": etag(task.version)})
-
-
-class BoardController(Controller):
-    path = "/api/v1/projects/{project_id:uuid}"
-    tags = ["tasks"]
-    security = BEARER_SECURITY
-
-    @get("/tasks", operation_id="get_board", summary="The project's board", responses=problems(400, 401, 404))
-    async def get_board(
-        self,
-        project_id: ProjectId,
-        principal: CurrentPrincipal,
-        uow: UnitOfWorkDep,
-        status: Annotated[
-            list[Status] | None, QueryParameter(description="Only these columns (repeatable).")
-        ] = None,
-        priority: Annotated[
-            list[PriorityLevel] | None,
-            QueryParameter(description="Only tasks of these priorities (repeatable)."),
-        ] = None,
-        q: Annotated[
-            str | None,
-            QueryParameter(max_length=200, description="Only tasks whose title contains this (any case)."),
-        ] = None,
-        blocked: Annotated[
-            bool | None,
-            QueryParameter(
-                description="`true`: only tasks waiting on a dependency; `false`: only the others."
-            ),
-        ] = None,
-    ) -> BoardResponse:
-        """Every task of the project grouped by column (backlog, todo, in_progress, review, done),
-        each column top to bottom by its ordering key. Cards carry no long text (read a task for
-        it); `blocked` says a dependency is not done yet. Filters narrow the cards, every column
-        is listed."""
-        _, cards = await tasks.read_board(principal.user_id, project_id, uow)
-        waiting = blocked_ids(cards)
-        needle = q.casefold() if q else None
-        columns: dict[str, list[CardResponse]] = {column: [] for column in COLUMNS}
-        for card in cards:
-            if (
-                (status is None or card.status in status)
-                and (priority is None or card.priority in priority)
-                and (needle is None or needle in card.title.casefold())
-                and (blocked is None or (card.id in waiting) == blocked)
-            ):
-                columns[card.status].append(CardResponse.of(card, card.id in waiting))
-        return BoardResponse(
-            project_id=project_id,
-            columns=[ColumnResponse(status=column, tasks=cards_) for column, cards_ in columns.items()],  # type: ignore[arg-type]
-        )
-
-    @post(
-        "/tasks",
-        operation_id="create_task",
-        summary="Add a task to the board",
-        responses=problems(400, 401, 404, 409, 413),
-        response_headers=ETAG,
-    )
-    async def create_task(
-        self,
-        project_id: ProjectId,
-        data: JSONBody[TaskCreate],
-        principal: CurrentPrincipal,
-        uow: UnitOfWorkDep,
-    ) -> Response[TaskResponse]:
-        """A new task in `status` (backlog by default): at the end of that column, or right
-        after `after_id` / before `before_id` (tasks of that column). Its dependencies must be
-        tasks of this board. 409 when the project is archived or its board is full (1000
-        tasks). Announced as `orchestrator.task.created`."""
-        command = tasks.CreateTask(
-            owner_id=principal.user_id,
-            project_id=project_id,
-            title=data.title,
-            description=data.description,
-            details=data.details,
-            test_strategy=data.test_strategy,
-            status=data.status,
-            priority=data.priority,
-            dependencies=tuple(data.dependencies),
-            placement=Placement(after_id=data.after_id, before_id=data.before_id),
-        )
-        return _tagged(await tasks.create_task(command, uow), 201)
-
-    @post(
-        "/tasks/generate",
-        operation_id="generate_tasks",
-        summary="Generate tasks from a prompt version (AI)",
-        responses=problems(400, 401, 404, 409, 413, 502, 503, 504),
-    )
-    async def generate_tasks(
-        self,
-        project_id: ProjectId,
-        data: JSONBody[TaskGenerate],
-        principal: CurrentPrincipal,
-        uow: UnitOfWorkDep,
-        models: ModelsDep,
-        task_plans: TaskPlansDep,
-    ) -> GeneratedTasksResponse:
-        """An AI model breaks the prompt version into at most `num_tasks` tasks with dependencies
-        (as Task Master's parse-prd does); they land in the todo column in the plan's order. The
-        plan is checked (ids unique, dependencies on tasks of the plan or of the board, none on
-        itself, no cycle); an invalid plan is asked for once more, then the answer is a 502 and
-        nothing is written. All tasks are written at once, or none. `replace` needs an empty
-        board (409 otherwise); `append` keeps it."""
-        command = task_generation.GenerateTasks(
-            owner_id=principal.user_id,
-            project_id=project_id,
-            prompt_id=data.prompt_id,
-            num_tasks=data.num_tasks,
-            mode=data.mode,
-            model_id=data.model_id,
-        )
-        result = await task_generation.generate_tasks(command, uow, models=models, plans=task_plans)
-        return GeneratedTasksResponse(
-            tasks=[TaskResponse.of(task) for task in result.tasks],
-            model=result.model,
-            attempts=result.attempts,
-            prompt_tokens=result.usage.prompt_tokens,
-            completion_tokens=result.usage.completion_tokens,
-        )
-
-    @get(
-        "/next-task",
-        operation_id="get_next_task",
-        summary="The task to work on next",
-        responses={
-            **problems(400, 401, 404),
-            204: ResponseSpec(data_container=None, description="No task is ready: all done, or all blocked."),
-        },
-        response_headers=ETAG,
-    )
-    async def get_next_task(
-        self, project_id: ProjectId, principal: CurrentPrincipal, uow: UnitOfWorkDep
-    ) -> Response[TaskResponse | None]:
-        """The ready task (not done, every dependency done) of highest priority; among equals the
-        one with the fewest dependencies, then the first in board order (as Task Master picks).
-        204 when no task is ready; 404 only for a project that is not mine."""
-        card = await tasks.next_task(principal.user_id, project_id, uow)
-        if card is None:
-            return Response(None, status_code=204)
-        return _tagged(await tasks.get_task(principal.user_id, card.id, uow))  # type: ignore[return-value]
 
 
 class TasksController(Controller):
@@ -238,7 +86,7 @@ class TasksController(Controller):
         self, task_id: TaskId, principal: CurrentPrincipal, uow: UnitOfWorkDep
     ) -> Response[TaskResponse]:
         """The task with all its fields; the `ETag` is its version, for `If-Match` on a change."""
-        return _tagged(await tasks.get_task(principal.user_id, task_id, uow))
+        return tagged(await tasks.get_task(principal.user_id, task_id, uow))
 
     @patch(
         "/",
@@ -266,7 +114,7 @@ class TasksController(Controller):
             changes=changes,
             expected_version=expected_version(if_match),
         )
-        return _tagged(await tasks.edit_task(command, uow))
+        return tagged(await tasks.edit_task(command, uow))
 
     @delete(
         "/",
@@ -309,7 +157,7 @@ class TasksController(Controller):
             placement=Placement(after_id=data.after_id, before_id=data.before_id),
             expected_version=expected_version(if_match),
         )
-        return _tagged(await tasks.move_task(command, uow))
+        return tagged(await tasks.move_task(command, uow))
 
     @put(
         "/dependencies",
@@ -335,7 +183,7 @@ class TasksController(Controller):
             dependencies=tuple(data.dependencies),
             expected_version=expected_version(if_match),
         )
-        return _tagged(await task_dependencies.set_dependencies(command, uow))
+        return tagged(await task_dependencies.set_dependencies(command, uow))
 
     @get(
         "/activity",
