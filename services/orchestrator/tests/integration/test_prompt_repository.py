@@ -74,6 +74,25 @@ async def test_a_lineage_and_its_versions_read_back_as_written(new_uow):
         assert (summary.lineage.id, summary.latest) == (lineage.id, second)
 
 
+async def test_a_version_is_read_with_its_lineage_only_through_its_owner(new_uow):
+    project = await saved_project(new_uow)
+    lineage, first = PromptLineage.start(
+        id=new_id(), project_id=project.id, owner_id=project.owner_id, title="Spec", content="a", now=NOW
+    )
+    async with new_uow() as uow:
+        await uow.prompts.add(lineage, first)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        mine = await uow.prompts.owned(first.id, project.owner_id)
+        theirs = await uow.prompts.owned(first.id, new_id())
+
+    assert mine is not None
+    assert mine[0] == first
+    assert (mine[1].id, mine[1].labels, mine[1].owner_id) == (lineage.id, {"current": 1}, project.owner_id)
+    assert theirs is None
+
+
 async def test_deleting_the_project_deletes_its_prompts(new_uow):
     project = await saved_project(new_uow)
     lineage, first = PromptLineage.start(

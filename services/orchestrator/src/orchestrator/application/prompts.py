@@ -77,6 +77,14 @@ async def owned_prompt(uow: UnitOfWork, prompt_id: UUID, owner_id: UUID, *, writ
     return prompt
 
 
+async def _owned_read(uow: UnitOfWork, prompt_id: UUID, owner_id: UUID) -> tuple[Prompt, PromptLineage]:
+    """For reads: the version and its lineage in one query (NotFound as :func:`owned_prompt`)."""
+    found = await uow.prompts.owned(prompt_id, owner_id)
+    if found is None:
+        raise NotFound(f"prompt {prompt_id} not found")
+    return found
+
+
 async def _lineage(uow: UnitOfWork, prompt: Prompt, *, for_update: bool = False) -> PromptLineage:
     lineage = await uow.prompts.lineage(prompt.lineage_id, for_update=for_update)
     if lineage is None:  # deleted between the two reads
@@ -105,8 +113,8 @@ async def create_prompt(cmd: CreatePrompt, uow: UnitOfWork, *, clock: Clock = SY
 
 async def read_prompt(prompt_id: UUID, owner_id: UUID, uow: UnitOfWork) -> Versioned:
     async with uow:
-        prompt = await owned_prompt(uow, prompt_id, owner_id)
-        return Versioned(prompt=prompt, lineage=await _lineage(uow, prompt))
+        prompt, lineage = await _owned_read(uow, prompt_id, owner_id)
+        return Versioned(prompt=prompt, lineage=lineage)
 
 
 async def edit_prompt(cmd: EditPrompt, uow: UnitOfWork, *, clock: Clock = SYSTEM_CLOCK) -> Versioned:
@@ -140,8 +148,7 @@ async def prompt_history(
     size = clamp_limit(limit)
     before = decode_cursor(cursor, int) if cursor else None
     async with uow:
-        prompt = await owned_prompt(uow, prompt_id, owner_id)
-        lineage = await _lineage(uow, prompt)
+        _, lineage = await _owned_read(uow, prompt_id, owner_id)
         rows = await uow.prompts.versions(lineage.id, before_version=before, limit=size + 1)
     return lineage, page_from_rows(rows, size, key=lambda p: p.version)
 
@@ -170,8 +177,7 @@ async def version_of(uow: UnitOfWork, lineage: PromptLineage, version: int) -> P
 async def diff_prompt(prompt_id: UUID, owner_id: UUID, uow: UnitOfWork, *, old: int, new: int) -> Diff:
     """The unified diff between two versions of the lineage (404 for a version it does not have)."""
     async with uow:
-        prompt = await owned_prompt(uow, prompt_id, owner_id)
-        lineage = await _lineage(uow, prompt)
+        _, lineage = await _owned_read(uow, prompt_id, owner_id)
         before, after = await version_of(uow, lineage, old), await version_of(uow, lineage, new)
     return Diff(old=before, new=after, text=unified_diff(before, after))
 
@@ -179,8 +185,7 @@ async def diff_prompt(prompt_id: UUID, owner_id: UUID, uow: UnitOfWork, *, old: 
 async def labelled_version(prompt_id: UUID, owner_id: UUID, label: str, uow: UnitOfWork) -> Versioned:
     """The version ``label`` points at (404 for a label the lineage does not have)."""
     async with uow:
-        prompt = await owned_prompt(uow, prompt_id, owner_id)
-        lineage = await _lineage(uow, prompt)
+        _, lineage = await _owned_read(uow, prompt_id, owner_id)
         if label not in lineage.labels:
             raise NotFound(f"prompt {lineage.id} has no label {label!r}")
         return Versioned(prompt=await version_of(uow, lineage, lineage.labels[label]), lineage=lineage)

@@ -37,6 +37,16 @@ _LINEAGE_BY_ID = (
     .where(prompt_lineages.c.id == sa.bindparam("id"))
 )
 _LINEAGE_FOR_UPDATE = _LINEAGE_BY_ID.with_for_update(of=prompt_lineages)
+# a version, its lineage and the owner check in one round trip: the read path of GET /prompts/{id}
+_OWNED = (
+    sa.select(*_PROMPT, *(c.label(f"l_{c.name}") for c in _LINEAGE), projects.c.owner_id)
+    .select_from(
+        prompts.join(prompt_lineages, prompt_lineages.c.id == prompts.c.lineage_id).join(
+            projects, projects.c.id == prompts.c.project_id
+        )
+    )
+    .where(prompts.c.id == sa.bindparam("id"), projects.c.owner_id == sa.bindparam("owner_id"))
+)
 _VERSIONS = (
     sa.select(*_PROMPT)
     .where(prompts.c.lineage_id == sa.bindparam("lineage_id"), prompts.c.version < sa.bindparam("before"))
@@ -96,15 +106,15 @@ def prompt_from_row(row: Mapping[Any, Any], prefix: str = "") -> Prompt:
     )
 
 
-def lineage_from_row(row: Mapping[Any, Any]) -> PromptLineage:
+def lineage_from_row(row: Mapping[Any, Any], prefix: str = "") -> PromptLineage:
     return PromptLineage(
-        id=row["id"],
-        project_id=row["project_id"],
+        id=row[f"{prefix}id"],
+        project_id=row[f"{prefix}project_id"],
         owner_id=row["owner_id"],
-        latest_version=row["latest_version"],
-        labels={str(name): int(version) for name, version in row["labels"].items()},
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        latest_version=row[f"{prefix}latest_version"],
+        labels={str(name): int(version) for name, version in row[f"{prefix}labels"].items()},
+        created_at=row[f"{prefix}created_at"],
+        updated_at=row[f"{prefix}updated_at"],
     )
 
 
@@ -122,6 +132,12 @@ class SqlAlchemyPromptRepository:
     async def get(self, prompt_id: UUID) -> Prompt | None:
         row = (await self._conn.execute(_BY_ID, {"id": prompt_id})).first()
         return None if row is None else prompt_from_row(row._mapping)
+
+    async def owned(self, prompt_id: UUID, owner_id: UUID) -> tuple[Prompt, PromptLineage] | None:
+        row = (await self._conn.execute(_OWNED, {"id": prompt_id, "owner_id": owner_id})).first()
+        if row is None:
+            return None
+        return prompt_from_row(row._mapping), lineage_from_row(row._mapping, "l_")
 
     async def get_version(self, lineage_id: UUID, version: int) -> Prompt | None:
         params = {"lineage_id": lineage_id, "version": version}

@@ -29,6 +29,10 @@ class PromptRepository(Protocol):
         """Any version, by its own id."""
         ...
 
+    async def owned(self, prompt_id: UUID, owner_id: UUID) -> tuple[Prompt, PromptLineage] | None:
+        """The version and its lineage if ``owner_id`` owns their project (one round trip: reads)."""
+        ...
+
     async def get_version(self, lineage_id: UUID, version: int) -> Prompt | None:
         """Version ``version`` of the lineage ``lineage_id``."""
         ...
