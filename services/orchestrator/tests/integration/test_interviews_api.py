@@ -162,6 +162,7 @@ async def test_another_users_interview_is_not_found_on_every_route(api, caller):
         await api.post(f"{base}/answers", json={"content": "hi"}, headers=mallory.headers),
         await api.post(f"{base}/finish", headers=mallory.headers),
         await api.post(f"{base}/cancel", headers=mallory.headers),
+        await api.patch(base, json={"topic": "mine"}, headers=mallory.headers),
         await api.delete(base, headers=mallory.headers),
         await api.get(f"/api/v1/projects/{project_id}/interviews", headers=mallory.headers),
         await api.post(f"/api/v1/projects/{project_id}/interviews", json={}, headers=mallory.headers),
@@ -198,3 +199,17 @@ async def test_the_max_questions_setting_caps_the_interview_and_its_last_answer_
     assert last.json()["interview"]["questions"] == 1
     again = await api.post(f"/api/v1/interviews/{interview['id']}/questions", headers=alice.headers)
     assert again.status_code == 409
+
+
+async def test_topic_and_goal_change_while_open_and_not_once_final(api, caller):
+    alice = caller()
+    interview = await new_interview(api, alice, await new_project(api, alice), topic="a shop", goal="sell")
+    base = f"/api/v1/interviews/{interview['id']}"
+
+    changed = await api.patch(base, json={"goal": "sell mugs"}, headers=alice.headers)
+    await api.post(f"{base}/cancel", headers=alice.headers)
+    refused = await api.patch(base, json={"topic": "too late"}, headers=alice.headers)
+
+    assert changed.status_code == 200
+    assert (changed.json()["topic"], changed.json()["goal"]) == ("a shop", "sell mugs")
+    assert refused.status_code == 409

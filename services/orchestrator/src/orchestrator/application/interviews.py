@@ -129,6 +129,24 @@ async def list_interviews(
     return page_from_rows(rows, size, key=lambda i: i.id)
 
 
+async def describe_interview(
+    interview_id: UUID,
+    owner_id: UUID,
+    uow: UnitOfWork,
+    *,
+    topic: str | None,
+    goal: str | None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Interview:
+    """Changes the topic and/or the goal the next questions start from (409 once it is final)."""
+    async with uow:
+        interview = await owned_interview(uow, interview_id, owner_id, for_update=True, writable=True)
+        interview.describe(topic=topic, goal=goal, now=clock.now())
+        await uow.interviews.update(interview)
+        await uow.commit()
+    return interview
+
+
 async def delete_interview(interview_id: UUID, owner_id: UUID, uow: UnitOfWork) -> None:
     """Deletes it whatever its status; prompts generated from it keep their text."""
     async with uow:

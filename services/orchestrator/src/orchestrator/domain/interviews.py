@@ -126,6 +126,15 @@ class Interview(Aggregate[DomainEvent]):
         if self.answers == 0:
             raise Conflict(f"interview {self.id} has no answer yet: answer a question before finishing")
 
+    def describe(self, *, topic: str | None, goal: str | None, now: datetime) -> None:
+        """Changes what it is about (``None`` keeps a field); only while it is open."""
+        self.ensure_open()
+        if topic is not None:
+            self.topic = topic
+        if goal is not None:
+            self.goal = goal
+        self.updated_at = now
+
     def ask(
         self,
         question: str,

@@ -28,6 +28,21 @@ class InterviewCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     ] = ""
 
 
+class InterviewUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    topic: (
+        Annotated[
+            str, msgspec.Meta(max_length=MAX_TOPIC_CHARS, description="A new topic; absent or null keeps it.")
+        ]
+        | None
+    ) = None
+    goal: (
+        Annotated[
+            str, msgspec.Meta(max_length=MAX_GOAL_CHARS, description="A new goal; absent or null keeps it.")
+        ]
+        | None
+    ) = None
+
+
 class AnswerCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     content: Annotated[
         str,

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 import structlog
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -25,6 +25,7 @@ from orchestrator.entrypoints.http.interview_schemas import (
     AnswerResponse,
     InterviewCreate,
     InterviewResponse,
+    InterviewUpdate,
     QuestionChunkData,
     QuestionDoneData,
     UsageResponse,
@@ -117,6 +118,26 @@ class InterviewsController(Controller):
     ) -> InterviewResponse:
         """The interview with its transcript, its latest assessment and the tokens it used."""
         return InterviewResponse.of(await use_cases.read_interview(interview_id, principal.user_id, uow))
+
+    @patch(
+        "/",
+        operation_id="update_interview",
+        summary="Change an interview's topic or goal",
+        responses=problems(400, 401, 404, 409, 413),
+    )
+    async def update_interview(
+        self,
+        interview_id: InterviewId,
+        data: JSONBody[InterviewUpdate],
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+    ) -> InterviewResponse:
+        """Changes the topic and/or the goal (absent fields stay); the next questions start from
+        them. 409 once the interview is completed or cancelled, or the project is archived."""
+        interview = await use_cases.describe_interview(
+            interview_id, principal.user_id, uow, topic=data.topic, goal=data.goal
+        )
+        return InterviewResponse.of(interview)
 
     @delete(
         "/",
