@@ -45,3 +45,12 @@ def test_the_configuration_carries_the_key_but_never_shows_it():
     assert config.api_key == "sk-secret-0123456789abcdef"
     assert "sk-secret" not in repr(config)
     assert (config.name, config.timeouts.total_s) == ("gpt", 9)
+
+
+def test_a_request_body_with_a_key_never_shows_it():
+    from orchestrator.entrypoints.http.ai_model_schemas import AIModelChange, AIModelCreate
+
+    created = AIModelCreate(name="gpt", provider="openai", model="m", api_key="sk-secret-0123456789abcdef")
+    changed = AIModelChange(api_key="sk-secret-0123456789abcdef")
+
+    assert "sk-secret" not in repr(created) + repr(changed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 import msgspec
@@ -12,6 +12,16 @@ from orchestrator.application.model_checks import ModelCheck
 from orchestrator.domain.ai_models import AIModel, Provider
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+STOP_LENGTH: Final = 32
+STOP_ITEMS: Final = {"type": "string", "minLength": 1, "maxLength": STOP_LENGTH}
+
+
+def minimum(value: float, *, exclusive: bool = False) -> dict[str, Any]:
+    """A lower bound of 0 for the OpenAPI document: Litestar drops a falsy ``ge``/``gt`` (msgspec still
+    enforces it), so the document states it through ``schema_extra``."""
+    key = "exclusive_minimum" if exclusive else "minimum"
+    return {"extra_json_schema": {"extra": {key: value}}}
+
 
 Name = Annotated[
     str,
@@ -34,7 +44,7 @@ BaseUrl = Annotated[
     str,
     msgspec.Meta(
         max_length=2000,
-        pattern=r"^https?://[^\s/?#@]+(:[0-9]{1,5})?(/[^\s]*)?$",
+        pattern=r"^https?://[^\x00-\x20\x7f/?#@]+(:[0-9]{1,5})?(/[^\x00-\x20\x7f]*)?$",
         description="The provider's API root, an http(s) URL (`https://api.openai.com/v1`, "
         "`http://127.0.0.1:11434`); needed by every provider but offline.",
     ),
@@ -62,17 +72,30 @@ class ModelParameters(
 ):
     """Defaults every request to the model gets (a request's own values win)."""
 
-    temperature: Annotated[float, msgspec.Meta(ge=0, le=2, description="Sampling temperature.")] | None = None
-    top_p: Annotated[float, msgspec.Meta(gt=0, le=1, description="Nucleus sampling mass.")] | None = None
+    temperature: (
+        Annotated[float, msgspec.Meta(ge=0, le=2, description="Sampling temperature.", **minimum(0))] | None
+    ) = None
+    top_p: (
+        Annotated[
+            float,
+            msgspec.Meta(gt=0, le=1, description="Nucleus sampling mass.", **minimum(0, exclusive=True)),
+        ]
+        | None
+    ) = None
     max_tokens: (
         Annotated[int, msgspec.Meta(ge=1, le=32_768, description="Longest answer, in tokens.")] | None
     ) = None
-    seed: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1, description="For repeatable sampling.")] | None = (
-        None
-    )
+    seed: (
+        Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1, description="For repeatable sampling.", **minimum(0))]
+        | None
+    ) = None
     stop: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]],
-        msgspec.Meta(max_length=4, description="Strings that end the answer."),
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=STOP_LENGTH)]],
+        msgspec.Meta(
+            max_length=4,
+            description=f"Strings that end the answer (1 to {STOP_LENGTH} characters each).",
+            extra_json_schema={"extra": {"items": STOP_ITEMS}},
+        ),
     ] = []
 
 
@@ -99,6 +122,11 @@ class AIModelCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     ] = False
     api_key: ApiKey | None = None
 
+    def __repr__(self) -> str:  # the key stays out of any log or traceback that prints the body
+        return (
+            f"AIModelCreate(name={self.name!r}, provider={self.provider!r}, api_key={_hidden(self.api_key)})"
+        )
+
 
 class AIModelChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Absent or null fields stay as they are."""
@@ -121,6 +149,9 @@ class AIModelChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     api_key: ApiKey | None = None
     remove_api_key: Annotated[bool, msgspec.Meta(description="true forgets the stored key.")] = False
 
+    def __repr__(self) -> str:
+        return f"AIModelChange(changes={self.changes()!r}, api_key={_hidden(self.api_key)})"
+
     def changes(self) -> dict[str, Any]:
         values = {
             name: getattr(self, name)
@@ -130,6 +161,10 @@ class AIModelChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         if self.parameters is not None:
             values["parameters"] = parameters_dict(self.parameters)
         return values
+
+
+def _hidden(api_key: str | None) -> str:
+    return "None" if api_key is None else "'***'"
 
 
 class AIModelResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,7 +24,10 @@ from shared.kernel.pagination import MAX_LIMIT, Page
 
 ModelId = Annotated[UUID, PathParameter(description="The model's `id`.")]
 Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
+    str | None,
+    QueryParameter(
+        max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="From the previous page's `next_cursor`."
+    ),
 ]
 Limit = Annotated[
     int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")

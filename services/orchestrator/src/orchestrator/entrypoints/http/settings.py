@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 import msgspec
@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from orchestrator.application import settings as use_cases
 from orchestrator.application.ports.settings import AuditEntry
-from orchestrator.domain.settings import InvalidSettings, SettingType
+from orchestrator.domain.settings import REGISTRY, InvalidSettings, SettingSpec, SettingType
 from orchestrator.entrypoints.http.dependencies import UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
 from shared.auth import BEARER_SECURITY, CurrentPrincipal, admin_guard
@@ -21,15 +21,36 @@ from shared.kernel.pagination import MAX_LIMIT, Page
 
 SettingName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[a-z0-9_.]+$")]
 JsonValue = int | float | bool | Annotated[str, msgspec.Meta(max_length=1000)] | None
+"""A value as a request carries it (an integer stays one), checked against its setting by the domain."""
+ShownValue = float | bool | str | None
+"""A value as a response shows it: JSON numbers are one type, so the document's ``oneOf`` never
+matches twice (an integer setting's value is still written as an integer)."""
+
+
+def _value_schema(spec: SettingSpec) -> dict[str, Any]:
+    kind: dict[str, Any] = {"uuid": {"type": "string", "format": "uuid"}}.get(spec.type, {"type": spec.type})
+    if spec.nullable:
+        kind = {"oneOf": [kind, {"type": "null"}]}
+    limits = {"minimum": spec.minimum, "maximum": spec.maximum, "enum": list(spec.choices) or None}
+    return {**kind, **{k: v for k, v in limits.items() if v is not None}, "description": spec.description}
+
+
+# The document states every known setting's type and limits (the domain checks the same and lists
+# every error at once, which a decoder stopping at the first cannot).
+VALUES_SCHEMA: Final = {
+    "properties": {name: _value_schema(spec) for name, spec in sorted(REGISTRY.items())},
+    "additional_properties": False,
+}
+RESET_SCHEMA: Final = {"items": {"type": "string", "enum": sorted(REGISTRY)}}
 
 
 class SettingResponse(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     type: SettingType
     value: Annotated[
-        JsonValue, msgspec.Meta(description="What is in force: the chosen value, else the default.")
+        ShownValue, msgspec.Meta(description="What is in force: the chosen value, else the default.")
     ]
-    default: JsonValue
+    default: ShownValue
     is_set: Annotated[bool, msgspec.Meta(description="An admin chose the value.")]
     description: str
     public: Annotated[bool, msgspec.Meta(description="Every user may read it (otherwise admins only).")]
@@ -58,19 +79,28 @@ class SettingResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 class SettingsChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     values: Annotated[
-        dict[SettingName, JsonValue],
-        msgspec.Meta(max_length=50, description="New values by setting name."),
+        dict[Annotated[str, msgspec.Meta(max_length=100)], JsonValue],
+        msgspec.Meta(
+            max_length=50,
+            description="New values by setting name.",
+            extra_json_schema={"extra": VALUES_SCHEMA},
+        ),
     ] = {}
     reset: Annotated[
-        list[SettingName], msgspec.Meta(max_length=50, description="Settings put back to their default.")
+        list[SettingName],
+        msgspec.Meta(
+            max_length=50,
+            description="Settings put back to their default.",
+            extra_json_schema={"extra": RESET_SCHEMA},
+        ),
     ] = []
 
 
 class SettingsAuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     name: str
-    old: JsonValue
-    new: JsonValue
+    old: ShownValue
+    new: ShownValue
     actor_id: Annotated[UUID, msgspec.Meta(description="The admin who changed it.")]
     at: datetime
 
@@ -134,7 +164,12 @@ class SettingsController(Controller):
             ),
         ] = None,
         cursor: Annotated[
-            str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
+            str | None,
+            QueryParameter(
+                max_length=512,
+                pattern=r"^[A-Za-z0-9_-]+$",
+                description="From the previous page's `next_cursor`.",
+            ),
         ] = None,
         limit: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
