@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orchestrator.adapters.postgres.tables import commits, projects
+from orchestrator.adapters.postgres.tables import commits, projects, tasks
 from orchestrator.application.ports.commits import TaskRef
 from orchestrator.domain.commits import Commit
 from orchestrator.domain.conventional import Footer
@@ -30,12 +30,11 @@ _BY_SHA = sa.select(*_COLUMNS).where(
 _OF_PROJECT = sa.select(*_COLUMNS).where(commits.c.project_id == sa.bindparam("project_id"))
 _INSERT = commits.insert()
 _DELETE = commits.delete().where(commits.c.id == sa.bindparam("id"))
-# The tasks table belongs to the board's area; only its id and project are read here.
-_tasks = sa.table("tasks", sa.column("id"), sa.column("project_id"), sa.column("title"))
+# The board's tasks: only a task's project and title are read here, through the project's owner.
 _PROJECT_OF_TASK = (
-    sa.select(_tasks.c.project_id, _tasks.c.title)
-    .join(projects, projects.c.id == _tasks.c.project_id)
-    .where(_tasks.c.id == sa.bindparam("task_id"), projects.c.owner_id == sa.bindparam("owner_id"))
+    sa.select(tasks.c.project_id, tasks.c.title)
+    .join(projects, projects.c.id == tasks.c.project_id)
+    .where(tasks.c.id == sa.bindparam("task_id"), projects.c.owner_id == sa.bindparam("owner_id"))
 )
 
 
