@@ -3,11 +3,12 @@ the registry's default, else the built-in offline model."""
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orchestrator.adapters.ai.catalog import RegistryModelCatalog
 from orchestrator.adapters.ai.offline_answers import WRITERS
 from orchestrator.bootstrap import open_vault
-from shared.kernel.ai import ChatMessage, ChatRequest
+from shared.kernel.ai import ChatMessage, ChatRequest, ModelAuthenticationFailed
 from shared.kernel.errors import NotFound
 from shared.kernel.ids import new_id
 
@@ -81,3 +82,22 @@ async def test_a_named_model_resolves_only_while_enabled(api, caller, catalog):
         await catalog.resolve(model_id)
     with pytest.raises(NotFound):
         await catalog.resolve(new_id())
+
+
+async def test_a_stored_key_that_no_longer_decrypts_is_a_model_failure_not_plaintext(
+    api, caller, catalog, service_engine
+):
+    admin = caller("admin")
+    body = {"name": "a", "provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+    model_id = await created(api, admin, body | {"api_key": "sk-first-0123456789abcd"})
+    await created(api, admin, body | {"name": "b", "api_key": "sk-second-0123456789abcd"})
+    async with service_engine.begin() as conn:  # b's value on a's row: bound to b's id, refused for a
+        await conn.execute(
+            sa.text(
+                "UPDATE ai_models SET api_key_ciphertext ="
+                " (SELECT api_key_ciphertext FROM ai_models WHERE name = 'b') WHERE name = 'a'"
+            )
+        )
+
+    with pytest.raises(ModelAuthenticationFailed, match="cannot be decrypted"):
+        await catalog.resolve(model_id)

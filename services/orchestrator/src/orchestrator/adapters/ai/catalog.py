@@ -22,11 +22,12 @@ from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
 from orchestrator.adapters.postgres.ai_models import ai_model_from_row
 from orchestrator.adapters.postgres.tables import ai_models, system_settings
 from orchestrator.application.ports.ai import ResolvedModel
+from orchestrator.application.ports.ai_models import KeyUnreadable
 from orchestrator.domain.ai_models import AIModel
 from orchestrator.domain.settings import REGISTRY
 from shared.ai.factory import build_model
 from shared.ai.offline import OfflineModel
-from shared.kernel.ai import ChatModel, ModelRequestRejected, Timeouts
+from shared.kernel.ai import ChatModel, ModelAuthenticationFailed, ModelRequestRejected, Timeouts
 from shared.kernel.errors import NotFound
 
 _BY_ID = sa.select(*ai_models.c).where(ai_models.c.enabled, ai_models.c.id == sa.bindparam("id"))
@@ -85,7 +86,13 @@ class RegistryModelCatalog:
             limits = {r.name: r.value for r in await conn.execute(_LIMITS)}
         model = ai_model_from_row(row._mapping)
         timeout_s, most_tokens = (_limit(limits, name) for name in (TIMEOUT_SETTING, TOKENS_SETTING))
-        chat = self.connect(model, total_s=timeout_s, max_tokens=int(most_tokens))
+        try:
+            chat = self.connect(model, total_s=timeout_s, max_tokens=int(most_tokens))
+        except KeyUnreadable:
+            # the use case sees a model failure (a 502), not a conflict of its own request
+            raise ModelAuthenticationFailed(
+                f"model {model.name}: its stored API key cannot be decrypted; an admin must set it again"
+            ) from None
         return ResolvedModel(id=model.id, name=model.model, provider=model.provider, model=chat)
 
     def connect(
