@@ -35,6 +35,7 @@ PROJECT_DELETED: Final = "orchestrator.project.deleted"
     tags=["board"],
     security=BEARER_SECURITY,
     responses=problems(400, 401, 404),
+    media_type="text/event-stream",
 )
 async def board_events(
     project_id: Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")],
