@@ -113,6 +113,22 @@ async def test_a_model_failure_on_an_answer_is_a_problem_and_keeps_nothing(api, 
     assert after == before
 
 
+@pytest.mark.parametrize(("error", "status"), ERRORS, ids=[type(e).__name__ for e, _ in ERRORS])
+async def test_a_model_that_fails_before_its_first_word_is_a_problem_not_a_stream(api, caller, error, status):
+    alice = caller()
+    interview = await new_interview(api, alice, await new_project(api, alice))
+    use_model(api, BrokenModel(error))
+
+    refused = await api.post(f"/api/v1/interviews/{interview['id']}/questions", headers=alice.headers)
+
+    assert refused.status_code == status
+    assert refused.headers["content-type"] == "application/problem+json"
+    if isinstance(error, ModelRateLimited):
+        assert refused.headers["retry-after"] == "7"
+    after = (await api.get(f"/api/v1/interviews/{interview['id']}", headers=alice.headers)).json()
+    assert (after["status"], after["transcript"]) == ("pending", [])
+
+
 async def test_a_model_failure_mid_stream_is_an_error_event_and_no_question_is_kept(api, caller):
     alice = caller()
     interview = await new_interview(api, alice, await new_project(api, alice))

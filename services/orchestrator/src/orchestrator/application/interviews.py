@@ -11,7 +11,7 @@ interview's project: another owner's interview is "not found".
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -190,7 +190,7 @@ async def prepare_question(
 
 async def stream_question(
     prepared: PreparedQuestion, uow: UnitOfWork, *, clock: Clock = SYSTEM_CLOCK
-) -> AsyncIterator[QuestionChunk | QuestionAsked]:
+) -> AsyncGenerator[QuestionChunk | QuestionAsked, None]:
     """The question as the model writes it, then :class:`QuestionAsked` once it is in the transcript.
 
     Nothing is written until the model has finished; closing the iterator before (a client

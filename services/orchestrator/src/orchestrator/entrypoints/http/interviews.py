@@ -95,6 +95,21 @@ class ProjectInterviewsController(Controller):
         return page.map(InterviewResponse.of)
 
 
+def _event(item: use_cases.QuestionChunk | use_cases.QuestionAsked) -> ServerSentEventMessage:
+    if isinstance(item, use_cases.QuestionChunk):
+        return ServerSentEventMessage(
+            event="chunk", data=_encoder.encode(QuestionChunkData(delta=item.delta)).decode()
+        )
+    done = QuestionDoneData(
+        interview_id=item.interview.id,
+        question=item.question,
+        status=item.interview.status,
+        model=item.model,
+        usage=UsageResponse.of(item.usage),
+    )
+    return ServerSentEventMessage(event="done", data=_encoder.encode(done).decode())
+
+
 def _problem_event(request: Request[Any, Any, Any], exc: Exception) -> ServerSentEventMessage:
     if isinstance(exc, ModelError):
         response = handle_model_error(request, exc)
@@ -174,31 +189,28 @@ class InterviewsController(Controller):
     ) -> ServerSentEvent:
         """The AI interviewer's next question, from the transcript so far, as a
         `text/event-stream`: `chunk` events (`{"delta": ...}`) as the model writes, then `done`
-        (`{"question", "status", "model", "usage"}`) once the question is in the transcript, or
-        `error` with a problem (a model failure: status 502, 503 or 504; a concurrent change:
-        409) and nothing written. A client that leaves mid-stream leaves the transcript as it
-        was. Refused before streaming with 409 when the interview is completed or cancelled, a
+        (`{"question", "status", "model", "usage"}`) once the question is in the transcript. A
+        model that fails before its first word is a 502, 503 or 504 problem; once streaming, a
+        failure is an `error` event with a problem (model: 502, 503, 504; a concurrent change:
+        409). Either way nothing is written, and a client that leaves mid-stream leaves the
+        transcript as it was. Refused with 409 when the interview is completed or cancelled, a
         question waits for its answer, or the question limit is reached. The first question
         moves it from `pending` to `in_progress`."""
         prepared = await use_cases.prepare_question(interview_id, principal.user_id, uow, models=models)
+        items = use_cases.stream_question(prepared, uow)
+        # awaited before the response starts: a model that cannot even begin (unreachable, rate
+        # limited, timed out) is an ordinary problem response with its status
+        first = await anext(items)
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             try:
-                async for item in use_cases.stream_question(prepared, uow):
-                    if isinstance(item, use_cases.QuestionChunk):
-                        data = QuestionChunkData(delta=item.delta)
-                        yield ServerSentEventMessage(event="chunk", data=_encoder.encode(data).decode())
-                    else:
-                        done = QuestionDoneData(
-                            interview_id=item.interview.id,
-                            question=item.question,
-                            status=item.interview.status,
-                            model=item.model,
-                            usage=UsageResponse.of(item.usage),
-                        )
-                        yield ServerSentEventMessage(event="done", data=_encoder.encode(done).decode())
+                yield _event(first)
+                async for item in items:
+                    yield _event(item)
             except Exception as exc:  # the stream has begun: a failure can only be an `error` event
                 yield _problem_event(request, exc)
+            finally:
+                await items.aclose()
 
         return ServerSentEvent(messages(), headers=STREAM_HEADERS)
 
