@@ -96,3 +96,14 @@ def test_a_uuid_setting_takes_a_uuid_or_null_only():
     settings.change({"default_model_id": str(model_id).upper()}, actor_id=ADMIN, now=NOW)
 
     assert settings.value("default_model_id") == str(model_id)
+
+
+def test_an_integral_number_counts_as_an_integer():
+    settings = SystemSettings()
+
+    settings.change({"interview.max_questions": 5.0}, actor_id=ADMIN, now=NOW)
+
+    assert settings.value("interview.max_questions") == 5
+    assert isinstance(settings.value("interview.max_questions"), int)
+    with pytest.raises(InvalidSettings, match="must be an integer"):
+        settings.change({"interview.max_questions": 5.5}, actor_id=ADMIN, now=NOW)

@@ -43,8 +43,8 @@ class SettingSpec:
         if self.type in ("integer", "number"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return f"must be a{'n integer' if self.type == 'integer' else ' number'}"
-            if self.type == "integer" and not isinstance(value, int):
-                return "must be an integer"
+            if self.type == "integer" and not (isinstance(value, int) or value.is_integer()):
+                return "must be an integer"  # 5.0 is one: JSON (and JSON Schema) make no difference
             if self.minimum is not None and value < self.minimum:
                 return f"must be at least {_number(self.minimum)}"
             if self.maximum is not None and value > self.maximum:
@@ -238,6 +238,8 @@ class SystemSettings(Aggregate[DomainEvent]):
 def _normalized(spec: SettingSpec, value: Value) -> Value:
     if spec.type == "number" and isinstance(value, int):
         return float(value)
+    if spec.type == "integer" and isinstance(value, float):
+        return int(value)
     if spec.type == "uuid" and isinstance(value, str):
         return str(UUID(value))
     return value
