@@ -4,6 +4,7 @@ diff, labels and optimistic concurrency."""
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
 from services.orchestrator.tests.integration.interview_steps import (
@@ -232,3 +233,20 @@ async def test_another_users_prompt_is_not_found_on_every_route(api, caller):
 
     assert [a.status_code for a in answers] == [404] * len(answers)
     assert (await api.get(f"{base}/versions", headers=alice.headers)).json()["items"][0]["version"] == 1
+
+
+async def test_history_pages_follow_their_cursor_and_a_forged_one_is_a_400(api, caller):
+    alice = caller()
+    v1 = await new_prompt(api, alice, await new_project(api, alice))
+    for n in range(2):
+        await edit(api, alice, v1["id"], f"edit {n}\n")
+    base = f"/api/v1/prompts/{v1['id']}/versions"
+
+    first = (await api.get(f"{base}?limit=2", headers=alice.headers)).json()
+    rest = (await api.get(f"{base}?limit=2&cursor={first['next_cursor']}", headers=alice.headers)).json()
+    huge = base64.urlsafe_b64encode(b"100000000000000000000").rstrip(b"=").decode()
+    forged = await api.get(f"{base}?cursor={huge}", headers=alice.headers)
+
+    assert [v["version"] for v in first["items"] + rest["items"]] == [3, 2, 1]
+    assert rest["next_cursor"] is None
+    assert forged.status_code == 400

@@ -15,11 +15,11 @@ from uuid import UUID
 from orchestrator.application.ports import UnitOfWork
 from orchestrator.application.ports.prompts import LineageSummary
 from orchestrator.application.projects import owned_project
-from orchestrator.domain.prompts import Prompt, PromptLineage, unified_diff
+from orchestrator.domain.prompts import MAX_VERSION, Prompt, PromptLineage, unified_diff
 from shared.kernel.clock import Clock, SystemClock
 from shared.kernel.errors import NotFound
 from shared.kernel.ids import new_id
-from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
+from shared.kernel.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, page_from_rows
 
 SYSTEM_CLOCK: Clock = SystemClock()
 
@@ -147,6 +147,8 @@ async def prompt_history(
     """The lineage's versions, newest first, one page at a time."""
     size = clamp_limit(limit)
     before = decode_cursor(cursor, int) if cursor else None
+    if before is not None and not 1 < before <= MAX_VERSION:  # not one of ours: it would overflow the column
+        raise InvalidCursor("The cursor is not valid for this list.")
     async with uow:
         _, lineage = await _owned_read(uow, prompt_id, owner_id)
         rows = await uow.prompts.versions(lineage.id, before_version=before, limit=size + 1)

@@ -34,6 +34,8 @@ LABEL_PATTERN: Final = r"^[a-z][a-z0-9_.-]{0,39}$"
 MAX_LABELS: Final = 20
 MAX_TITLE: Final = 200
 MAX_CONTENT: Final = 100_000
+MAX_VERSION: Final = 2**31 - 1
+"""Version numbers are PostgreSQL ``integer``s."""
 _LABEL = re.compile(LABEL_PATTERN)
 
 
