@@ -153,3 +153,16 @@ def test_text_a_model_writes_loses_its_nul_characters_and_a_long_title_is_clippe
     assert content == "ab\n"
     assert len(title) == 200
     assert title.endswith("…")
+
+
+def test_the_next_question_is_steered_to_what_the_last_assessment_left_open():
+    judged = Assessment(
+        covered_areas=("Users",), open_questions=("Budget", "Hosting"), summary="s", complete=False
+    )
+
+    first = interviewer.question_request(offline(), "Project: Shop.", [])
+    later = interviewer.question_request(offline(), "Project: Shop.", [], judged)
+
+    assert "Still open" not in first.messages[0].content
+    assert "Covered so far: Users. Still open: Budget; Hosting." in later.messages[0].content
+    assert later.messages[1].content == "Project: Shop."

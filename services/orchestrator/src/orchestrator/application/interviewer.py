@@ -82,11 +82,20 @@ def _conversation(intro: str, transcript: Sequence[ConversationMessage]) -> list
 
 
 def question_request(
-    model: ResolvedModel, intro: str, transcript: Sequence[ConversationMessage]
+    model: ResolvedModel,
+    intro: str,
+    transcript: Sequence[ConversationMessage],
+    assessment: Assessment | None = None,
 ) -> ChatRequest:
+    """The next question's request; the latest assessment, if any, steers it to what is still open."""
+    system = _INTERVIEWER
+    if assessment is not None:
+        system += f" Covered so far: {'; '.join(assessment.covered_areas) or 'nothing yet'}."
+        if assessment.open_questions:
+            system += f" Still open: {'; '.join(assessment.open_questions)}."
     return ChatRequest(
         model=model.name,
-        messages=[ChatMessage(role="system", content=_INTERVIEWER), *_conversation(intro, transcript)],
+        messages=[ChatMessage(role="system", content=system), *_conversation(intro, transcript)],
         parameters=Parameters(temperature=0.3, max_tokens=200),
     )
 

@@ -184,7 +184,7 @@ async def prepare_question(
         based_on=len(interview.transcript),
         max_questions=limit,
         model=model,
-        request=interviewer.question_request(model, intro, interview.transcript),
+        request=interviewer.question_request(model, intro, interview.transcript, interview.assessment),
     )
 
 

@@ -17,11 +17,11 @@ from orchestrator.application import interviewer
 from orchestrator.application.interviews import owned_interview
 from orchestrator.application.ports import ModelCatalog, ResolvedModel, UnitOfWork
 from orchestrator.application.projects import owned_project
-from orchestrator.application.prompts import Versioned
+from orchestrator.application.prompts import SYSTEM_CLOCK, Versioned
 from orchestrator.domain.interviews import Interview
 from orchestrator.domain.prompts import MAX_CONTENT, MAX_TITLE, PromptLineage
 from shared.kernel.ai import ChatMessage, ChatRequest, Parameters
-from shared.kernel.clock import Clock, SystemClock
+from shared.kernel.clock import Clock
 from shared.kernel.errors import Conflict, NotFound
 from shared.kernel.ids import new_id
 
@@ -99,7 +99,7 @@ def parse_prompt(text: str) -> tuple[str, str]:
 
 
 async def generate_prompt(
-    cmd: GeneratePrompt, uow: UnitOfWork, *, models: ModelCatalog, clock: Clock | None = None
+    cmd: GeneratePrompt, uow: UnitOfWork, *, models: ModelCatalog, clock: Clock = SYSTEM_CLOCK
 ) -> Versioned:
     """Version 1 of a new prompt written by the model from a completed interview of the project
     (404: not the caller's, or of another project; 409: not completed, or the project archived)."""
@@ -124,7 +124,7 @@ async def generate_prompt(
             owner_id=cmd.owner_id,
             title=cmd.title or title,
             content=content,
-            now=(clock or SystemClock()).now(),
+            now=clock.now(),
             interview_id=interview.id,
             model=model.name,
         )
