@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
+import sqlalchemy as sa
 
 pytestmark = pytest.mark.asyncio
 
@@ -163,3 +165,25 @@ async def test_bad_input_is_a_problem_with_the_field_and_changes_nothing(api, ca
     assert all(a.headers["content-type"].startswith("application/problem+json") for a in answers)
     board = (await api.get(f"/api/v1/projects/{pid}/tasks", headers=alice.headers)).json()
     assert sum(len(c["tasks"]) for c in board["columns"]) == 0
+
+
+async def test_creation_changes_and_deletion_are_announced(api, caller, service_engine):
+    alice = caller()
+    pid = (await new_project(api, alice, "Shop"))["id"]
+    await api.patch(f"/api/v1/projects/{pid}", json={"name": "Store"}, headers=alice.headers)
+    await api.post(f"/api/v1/projects/{pid}/archive", headers=alice.headers)
+    await api.post(f"/api/v1/projects/{pid}/archive", headers=alice.headers)  # already archived: no event
+    await api.delete(f"/api/v1/projects/{pid}", headers=alice.headers)
+
+    async with service_engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT payload FROM outbox ORDER BY id"))).all()
+    events = [msgspec.json.decode(row.payload) for row in rows]
+    mine = [e for e in events if e["type"].startswith("aiorch.orchestrator.project.")]
+
+    assert [(e["type"], e.get("name"), e.get("status")) for e in mine] == [
+        ("aiorch.orchestrator.project.created.v1", "Shop", None),
+        ("aiorch.orchestrator.project.updated.v1", "Store", "active"),
+        ("aiorch.orchestrator.project.updated.v1", "Store", "archived"),
+        ("aiorch.orchestrator.project.deleted.v1", None, None),
+    ]
+    assert {(e["project_id"], e["owner_id"]) for e in mine} == {(pid, str(alice.user_id))}
