@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final
 
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter
 
 from shared.kernel.errors import InvalidInput, PreconditionFailed
 
-_ONE_STRONG_TAG: Final = re.compile(r'^\s*"(\d{1,18})"\s*$')
+_ONE_STRONG_TAG: Final = re.compile(r'^[ \t]*"([0-9]{1,18})"[ \t]*$')
 
 IfMatch = Annotated[
     str | None,
@@ -23,9 +24,15 @@ IfMatch = Annotated[
         name="If-Match",
         required=False,
         max_length=64,
+        # What expected_version reads: one strong tag as ETag gives it, or "*" (any version); the
+        # same in Python's and ECMA's regex dialects (no \s, no \d: they differ beyond ASCII).
+        pattern=r'^[ \t]*("[0-9]{1,18}"|\*)[ \t]*$',
+        # A header is a string or absent, never null (Litestar documents `str | None` as one of
+        # string or null, and a fuzzer then sends the text "null").
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING},
         description=(
             'The `ETag` of the version the change is based on (`"3"`); a stale one is a 412 with the '
-            "current state. Without it the change applies to whatever version is current."
+            "current state. Without it (or with `*`) the change applies to whatever version is current."
         ),
     ),
 ]

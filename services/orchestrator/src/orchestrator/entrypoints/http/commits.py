@@ -9,14 +9,16 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType
 from litestar.params import PathParameter, QueryParameter
 
 from orchestrator.application import changelog as changelogs
 from orchestrator.application import commits as use_cases
 from orchestrator.application.commit_messages import GenerateCommitMessage, generate_commit_message
 from orchestrator.domain.commits import InvalidCommitMessage
-from orchestrator.domain.conventional import TYPES
+from orchestrator.domain.conventional import CommitType
 from orchestrator.entrypoints.http.commit_schemas import (
     SHA,
     ChangelogResponse,
@@ -31,6 +33,7 @@ from orchestrator.entrypoints.http.dependencies import ModelsDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
 from shared.http.problems import FieldError, Problem, problem_response
+from shared.kernel.errors import InvalidInput
 from shared.kernel.pagination import MAX_LIMIT, Page, clamp_limit, decode_cursor, page_from_rows
 
 ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
@@ -41,7 +44,28 @@ Cursor = Annotated[
 Limit = Annotated[
     int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
 ]
+Since = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only commits committed after this time (RFC 3339 with offset: `2026-01-31T09:00:00Z`).",
+        schema_extra={"oneOf": None, "type": OpenAPIType.STRING, "format": OpenAPIFormat.DATE_TIME},
+    ),
+]
 MARKDOWN = "text/markdown"
+_AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+def _rfc3339(text: str | None) -> datetime | None:
+    """``since`` as the document states it: Litestar reads a ``datetime`` parameter leniently
+    (``0.5`` would be a Unix time, a time without offset a naive one), so it is parsed here."""
+    if text is None:
+        return None
+    try:
+        return msgspec.convert(text, _AwareTime, strict=True)
+    except msgspec.ValidationError:
+        raise InvalidInput(
+            "since must be an RFC 3339 date-time with its offset, such as 2026-01-31T09:00:00Z"
+        ) from None
 
 
 def _invalid_message(request: Request[Any, Any, Any], exc: InvalidCommitMessage) -> Response[Problem]:
@@ -165,9 +189,7 @@ class ProjectCommitsController(Controller):
         project_id: ProjectId,
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
-        type: Annotated[
-            str | None, QueryParameter(description="Only commits of this type.", enum=list(TYPES))
-        ] = None,
+        type: Annotated[CommitType | None, QueryParameter(description="Only commits of this type.")] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Page[CommitResponse]:
@@ -196,15 +218,15 @@ class ProjectCommitsController(Controller):
             str | None,
             QueryParameter(pattern=SHA, description="Only commits after this recorded one (it excluded)."),
         ] = None,
-        since: Annotated[
-            datetime | None, QueryParameter(description="Only commits committed after this time (ISO 8601).")
-        ] = None,
+        since: Since = None,
     ) -> Response[ChangelogResponse | str]:
         """The project's commits since a sha or a time (all when neither is given), grouped as
         conventional-changelog does: BREAKING CHANGES first, then Features, Bug Fixes and the
         other types. JSON, or Markdown when the `Accept` header prefers `text/markdown`. An
         unknown `since_sha` is a 404; `since_sha` and `since` together are a 400."""
-        log = await changelogs.changelog(project_id, principal.user_id, uow, since_sha=since_sha, since=since)
+        log = await changelogs.changelog(
+            project_id, principal.user_id, uow, since_sha=since_sha, since=_rfc3339(since)
+        )
         if request.accept.best_match(["application/json", MARKDOWN], default="application/json") == MARKDOWN:
             return Response(changelogs.markdown(log), media_type=f"{MARKDOWN}; charset=utf-8")
         return Response(ChangelogResponse.of(log))
