@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-TYPES = ("feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert")
-"""The types commitlint's config-conventional allows (its ``type-enum``), in changelog order."""
+CommitType = Literal[
+    "feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"
+]
+"""The types commitlint's config-conventional allows (its ``type-enum``)."""
+TYPES: tuple[str, ...] = get_args(CommitType)
 
 BREAKING_TOKENS = ("BREAKING CHANGE", "BREAKING-CHANGE")
 
