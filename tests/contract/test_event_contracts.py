@@ -51,6 +51,9 @@ CONTRACTS: list[type[Event]] = [
     orchestrator.PromptLabelMoved,
     orchestrator.PromptDeleted,
     orchestrator.InterviewCompleted,
+    orchestrator.InterviewCreated,
+    orchestrator.InterviewCancelled,
+    orchestrator.InterviewDeleted,
 ]
 
 

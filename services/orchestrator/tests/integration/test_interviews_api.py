@@ -174,7 +174,7 @@ async def test_another_users_interview_is_not_found_on_every_route(api, caller):
     assert len(still["transcript"]) == 1
 
 
-async def test_deleting_an_interview_removes_it(api, caller):
+async def test_deleting_an_interview_removes_it(api, caller, service_engine):
     alice = caller()
     interview = await new_interview(api, alice, await new_project(api, alice))
 
@@ -182,6 +182,12 @@ async def test_deleting_an_interview_removes_it(api, caller):
 
     assert deleted.status_code == 204
     assert (await api.get(f"/api/v1/interviews/{interview['id']}", headers=alice.headers)).status_code == 404
+    async with service_engine.connect() as conn:
+        types = (await conn.execute(text("SELECT event_type FROM outbox ORDER BY id"))).scalars().all()
+    assert [t for t in types if ".interview." in t] == [
+        "aiorch.orchestrator.interview.created.v1",
+        "aiorch.orchestrator.interview.deleted.v1",
+    ]
 
 
 async def test_the_max_questions_setting_caps_the_interview_and_its_last_answer_completes_it(api, caller):

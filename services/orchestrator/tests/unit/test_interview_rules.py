@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.domain.interviews import MAX_QUESTIONS, Assessment, Interview, InterviewCompleted
+from orchestrator.domain.interviews import (
+    MAX_QUESTIONS,
+    Assessment,
+    Interview,
+    InterviewCancelled,
+    InterviewCompleted,
+    InterviewCreated,
+    InterviewDeleted,
+)
 from shared.kernel.ai import Usage
 from shared.kernel.errors import Conflict
 from shared.kernel.ids import new_id
@@ -138,3 +146,17 @@ def test_the_answer_to_the_last_question_allowed_completes_it_whatever_the_model
 
     assert i.status == "completed"
     assert [e.finished_by for e in i.pull_events() if isinstance(e, InterviewCompleted)] == ["model"]
+
+
+def test_starting_cancelling_and_deleting_are_announced():
+    i = Interview.start(id=new_id(), project_id=new_id(), owner_id=new_id(), topic="t", goal="g", now=NOW)
+    asked(i)
+    i.cancel(NOW)
+    i.delete(NOW)
+
+    created, cancelled, deleted = i.pull_events()
+    assert isinstance(created, InterviewCreated)
+    assert isinstance(cancelled, InterviewCancelled)
+    assert (cancelled.questions, cancelled.answers) == (1, 0)
+    assert isinstance(deleted, InterviewDeleted)
+    assert deleted.status == "cancelled"

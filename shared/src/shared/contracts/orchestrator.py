@@ -104,6 +104,48 @@ class InterviewCompleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestra
         return str(self.interview_id)
 
 
+class InterviewCreated(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.interview.created.v1"):
+    """A requirements interview was started on a project (pending: no question asked yet)."""
+
+    subject: ClassVar[str] = "orchestrator.interview.created"
+    interview_id: UUID
+    project_id: UUID
+    owner_id: UUID
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.interview_id)
+
+
+class InterviewCancelled(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.interview.cancelled.v1"):
+    """An interview was cancelled by its owner: final, it takes no further question or answer."""
+
+    subject: ClassVar[str] = "orchestrator.interview.cancelled"
+    interview_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    questions: int
+    answers: int
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.interview_id)
+
+
+class InterviewDeleted(Event, frozen=True, kw_only=True, tag="aiorch.orchestrator.interview.deleted.v1"):
+    """An interview was deleted (``status``: what it was); prompts generated from it stay."""
+
+    subject: ClassVar[str] = "orchestrator.interview.deleted"
+    interview_id: UUID
+    project_id: UUID
+    owner_id: UUID
+    status: str
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.interview_id)
+
+
 class AIModelChanged(Event, frozen=True, kw_only=True):
     """A model of the registry as it is now: every field a replica (chat's) keeps."""
 
@@ -310,6 +352,9 @@ OrchestratorEvent = (
     | PromptLabelMoved
     | PromptDeleted
     | InterviewCompleted
+    | InterviewCreated
+    | InterviewCancelled
+    | InterviewDeleted
     | CommitRecorded
     | CommitDeleted
 )
@@ -330,6 +375,9 @@ decoder = union_decoder(
     PromptLabelMoved,
     PromptDeleted,
     InterviewCompleted,
+    InterviewCreated,
+    InterviewCancelled,
+    InterviewDeleted,
     CommitRecorded,
     CommitDeleted,
 )

@@ -97,15 +97,13 @@ async def create_interview(
     async with uow:
         project = await owned_project(uow, cmd.project_id, cmd.owner_id)
         project.ensure_writable()
-        now = clock.now()
-        interview = Interview(
+        interview = Interview.start(
             id=new_id(),
             project_id=project.id,
             owner_id=cmd.owner_id,
             topic=cmd.topic,
             goal=cmd.goal,
-            created_at=now,
-            updated_at=now,
+            now=clock.now(),
         )
         await uow.interviews.add(interview)
         await uow.commit()
@@ -147,10 +145,13 @@ async def describe_interview(
     return interview
 
 
-async def delete_interview(interview_id: UUID, owner_id: UUID, uow: UnitOfWork) -> None:
+async def delete_interview(
+    interview_id: UUID, owner_id: UUID, uow: UnitOfWork, *, clock: Clock = SYSTEM_CLOCK
+) -> None:
     """Deletes it whatever its status; prompts generated from it keep their text."""
     async with uow:
         interview = await owned_interview(uow, interview_id, owner_id, for_update=True, writable=True)
+        interview.delete(clock.now())
         await uow.interviews.delete(interview.id)
         await uow.commit()
 

@@ -58,6 +58,30 @@ class Assessment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InterviewEvent(DomainEvent):
+    interview_id: UUID
+    project_id: UUID
+    owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterviewCreated(InterviewEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterviewCancelled(InterviewEvent):
+    questions: int
+    answers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterviewDeleted(InterviewEvent):
+    status: InterviewStatus
+    """What it was when deleted."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InterviewCompleted(DomainEvent):
     interview_id: UUID
     project_id: UUID
@@ -87,6 +111,25 @@ class Interview(Aggregate[DomainEvent]):
     updated_at: datetime
     completed_at: datetime | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def start(
+        cls, *, id: UUID, project_id: UUID, owner_id: UUID, topic: str, goal: str, now: datetime
+    ) -> Interview:
+        """A pending interview, announced."""
+        interview = cls(
+            id=id,
+            project_id=project_id,
+            owner_id=owner_id,
+            topic=topic,
+            goal=goal,
+            created_at=now,
+            updated_at=now,
+        )
+        interview.record(
+            InterviewCreated(occurred_at=now, interview_id=id, project_id=project_id, owner_id=owner_id)
+        )
+        return interview
 
     @property
     def is_final(self) -> bool:
@@ -193,6 +236,28 @@ class Interview(Aggregate[DomainEvent]):
         self.ensure_open()
         self.status = "cancelled"
         self.updated_at = now
+        self.record(
+            InterviewCancelled(
+                occurred_at=now,
+                interview_id=self.id,
+                project_id=self.project_id,
+                owner_id=self.owner_id,
+                questions=self.questions,
+                answers=self.answers,
+            )
+        )
+
+    def delete(self, now: datetime) -> None:
+        """Whatever its status: deleting is not a change of the interview, it is its end."""
+        self.record(
+            InterviewDeleted(
+                occurred_at=now,
+                interview_id=self.id,
+                project_id=self.project_id,
+                owner_id=self.owner_id,
+                status=self.status,
+            )
+        )
 
     def _check_unchanged(self, based_on: int) -> None:
         if len(self.transcript) != based_on:

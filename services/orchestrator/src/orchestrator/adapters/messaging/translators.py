@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from orchestrator.domain import ai_models, settings
+from orchestrator.domain import interviews as interview_events
 from orchestrator.domain import projects as project_events
 from orchestrator.domain import tasks as task_events
 from orchestrator.domain.commits import CommitDeleted, CommitRecorded
@@ -228,3 +229,32 @@ def _interview_completed(event: InterviewCompleted) -> Event:
         covered_areas=event.covered_areas,
         open_questions=event.open_questions,
     )
+
+
+def _interview_fields(event: interview_events.InterviewEvent) -> dict[str, object]:
+    return {
+        "event_id": new_id(),
+        "occurred_at": event.occurred_at,
+        "interview_id": event.interview_id,
+        "project_id": event.project_id,
+        "owner_id": event.owner_id,
+    }
+
+
+@to_contract.register
+def _interview_created(event: interview_events.InterviewCreated) -> Event:
+    return contracts.InterviewCreated(**_interview_fields(event))  # type: ignore[arg-type]
+
+
+@to_contract.register
+def _interview_cancelled(event: interview_events.InterviewCancelled) -> Event:
+    return contracts.InterviewCancelled(
+        **_interview_fields(event),  # type: ignore[arg-type]
+        questions=event.questions,
+        answers=event.answers,
+    )
+
+
+@to_contract.register
+def _interview_deleted(event: interview_events.InterviewDeleted) -> Event:
+    return contracts.InterviewDeleted(**_interview_fields(event), status=event.status)  # type: ignore[arg-type]
