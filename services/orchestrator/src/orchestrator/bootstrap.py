@@ -27,6 +27,7 @@ from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
 from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
 from orchestrator.adapters.messaging.translators import to_contract
+from orchestrator.adapters.postgres.board import SqlAlchemyBoardReader
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
@@ -79,10 +80,20 @@ def board_events_on(state: State) -> BoardEvents:
 
 
 _TASK_PLANS = MsgspecTaskPlanFormat()
+_BOARD_READER = "orchestrator_board_reader"
 
 
 def task_plans() -> MsgspecTaskPlanFormat:
     return _TASK_PLANS
+
+
+def board_reader_on(state: State) -> SqlAlchemyBoardReader:
+    """The board's read model on the API's engine (autocommit: one statement, no transaction),
+    made on the first request and kept."""
+    reader: SqlAlchemyBoardReader | None = state.get(_BOARD_READER)
+    if reader is None:
+        reader = state[_BOARD_READER] = SqlAlchemyBoardReader(state.engine)
+    return reader
 
 
 def all_dependencies() -> Mapping[str, Provide]:
@@ -90,6 +101,7 @@ def all_dependencies() -> Mapping[str, Provide]:
         **dependencies(),
         "board": Provide(board_events_on, sync_to_thread=False),
         "task_plans": Provide(task_plans, sync_to_thread=False),
+        "board_reader": Provide(board_reader_on, sync_to_thread=False),
     }
 
 
@@ -116,7 +128,8 @@ ROOT = ServiceRoot(
     unit_of_work=SqlAlchemyUnitOfWork,
     translate=to_contract,
     route_handlers=route_handlers,
-    # identity.user.deleted → the shared erasure with orchestrator's own rule
+    # identity.user.deleted → the shared erasure with orchestrator's own rule;
+    # chat.conversation.* → the chat-session projection
     consumers=[user_erasure(SERVICE, erase_users_data), chat_sessions],
     dependencies=all_dependencies,
     resources=model_resources,

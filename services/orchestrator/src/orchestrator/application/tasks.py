@@ -13,10 +13,10 @@ from typing import Final, cast
 from uuid import UUID
 
 from orchestrator.application.ports import UnitOfWork
+from orchestrator.application.ports.tasks import BoardReader
 from orchestrator.application.projects import owned_project
 from orchestrator.domain import board
 from orchestrator.domain.board import Card
-from orchestrator.domain.projects import Project
 from orchestrator.domain.tasks import EDITABLE, Activity, Priority, Task, TaskDraft, TaskStatus
 from shared.kernel.clock import Clock, SystemClock
 from shared.kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -76,17 +76,21 @@ class MoveTask:
     expected_version: int | None = None
 
 
-async def read_board(owner_id: UUID, project_id: UUID, uow: UnitOfWork) -> tuple[Project, Sequence[Card]]:
-    """The project and every task of it as a card, in board order. Raises NotFound."""
-    async with uow:
-        project = await owned_project(uow, project_id, owner_id)
-        return project, await uow.tasks.board(project_id)
+async def read_board(owner_id: UUID, project_id: UUID, reader: BoardReader) -> Sequence[Card]:
+    """Every task of the owner's project as a card, in board order, as last committed.
+
+    Raises:
+        NotFound: the project is not the owner's.
+    """
+    cards = await reader.board(project_id, owner_id)
+    if cards is None:
+        raise NotFound(f"project {project_id} not found")
+    return cards
 
 
-async def next_task(owner_id: UUID, project_id: UUID, uow: UnitOfWork) -> Card | None:
+async def next_task(owner_id: UUID, project_id: UUID, reader: BoardReader) -> Card | None:
     """The ready task to work on next (``domain.board.next_task``), ``None`` when none is ready."""
-    _, cards = await read_board(owner_id, project_id, uow)
-    return board.next_task(cards)
+    return board.next_task(await read_board(owner_id, project_id, reader))
 
 
 async def get_task(owner_id: UUID, task_id: UUID, uow: UnitOfWork) -> Task:

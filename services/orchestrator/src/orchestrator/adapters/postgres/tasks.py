@@ -29,7 +29,7 @@ _WITH_PROJECT = sa.select(*tasks.c, projects.c.owner_id, projects.c.status.label
 )
 _GET = _WITH_PROJECT.where(tasks.c.id == sa.bindparam("id"), projects.c.owner_id == sa.bindparam("owner_id"))
 _GET_FOR_UPDATE = _GET.with_for_update(of=tasks)
-_CARD_COLUMNS = (
+CARD_COLUMNS: Final = (
     tasks.c.id,
     tasks.c.title,
     tasks.c.status,
@@ -41,7 +41,7 @@ _CARD_COLUMNS = (
 )
 # served by tasks_board_idx (project_id, status, position)
 _BOARD = (
-    sa.select(*_CARD_COLUMNS)
+    sa.select(*CARD_COLUMNS)
     .where(tasks.c.project_id == sa.bindparam("project_id"))
     .order_by(tasks.c.status, tasks.c.position, tasks.c.id)
 )
@@ -130,7 +130,7 @@ def task_from_row(row: Mapping[Any, Any]) -> Task:
     )
 
 
-def _card(row: Any) -> Card:
+def card_from_row(row: Any) -> Card:
     return Card(
         id=row[0],
         title=row[1],
@@ -198,7 +198,7 @@ class SqlAlchemyTaskRepository:
         # the query sorts columns by name; the board's order is left to right
         by_column: dict[str, list[Card]] = {status: [] for status in COLUMNS}
         for row in rows:
-            by_column[row[2]].append(_card(row))
+            by_column[row[2]].append(card_from_row(row))
         return [card for column in by_column.values() for card in column]
 
     async def count(self, project_id: UUID) -> int:

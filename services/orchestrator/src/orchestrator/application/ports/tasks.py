@@ -94,3 +94,16 @@ class TaskPlanFormat(Protocol):
             ValueError: what does not fit, with its path (said back to the model on the retry).
         """
         ...
+
+
+class BoardReader(Protocol):
+    """The board as last committed, read in one statement outside any transaction: the hot read
+    path pays no BEGIN/ROLLBACK round trips and no unit of work.
+
+    Not transactional.
+    """
+
+    async def board(self, project_id: UUID, owner_id: UUID) -> Sequence[Card] | None:
+        """Every task of the project as a card, in board order (column, key, id); ``None`` when
+        the project is not ``owner_id``'s (or does not exist)."""
+        ...

@@ -17,7 +17,7 @@ from orchestrator.application import task_generation, tasks
 from orchestrator.application.tasks import Placement
 from orchestrator.domain.board import blocked_ids
 from orchestrator.domain.tasks import COLUMNS
-from orchestrator.entrypoints.http.dependencies import ModelsDep, TaskPlansDep, UnitOfWorkDep
+from orchestrator.entrypoints.http.dependencies import BoardReaderDep, ModelsDep, TaskPlansDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
 from orchestrator.entrypoints.http.task_schemas import (
     BoardResponse,
@@ -46,7 +46,7 @@ class BoardController(Controller):
         self,
         project_id: ProjectId,
         principal: CurrentPrincipal,
-        uow: UnitOfWorkDep,
+        board_reader: BoardReaderDep,
         status: Annotated[
             list[Status] | None, QueryParameter(description="Only these columns (repeatable).")
         ] = None,
@@ -69,7 +69,7 @@ class BoardController(Controller):
         each column top to bottom by its ordering key. Cards carry no long text (read a task for
         it); `blocked` says a dependency is not done yet. Filters narrow the cards, every column
         is listed."""
-        _, cards = await tasks.read_board(principal.user_id, project_id, uow)
+        cards = await tasks.read_board(principal.user_id, project_id, board_reader)
         waiting = blocked_ids(cards)
         needle = q.casefold() if q else None
         columns: dict[str, list[CardResponse]] = {column: [] for column in COLUMNS}
@@ -167,12 +167,16 @@ class BoardController(Controller):
         response_headers=ETAG,
     )
     async def get_next_task(
-        self, project_id: ProjectId, principal: CurrentPrincipal, uow: UnitOfWorkDep
+        self,
+        project_id: ProjectId,
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+        board_reader: BoardReaderDep,
     ) -> Response[TaskResponse | None]:
         """The ready task (not done, every dependency done) of highest priority; among equals the
         one with the fewest dependencies, then the first in board order (as Task Master picks).
         204 when no task is ready; 404 only for a project that is not mine."""
-        card = await tasks.next_task(principal.user_id, project_id, uow)
+        card = await tasks.next_task(principal.user_id, project_id, board_reader)
         if card is None:
             return Response(None, status_code=204)
         return tagged(await tasks.get_task(principal.user_id, card.id, uow))  # type: ignore[return-value]

@@ -15,7 +15,7 @@ from litestar.params import SkipValidation
 from orchestrator.application.ports import ModelCatalog, UnitOfWork
 from orchestrator.application.ports.ai_models import ApiKeyVault, ModelConnector
 from orchestrator.application.ports.board import BoardEvents
-from orchestrator.application.ports.tasks import TaskPlanFormat
+from orchestrator.application.ports.tasks import BoardReader, TaskPlanFormat
 
 MODELS: Final = "orchestrator_models"
 """``app.state`` key of the :class:`ModelCatalog` the bootstrap's resources open."""
@@ -28,14 +28,16 @@ UnitOfWorkDep: TypeAlias = NamedDependency[SkipValidation[UnitOfWork]]
 """``uow``: the request's unit of work (``shared.bootstrap``)."""
 ModelsDep: TypeAlias = NamedDependency[SkipValidation[ModelCatalog]]
 """``models``: the AI models use cases may call."""
-BoardDep: TypeAlias = NamedDependency[SkipValidation[BoardEvents]]
-"""``board``: a project's published events, live (provided by the bootstrap on the app's NATS)."""
 ConnectorDep: TypeAlias = NamedDependency[SkipValidation[ModelConnector]]
 """``connector``: any registry entry made callable (the model catalog too), for an admin's check."""
 VaultDep: TypeAlias = NamedDependency[SkipValidation[ApiKeyVault]]
 """``vault``: encrypts and seals AI-model API keys."""
 TaskPlansDep: TypeAlias = NamedDependency[SkipValidation[TaskPlanFormat]]
 """``task_plans``: how a task plan is asked of a model and read (provided by the bootstrap)."""
+BoardReaderDep: TypeAlias = NamedDependency[SkipValidation[BoardReader]]
+"""``board_reader``: the board as last committed, read outside a transaction (provided by the bootstrap)."""
+BoardDep: TypeAlias = NamedDependency[SkipValidation[BoardEvents]]
+"""``board``: a project's published events, live (provided by the bootstrap on the app's NATS)."""
 
 
 def _from_state(key: str) -> Provide:
