@@ -198,3 +198,27 @@ async def test_sessions_come_in_pages_most_recently_updated_first(api, caller, j
     second = (await api.get(f"{path}&cursor={first['next_cursor']}", headers=alice.headers)).json()
     assert [s["title"] for s in first["items"] + second["items"]] == ["c2", "c1", "c0"]
     assert second["next_cursor"] is None
+
+
+async def test_a_task_of_another_project_is_not_linked_and_a_later_link_moves_the_session(
+    api, caller, js, consumer
+):
+    alice = caller()
+    shop, blog = UUID(await new_project(api, alice)), UUID(await new_project(api, alice))
+    blog_task = UUID(await new_task(api, alice, str(blog)))
+    conversation_id = new_id()
+    mixed = conversation(chat.ConversationCreated, conversation_id, alice.user_id, shop, task_id=blog_task)
+    await publish(js, mixed)
+    await eventually(acked(js, await stream_length(js)))
+    (session,) = await sessions(api, alice, f"/api/v1/projects/{shop}/chat-sessions")
+    assert session["task_id"] is None
+    assert await sessions(api, alice, f"/api/v1/tasks/{blog_task}/chat-sessions") == []
+    moved = conversation(
+        chat.ConversationUpdated, conversation_id, alice.user_id, blog, minutes=1, task_id=blog_task
+    )
+    await publish(js, moved)
+    await eventually(acked(js, await stream_length(js)))
+    assert await sessions(api, alice, f"/api/v1/projects/{shop}/chat-sessions") == []
+    assert [s["id"] for s in await sessions(api, alice, f"/api/v1/tasks/{blog_task}/chat-sessions")] == [
+        str(conversation_id)
+    ]
