@@ -51,6 +51,7 @@ async def test_the_board_lists_every_column_even_empty_ones_and_counts_show_on_t
     detail = (await api.get(f"/api/v1/projects/{project}", headers=alice.headers)).json()
 
     assert [c["status"] for c in board["columns"]] == ["backlog", "todo", "in_progress", "review", "done"]
+    assert board["archived"] is False
     assert detail["counts"]["tasks"]["review"] == 1
     assert detail["counts"]["total_tasks"] == 1
 

@@ -109,7 +109,9 @@ async def test_an_archived_project_refuses_writes_to_it_and_its_tasks_with_409_u
     ]
 
     assert [w.status_code for w in writes] == [409] * len(writes)
-    assert (await api.get(f"/api/v1/projects/{pid}/tasks", headers=alice.headers)).status_code == 200
+    board = await api.get(f"/api/v1/projects/{pid}/tasks", headers=alice.headers)
+    assert board.status_code == 200
+    assert board.json()["archived"] is True
     await api.post(f"/api/v1/projects/{pid}/unarchive", headers=alice.headers)
     moved = await api.post(f"/api/v1/tasks/{task['id']}/move", json={"status": "done"}, headers=alice.headers)
     assert moved.status_code == 200

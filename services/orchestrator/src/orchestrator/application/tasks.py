@@ -16,7 +16,7 @@ from orchestrator.application.ports import UnitOfWork
 from orchestrator.application.ports.tasks import BoardReader
 from orchestrator.application.projects import owned_project
 from orchestrator.domain import board
-from orchestrator.domain.board import Card
+from orchestrator.domain.board import Board, Card
 from orchestrator.domain.tasks import EDITABLE, Activity, Priority, Task, TaskDraft, TaskStatus
 from shared.kernel.clock import Clock, SystemClock
 from shared.kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -76,21 +76,21 @@ class MoveTask:
     expected_version: int | None = None
 
 
-async def read_board(owner_id: UUID, project_id: UUID, reader: BoardReader) -> Sequence[Card]:
-    """Every task of the owner's project as a card, in board order, as last committed.
+async def read_board(owner_id: UUID, project_id: UUID, reader: BoardReader) -> Board:
+    """The owner's project's board as last committed: every task as a card, in board order.
 
     Raises:
         NotFound: the project is not the owner's.
     """
-    cards = await reader.board(project_id, owner_id)
-    if cards is None:
+    found = await reader.board(project_id, owner_id)
+    if found is None:
         raise NotFound(f"project {project_id} not found")
-    return cards
+    return found
 
 
 async def next_task(owner_id: UUID, project_id: UUID, reader: BoardReader) -> Card | None:
     """The ready task to work on next (``domain.board.next_task``), ``None`` when none is ready."""
-    return board.next_task(await read_board(owner_id, project_id, reader))
+    return board.next_task((await read_board(owner_id, project_id, reader)).cards)
 
 
 async def get_task(owner_id: UUID, task_id: UUID, uow: UnitOfWork) -> Task:

@@ -34,6 +34,14 @@ class Card:
         return _COLUMN_INDEX[self.status], self.position, str(self.id)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Board:
+    """A project's board as read: whether the project is archived (read-only), and its cards."""
+
+    archived: bool
+    cards: Sequence[Card]
+
+
 def find_cycle(
     graph: Mapping[UUID, Iterable[UUID]], task_id: UUID, dependencies: Iterable[UUID]
 ) -> list[UUID] | None:

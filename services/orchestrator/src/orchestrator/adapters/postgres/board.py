@@ -6,7 +6,6 @@ so the connection runs in autocommit: no BEGIN and ROLLBACK round trips around i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
@@ -15,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orchestrator.adapters.postgres.tables import projects, tasks
 from orchestrator.adapters.postgres.tasks import CARD_COLUMNS, card_from_row
-from orchestrator.domain.board import Card
+from orchestrator.domain.board import Board, Card
 from orchestrator.domain.tasks import COLUMNS
 
 # the project row alone when it has no task (its cards' columns NULL); no row when it is not the
 # owner's. Served by the primary key and tasks_board_idx (project_id, status, position).
 _BOARD: Final = (
-    sa.select(*CARD_COLUMNS)
+    sa.select(*CARD_COLUMNS, projects.c.status)
     .select_from(projects.outerjoin(tasks, tasks.c.project_id == projects.c.id))
     .where(projects.c.id == sa.bindparam("project_id"), projects.c.owner_id == sa.bindparam("owner_id"))
     .order_by(tasks.c.status, tasks.c.position, tasks.c.id)
@@ -32,7 +31,7 @@ class SqlAlchemyBoardReader:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def board(self, project_id: UUID, owner_id: UUID) -> Sequence[Card] | None:
+    async def board(self, project_id: UUID, owner_id: UUID) -> Board | None:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_BOARD, {"project_id": project_id, "owner_id": owner_id})).all()
         if not rows:
@@ -42,4 +41,5 @@ class SqlAlchemyBoardReader:
         for row in rows:
             if row[0] is not None:
                 by_column[row[2]].append(card_from_row(row))
-        return [card for column in by_column.values() for card in column]
+        cards = [card for column in by_column.values() for card in column]
+        return Board(archived=rows[0][-1] == "archived", cards=cards)

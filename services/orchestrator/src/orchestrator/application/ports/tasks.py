@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from orchestrator.domain.board import Card
+from orchestrator.domain.board import Board, Card
 from orchestrator.domain.plans import PlannedTask
 from orchestrator.domain.tasks import Activity, Task, TaskStatus
 
@@ -103,7 +103,7 @@ class BoardReader(Protocol):
     Not transactional.
     """
 
-    async def board(self, project_id: UUID, owner_id: UUID) -> Sequence[Card] | None:
-        """Every task of the project as a card, in board order (column, key, id); ``None`` when
-        the project is not ``owner_id``'s (or does not exist)."""
+    async def board(self, project_id: UUID, owner_id: UUID) -> Board | None:
+        """The project's status and every task of it as a card, in board order (column, key,
+        id); ``None`` when the project is not ``owner_id``'s (or does not exist)."""
         ...

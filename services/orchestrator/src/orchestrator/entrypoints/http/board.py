@@ -69,7 +69,8 @@ class BoardController(Controller):
         each column top to bottom by its ordering key. Cards carry no long text (read a task for
         it); `blocked` says a dependency is not done yet. Filters narrow the cards, every column
         is listed."""
-        cards = await tasks.read_board(principal.user_id, project_id, board_reader)
+        found = await tasks.read_board(principal.user_id, project_id, board_reader)
+        cards = found.cards
         waiting = blocked_ids(cards)
         needle = q.casefold() if q else None
         columns: dict[str, list[CardResponse]] = {column: [] for column in COLUMNS}
@@ -83,6 +84,7 @@ class BoardController(Controller):
                 columns[card.status].append(CardResponse.of(card, card.id in waiting))
         return BoardResponse(
             project_id=project_id,
+            archived=found.archived,
             columns=[ColumnResponse(status=column, tasks=cards_) for column, cards_ in columns.items()],  # type: ignore[arg-type]
         )
 

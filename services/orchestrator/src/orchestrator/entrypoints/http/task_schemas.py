@@ -161,6 +161,9 @@ class ColumnResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 class BoardResponse(msgspec.Struct, frozen=True, kw_only=True):
     project_id: UUID
+    archived: Annotated[
+        bool, msgspec.Meta(description="The project is archived: the board is read-only (writes are a 409).")
+    ]
     columns: Annotated[
         list[ColumnResponse], msgspec.Meta(description="Every column, left to right, even empty.")
     ]
