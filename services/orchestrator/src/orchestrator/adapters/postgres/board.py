@@ -20,7 +20,7 @@ from orchestrator.domain.tasks import COLUMNS
 # the project row alone when it has no task (its cards' columns NULL); no row when it is not the
 # owner's. Served by the primary key and tasks_board_idx (project_id, status, position).
 _BOARD: Final = (
-    sa.select(*CARD_COLUMNS, projects.c.status)
+    sa.select(*CARD_COLUMNS, projects.c.status.label("project_status"))
     .select_from(projects.outerjoin(tasks, tasks.c.project_id == projects.c.id))
     .where(projects.c.id == sa.bindparam("project_id"), projects.c.owner_id == sa.bindparam("owner_id"))
     .order_by(tasks.c.status, tasks.c.position, tasks.c.id)
