@@ -247,3 +247,14 @@ async def test_a_dependents_history_says_it_lost_a_deleted_dependency(api, calle
 
     latest = (await api.get(f"/api/v1/tasks/{top['id']}/activity", headers=alice.headers)).json()["items"][0]
     assert (latest["field"], latest["old"], latest["new"]) == ("dependencies", base["id"], None)
+
+
+async def test_tasks_added_at_once_to_a_columns_end_get_distinct_keys_in_order(api, caller):
+    alice = caller()
+    project = await new_project(api, alice)
+
+    created = await asyncio.gather(*(new_task(api, alice, project, f"T{i}", status="todo") for i in range(6)))
+
+    positions = [t["position"] for t in created]
+    assert len(set(positions)) == len(positions)
+    assert sorted(await column(api, alice, project, "todo")) == sorted(t["title"] for t in created)
