@@ -25,6 +25,7 @@ MESSAGE = "feat(api): add the board"
 BODIES: dict[str, Any] = {
     "update_project": lambda a: {"name": "mine now"},
     "create_interview": lambda a: {"topic": "steal"},
+    "update_interview": lambda a: {"topic": "steal"},
     "answer_interview_question": lambda a: {"content": "an answer"},
     "create_prompt": lambda a: {"title": "t", "content": "c"},
     "generate_prompt": lambda a: {"interview_id": a["interview_id"]},
