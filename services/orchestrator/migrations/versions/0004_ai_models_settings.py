@@ -60,7 +60,7 @@ def upgrade() -> None:
         "system_settings",
         sa.Column("name", sa.Text, primary_key=True),
         sa.Column("value", JSONB, nullable=False),
-        sa.Column("updated_by", UUID(as_uuid=True), nullable=False),
+        sa.Column("updated_by", UUID(as_uuid=True), nullable=True),
         at("updated_at"),
         schema=schema,
     )
@@ -70,12 +70,14 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("old_value", JSONB, nullable=False),
         sa.Column("new_value", JSONB, nullable=False),
-        sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("actor_id", UUID(as_uuid=True), nullable=True),
         at("at"),
         schema=schema,
     )
     # one setting's history, newest first (ids are UUIDv7: time-ordered); the whole trail reads the key
     op.create_index("settings_audit_name_idx", "settings_audit", ["name", sa.text("id DESC")], schema=schema)
+    # the erasure of an admin finds their entries
+    op.create_index("settings_audit_actor_idx", "settings_audit", ["actor_id"], schema=schema)
 
 
 def downgrade() -> None:

@@ -16,7 +16,8 @@ async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
 
     Runs in the same transaction as the erasure's ledger row and receipt, and never
     commits. Every project of the user goes, and with it (by cascade) its interviews,
-    prompts, tasks, commits and chat-session links. Each table holding a user's data
-    outside a project adds its deletion here, through its repository on ``uow``.
+    prompts, tasks, commits and chat-session links. Outside projects only an admin's
+    id is kept (on the settings they changed): it goes, the changes stay on record.
     """
     await uow.projects.delete_owned_by(user_id)
+    await uow.settings.forget_actor(user_id)

@@ -34,6 +34,14 @@ _UPSERT = _UPSERT.on_conflict_do_update(
 )
 _DELETE = system_settings.delete().where(system_settings.c.name == sa.bindparam("key"))
 _AUDIT_INSERT = settings_audit.insert()
+_FORGET_SETTER = (
+    system_settings.update()
+    .where(system_settings.c.updated_by == sa.bindparam("actor"))
+    .values(updated_by=None)
+)
+_FORGET_ACTOR = (
+    settings_audit.update().where(settings_audit.c.actor_id == sa.bindparam("actor")).values(actor_id=None)
+)
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -84,6 +92,10 @@ class SqlAlchemySettingsRepository:
                 for change in changes
             ],
         )
+
+    async def forget_actor(self, actor_id: UUID) -> None:
+        await self._conn.execute(_FORGET_SETTER, {"actor": actor_id})
+        await self._conn.execute(_FORGET_ACTOR, {"actor": actor_id})
 
     async def audit(self, *, name: str | None, cursor: str | None, limit: int | None) -> Page[AuditEntry]:
         size = clamp_limit(limit)

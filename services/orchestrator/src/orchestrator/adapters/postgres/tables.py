@@ -61,7 +61,8 @@ system_settings = sa.Table(
     metadata,
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("value", JSONB(none_as_null=False), nullable=False),
-    sa.Column("updated_by", UUID(as_uuid=True), nullable=False),
+    # null once the admin who set it is erased
+    sa.Column("updated_by", UUID(as_uuid=True), nullable=True),
     at("updated_at"),
 )
 
@@ -72,7 +73,8 @@ settings_audit = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("old_value", JSONB(none_as_null=False), nullable=False),
     sa.Column("new_value", JSONB(none_as_null=False), nullable=False),
-    sa.Column("actor_id", UUID(as_uuid=True), nullable=False),
+    # null once the admin is erased: the change stays on record, the person does not
+    sa.Column("actor_id", UUID(as_uuid=True), nullable=True),
     at("at"),
 )
 

@@ -19,7 +19,8 @@ class AuditEntry:
     name: str
     old: Value
     new: Value
-    actor_id: UUID
+    actor_id: UUID | None
+    """``None`` once the admin's account was deleted and erased here."""
     at: datetime
 
 
@@ -35,6 +36,10 @@ class SettingsRepository(Protocol):
         self, settings: SystemSettings, changes: list[SettingChange], *, actor_id: UUID, at: datetime
     ) -> None:
         """Writes the changed values and one audit entry per change."""
+        ...
+
+    async def forget_actor(self, actor_id: UUID) -> None:
+        """Erases ``actor_id`` from the values and the audit trail (the changes stay, anonymous)."""
         ...
 
     async def audit(self, *, name: str | None, cursor: str | None, limit: int | None) -> Page[AuditEntry]:

@@ -101,7 +101,9 @@ class SettingsAuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     old: ShownValue
     new: ShownValue
-    actor_id: Annotated[UUID, msgspec.Meta(description="The admin who changed it.")]
+    actor_id: Annotated[
+        UUID | None, msgspec.Meta(description="The admin who changed it; null once their account is erased.")
+    ]
     at: datetime
 
     @classmethod
