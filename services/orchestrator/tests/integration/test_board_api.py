@@ -258,3 +258,16 @@ async def test_tasks_added_at_once_to_a_columns_end_get_distinct_keys_in_order(a
     positions = [t["position"] for t in created]
     assert len(set(positions)) == len(positions)
     assert sorted(await column(api, alice, project, "todo")) == sorted(t["title"] for t in created)
+
+
+async def test_a_task_depending_on_itself_is_a_cycle_of_one(api, caller):
+    alice = caller()
+    project = await new_project(api, alice)
+    task = await new_task(api, alice, project, "Loop")
+
+    refused = await api.put(
+        f"/api/v1/tasks/{task['id']}/dependencies", json={"dependencies": [task["id"]]}, headers=alice.headers
+    )
+
+    assert refused.status_code == 409
+    assert f'"Loop" ({task["id"]}) -> "Loop" ({task["id"]})' in refused.json()["detail"]

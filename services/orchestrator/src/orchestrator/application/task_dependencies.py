@@ -12,7 +12,7 @@ from orchestrator.application.tasks import check_on_board, writable_task
 from orchestrator.domain.board import describe_cycle, find_cycle
 from orchestrator.domain.tasks import Task
 from shared.kernel.clock import Clock, SystemClock
-from shared.kernel.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict
 from shared.kernel.ids import new_id
 
 _CLOCK: Final = SystemClock()
@@ -30,14 +30,12 @@ class SetDependencies:
 async def set_dependencies(cmd: SetDependencies, uow: UnitOfWork, *, clock: Clock = _CLOCK) -> Task:
     """Replaces the task's dependencies.
 
-    Each must be another task of the same board (a task of another project, or of nobody
-    visible, is InvalidInput, without saying which); a set that would close a cycle is a
-    Conflict naming it (``"A" (id) -> "B" (id) -> "A" (id)``). The project's row lock
-    serialises dependency changes on one board, so two concurrent changes cannot close a
-    cycle between them. Raises NotFound, Conflict (archived; cycle), StaleTask.
+    Each must be a task of the same board (a task of another project, or of nobody visible,
+    is InvalidInput, without saying whose it is); a set that would close a cycle is a Conflict
+    naming it (``"A" (id) -> "B" (id) -> "A" (id)``; depending on itself is ``"A" -> "A"``).
+    The project's row lock serialises dependency changes on one board, so two concurrent
+    changes cannot close a cycle between them. Raises NotFound, Conflict (archived; cycle), StaleTask.
     """
-    if cmd.task_id in cmd.dependencies:
-        raise InvalidInput("a task cannot depend on itself")
     dependencies = tuple(dict.fromkeys(cmd.dependencies))
     async with uow:
         task = await writable_task(uow, cmd.task_id, cmd.owner_id, cmd.expected_version)

@@ -174,9 +174,10 @@ class TasksController(Controller):
         uow: UnitOfWorkDep,
         if_match: IfMatch = None,
     ) -> Response[TaskResponse]:
-        """Replaces the task's dependencies with the given set (empty: none). Each must be another
-        task of the same board (400 otherwise); a set that would close a cycle is a 409 naming it
-        by titles and ids (`"A" (id) -> "B" (id) -> "A" (id)`)."""
+        """Replaces the task's dependencies with the given set (empty: none). Each must be a task
+        of the same board (400 otherwise); a set that would close a cycle, the task itself
+        included, is a 409 naming it by titles and ids (`"A" (id) -> "B" (id) -> "A" (id)`).
+        412 with the current task if `If-Match` is stale; 409 if the project is archived."""
         command = task_dependencies.SetDependencies(
             owner_id=principal.user_id,
             task_id=task_id,
