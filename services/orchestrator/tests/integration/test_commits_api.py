@@ -250,3 +250,23 @@ async def test_a_changelog_since_both_a_sha_and_a_date_is_refused(api, caller):
         headers=alice.headers,
     )
     assert answer.status_code == 400
+
+
+async def test_a_tasks_commits_are_listed_newest_first_and_only_for_its_owner(api, caller):
+    alice, bob = caller(), caller()
+    project_id = await new_project(api, alice)
+    task_id = await new_task(api, alice, project_id)
+    await record(api, alice, project_id, "0000001", "feat: start login", task_id=task_id, committed_at=at(0))
+    await record(api, alice, project_id, "0000002", "fix: unrelated", committed_at=at(1))
+    await record(api, alice, project_id, "0000003", "fix: finish login", task_id=task_id, committed_at=at(2))
+    listed = await api.get(f"/api/v1/tasks/{task_id}/commits", headers=alice.headers)
+    assert [c["sha"] for c in listed.json()["items"]] == ["0000003", "0000001"]
+    assert (await api.get(f"/api/v1/tasks/{task_id}/commits", headers=bob.headers)).status_code == 404
+
+
+async def test_a_task_of_another_project_cannot_be_linked(api, caller):
+    alice = caller()
+    shop, blog = await new_project(api, alice), await new_project(api, alice, "Blog")
+    blog_task = await new_task(api, alice, blog)
+    answer = await record(api, alice, shop, "abcdef1", "feat: a", task_id=blog_task)
+    assert answer.status_code == 404

@@ -124,3 +124,13 @@ async def list_commits(
     async with uow:
         await owned_project(uow, project_id, owner_id)
         return list(await uow.commits.page(project_id, after=after, limit=limit, type=type))
+
+
+async def task_commits(
+    task_id: UUID, owner_id: UUID, uow: UnitOfWork, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Commit]:
+    """The commits recorded for one of the caller's tasks, newest first. NotFound: not the caller's task."""
+    async with uow:
+        if await uow.task_links.project_of(task_id, owner_id) is None:
+            raise NotFound(f"task {task_id} not found")
+        return list(await uow.commits.of_task(task_id, owner_id, after=after, limit=limit))

@@ -106,6 +106,15 @@ class SqlAlchemyCommitRepository:
         rows = await self._conn.execute(statement, {"project_id": project_id})
         return [commit_from_row(row._mapping) for row in rows]
 
+    async def of_task(
+        self, task_id: UUID, owner_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int
+    ) -> Sequence[Commit]:
+        statement = sa.select(*_COLUMNS).where(commits.c.task_id == task_id, commits.c.owner_id == owner_id)
+        if after is not None:
+            statement = statement.where(sa.tuple_(commits.c.committed_at, commits.c.id) < sa.tuple_(*after))
+        rows = await self._conn.execute(statement.order_by(*_NEWEST_FIRST).limit(limit))
+        return [commit_from_row(row._mapping) for row in rows]
+
     async def since(
         self, project_id: UUID, *, after: datetime | tuple[datetime, UUID] | None
     ) -> Sequence[Commit]:

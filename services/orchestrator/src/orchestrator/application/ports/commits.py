@@ -33,6 +33,12 @@ class CommitRepository(Protocol):
         """Up to ``limit`` commits newest first (``committed_at``, ``id``), strictly after ``after``."""
         ...
 
+    async def of_task(
+        self, task_id: UUID, owner_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int
+    ) -> Sequence[Commit]:
+        """Up to ``limit`` commits linked to the task (of ``owner_id``'s projects), newest first."""
+        ...
+
     async def since(
         self, project_id: UUID, *, after: datetime | tuple[datetime, UUID] | None
     ) -> Sequence[Commit]:

@@ -230,3 +230,26 @@ class ProjectCommitsController(Controller):
         if request.accept.best_match(["application/json", MARKDOWN], default="application/json") == MARKDOWN:
             return Response(changelogs.markdown(log), media_type=f"{MARKDOWN}; charset=utf-8")
         return Response(ChangelogResponse.of(log))
+
+
+@get(
+    "/api/v1/tasks/{task_id:uuid}/commits",
+    operation_id="list_task_commits",
+    summary="A task's commits",
+    tags=["commits"],
+    security=BEARER_SECURITY,
+    responses=problems(400, 401, 404),
+)
+async def list_task_commits(
+    task_id: Annotated[UUID, PathParameter(description="One of my tasks, by its `id`.")],
+    principal: CurrentPrincipal,
+    uow: UnitOfWorkDep,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> Page[CommitResponse]:
+    """The commits recorded for the task (its `task_id`), newest first: one page, with the cursor
+    of the next (`null` on the last)."""
+    size = clamp_limit(limit)
+    after = None if cursor is None else decode_cursor(cursor, tuple[datetime, UUID])
+    rows = await use_cases.task_commits(task_id, principal.user_id, uow, after=after, limit=size + 1)
+    return page_from_rows(rows, size, lambda c: (c.committed_at, c.id)).map(CommitResponse.of)

@@ -6,7 +6,11 @@ from orchestrator.entrypoints.http.ai_models import AIModelsController
 from orchestrator.entrypoints.http.board import BoardController
 from orchestrator.entrypoints.http.board_events import board_events
 from orchestrator.entrypoints.http.chat_sessions import project_chat_sessions, task_chat_sessions
-from orchestrator.entrypoints.http.commits import CommitMessagesController, ProjectCommitsController
+from orchestrator.entrypoints.http.commits import (
+    CommitMessagesController,
+    ProjectCommitsController,
+    list_task_commits,
+)
 from orchestrator.entrypoints.http.interviews import InterviewsController, ProjectInterviewsController
 from orchestrator.entrypoints.http.projects import ProjectsController
 from orchestrator.entrypoints.http.prompts import ProjectPromptsController, PromptsController
@@ -31,6 +35,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         TasksController,
         CommitMessagesController,
         ProjectCommitsController,
+        list_task_commits,
         project_chat_sessions,
         task_chat_sessions,
         board_events,
