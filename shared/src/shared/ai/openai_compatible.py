@@ -15,7 +15,7 @@ import httpx
 import msgspec
 from httpx_sse import EventSource, SSEError
 
-from shared.ai.grammar_bounds import tightened
+from shared.ai.llama_json import control_characters_escaped, tightened
 from shared.ai.parameters import (
     estimated_usage,
     inline_root,
@@ -102,9 +102,12 @@ class OpenAICompatibleModel:
 
     def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         body = self._body(request)
-        return guarded(
+        chunks = guarded(
             lambda: self._attempt(request, body), timeouts=self._timeouts, retry=self._retry, model=self.name
         )
+        if "response_format" in body and self._structured_output == "json_object":
+            return control_characters_escaped(chunks)  # llama.cpp lets raw ones through (llama_json)
+        return chunks
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         parameters = merged(request.parameters, self._defaults)
@@ -129,7 +132,7 @@ class OpenAICompatibleModel:
             }
             body["response_format"] = {"type": "json_schema", "json_schema": spec}
         elif schema is not None:
-            # llama.cpp's grammar: bounds it can build and a small model can close (grammar_bounds)
+            # llama.cpp's grammar: bounds it can build and a small model can close (llama_json)
             body["response_format"] = {"type": "json_object", "schema": tightened(inline_root(schema))}
         return body
 

@@ -7,7 +7,6 @@ then write every task in one transaction, or nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Final, Literal
 from uuid import UUID
@@ -15,6 +14,7 @@ from uuid import UUID
 from orchestrator.application.ports import ModelCatalog, ResolvedModel, UnitOfWork
 from orchestrator.application.ports.tasks import TaskPlanFormat
 from orchestrator.application.projects import owned_project
+from orchestrator.application.task_plan_schema import plan_schema
 from orchestrator.application.tasks import MAX_TASKS
 from orchestrator.domain.board import Card
 from orchestrator.domain.plans import PlannedTask, plan_errors
@@ -146,7 +146,11 @@ async def _ask_for_plan(
         ModelError: the model failed, or its second plan is still invalid.
     """
     messages = [ChatMessage(role="system", content=_SYSTEM), ChatMessage(role="user", content=asked)]
-    parameters = Parameters(json_schema=_at_most(plans.json_schema, cmd.num_tasks), temperature=0.2)
+    # bounded at num_tasks, and numbered for a model under a grammar (task_plan_schema)
+    schema = plan_schema(
+        plans.json_schema, existing=len(cards), most=cmd.num_tasks, numbered=resolved.provider == "local"
+    )
+    parameters = Parameters(json_schema=schema, temperature=0.2)
     prompt_tokens = completion_tokens = 0
     errors: list[str] = []
     for attempt in (1, 2):
@@ -170,17 +174,6 @@ async def _ask_for_plan(
             ),
         ]
     raise ModelError(f"the model's task plan stayed invalid after a retry: {'; '.join(errors)}")
-
-
-def _at_most(schema: str, most: int) -> str:
-    """The plan's schema with ``tasks`` bounded at ``most`` items: a small model under a grammar
-    (llama.cpp) fills a list to its bound, so the schema's general 50 made it plan too many."""
-    value = json.loads(schema)
-    tasks = value.get("properties", {}).get("tasks") if isinstance(value, dict) else None
-    if not isinstance(tasks, dict):
-        return schema
-    tasks["maxItems"] = min(tasks.get("maxItems", most), most)
-    return json.dumps(value)
 
 
 def _check_room(cmd: GenerateTasks, on_board: list[Card] | list[UUID]) -> None:

@@ -1,6 +1,10 @@
-"""Schemas tightened for llama.cpp's grammar: every bound capped, none loosened, none unsatisfiable."""
+"""JSON under llama.cpp's grammar: schemas tightened (every bound capped, none loosened, none
+unsatisfiable), raw control characters in strings escaped as the answer streams."""
 
-from shared.ai.grammar_bounds import tightened
+import json
+
+from shared.ai.llama_json import control_characters_escaped, tightened
+from shared.kernel.ai import ChatChunk, Usage
 
 
 def test_long_and_unbounded_strings_and_lists_get_the_caps():
@@ -68,3 +72,46 @@ def test_strings_with_their_own_shape_are_left_alone_and_the_input_is_not_change
     assert out["properties"]["id"] == {"type": "string", "format": "uuid"}
     assert out["properties"]["code"] == {"type": "string", "pattern": "^[A-Z]+$"}
     assert "maxLength" not in schema["properties"]["text"]
+
+
+async def streamed(*deltas: str) -> list[ChatChunk]:
+    async def chunks():
+        for delta in deltas:
+            yield ChatChunk(delta=delta)
+        yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=2))
+
+    return [chunk async for chunk in control_characters_escaped(chunks())]
+
+
+async def test_raw_newlines_and_tabs_inside_strings_become_escapes_across_chunk_boundaries():
+    chunks = await streamed('{"title": "Mugs', '\n\tShop", "con', 'tent": "a\x01b"}')
+
+    text = "".join(c.delta for c in chunks)
+    assert json.loads(text) == {"title": "Mugs\n\tShop", "content": "a\x01b"}
+    assert chunks[-1].finish_reason == "stop"
+    assert chunks[-1].usage == Usage(prompt_tokens=1, completion_tokens=2)
+
+
+async def test_whitespace_between_values_escaped_quotes_and_backslashes_stay_as_they_are():
+    text = '{\n  "a": "say \\"hi\\"\\\\",\n  "b": ["x"]\n}'
+
+    chunks = await streamed(*text)  # one character a chunk: a backslash and what it escapes apart
+
+    assert "".join(c.delta for c in chunks) == text
+
+
+async def test_closing_the_escaped_stream_closes_the_model_stream():
+    closed = []
+
+    async def chunks():
+        try:
+            yield ChatChunk(delta='{"a": "')
+            yield ChatChunk(delta="b")
+        finally:
+            closed.append(True)
+
+    escaped = control_characters_escaped(chunks())
+    await anext(escaped)
+    await escaped.aclose()
+
+    assert closed == [True]

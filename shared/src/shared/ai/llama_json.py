@@ -1,4 +1,4 @@
-"""JSON schemas tightened for llama.cpp's grammar-constrained sampling (the ``local`` provider).
+"""JSON answers under llama.cpp's grammar (the ``local`` provider): what goes around it.
 
 llama-cpp-python turns a schema into a GBNF grammar, unrolling ``maxLength`` and ``maxItems``
 into nested optional rules: from a ``maxLength`` of about 2000 the grammar parser gives up
@@ -11,11 +11,20 @@ bounds also run the answer past ``max_tokens``, cut mid-string: invalid JSON.
 tighter schema accepts less, never more, so what it lets through is still valid under the
 caller's schema (which the caller checks anyway). Bounds below a ``minLength``/``minItems``
 are raised to it, so a satisfiable schema stays satisfiable.
+
+Its grammar's string character is ``[^"\\]``: a raw newline or tab inside a string passes,
+which JSON forbids (upstream llama.cpp has since excluded control characters).
+:func:`control_characters_escaped` writes them as JSON escapes while the answer streams,
+which is what the model meant.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any, Final
+
+from shared.kernel.ai import ChatChunk
 
 MAX_STRING_CHARS: Final = 160
 """The longest free string the local model may write (a few sentences, ~40 tokens)."""
@@ -47,3 +56,39 @@ def tightened(schema: Any, *, max_string: int = MAX_STRING_CHARS, max_items: int
 def _capped(bound: Any, cap: int, floor: Any) -> int:
     value = min(bound, cap) if isinstance(bound, int) else cap
     return max(value, floor) if isinstance(floor, int) else value
+
+
+_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+class _JsonStrings:
+    """Where a streamed JSON text is: inside a string or not, after a backslash or not."""
+
+    def __init__(self) -> None:
+        self.inside = self.escaped = False
+
+    def escape(self, text: str) -> str:
+        out = []
+        for char in text:
+            if self.inside and not self.escaped and char < " ":
+                char = _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+            elif self.escaped:
+                self.escaped = False
+            elif char == "\\" and self.inside:
+                self.escaped = True
+            elif char == '"':
+                self.inside = not self.inside
+            out.append(char)
+        return "".join(out)
+
+
+async def control_characters_escaped(chunks: AsyncIterator[ChatChunk]) -> AsyncIterator[ChatChunk]:
+    """``chunks`` of a JSON answer with every raw control character inside a string escaped;
+    closing this closes ``chunks`` (the upstream request)."""
+    strings = _JsonStrings()
+    try:
+        async for chunk in chunks:
+            yield replace(chunk, delta=strings.escape(chunk.delta)) if chunk.delta else chunk
+    finally:
+        if (close := getattr(chunks, "aclose", None)) is not None:
+            await close()
