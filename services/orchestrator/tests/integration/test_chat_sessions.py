@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -12,6 +13,8 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from aiorch_devkit.testing.polling import eventually
+from orchestrator.adapters.postgres.chat_sessions import SqlAlchemyChatSessionRepository
+from orchestrator.domain.chat_sessions import ChatSession
 from orchestrator.entrypoints.consumers.chat_sessions import NAME
 from shared.contracts import chat
 from shared.kernel.ids import new_id
@@ -222,3 +225,36 @@ async def test_a_task_of_another_project_is_not_linked_and_a_later_link_moves_th
     assert [s["id"] for s in await sessions(api, alice, f"/api/v1/tasks/{blog_task}/chat-sessions")] == [
         str(conversation_id)
     ]
+
+
+async def test_the_table_itself_refuses_to_move_a_session_back_or_revive_a_tombstone(
+    api, caller, service_engine
+):
+    alice = caller()
+    project_id = UUID(await new_project(api, alice))
+    newer = ChatSession(
+        id=new_id(),
+        owner_id=alice.user_id,
+        project_id=project_id,
+        task_id=None,
+        title="newer",
+        state="linked",
+        created_at=T0,
+        updated_at=T0 + timedelta(minutes=5),
+        as_of=T0 + timedelta(minutes=5),
+    )
+    older = replace(newer, title="older", updated_at=T0, as_of=T0)
+    deleted = replace(newer, state="deleted", as_of=T0 + timedelta(minutes=6))
+    revived = replace(newer, title="revived", as_of=T0 + timedelta(minutes=9))
+    async with service_engine.begin() as conn:
+        repository = SqlAlchemyChatSessionRepository(conn)
+        await repository.save(newer)
+        await repository.save(older)  # as two replicas racing would
+        kept = await repository.get_for_update(newer.id)
+        assert kept is not None
+        assert kept.title == "newer"
+        await repository.save(deleted)
+        await repository.save(revived)
+        kept = await repository.get_for_update(newer.id)
+        assert kept is not None
+        assert kept.state == "deleted"

@@ -17,9 +17,12 @@ from orchestrator.domain.chat_sessions import ChatSession, State
 _COLUMNS = tuple(chat_sessions.c)
 _FOR_UPDATE = sa.select(*_COLUMNS).where(chat_sessions.c.id == sa.bindparam("id")).with_for_update()
 _upsert = insert(chat_sessions)
+# The row only moves forward, even when two worker replicas apply changes of one conversation at
+# once (a missing row cannot be locked): an older change, or any change to a tombstone, is dropped.
 _SAVE = _upsert.on_conflict_do_update(
     index_elements=[chat_sessions.c.id],
     set_={c.name: _upsert.excluded[c.name] for c in _COLUMNS if c.name != "id"},
+    where=sa.and_(chat_sessions.c.as_of < _upsert.excluded.as_of, chat_sessions.c.state != "deleted"),
 )
 _LINKED = sa.select(*_COLUMNS).where(
     chat_sessions.c.owner_id == sa.bindparam("owner_id"), chat_sessions.c.state == "linked"
