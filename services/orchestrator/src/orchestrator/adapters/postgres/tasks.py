@@ -28,7 +28,10 @@ _WITH_PROJECT = sa.select(*tasks.c, projects.c.owner_id, projects.c.status.label
     projects, projects.c.id == tasks.c.project_id
 )
 _GET = _WITH_PROJECT.where(tasks.c.id == sa.bindparam("id"), projects.c.owner_id == sa.bindparam("owner_id"))
-_GET_FOR_UPDATE = _GET.with_for_update(of=tasks)
+# The task's row for the write, and its project's against an archive meanwhile (the archive's
+# FOR UPDATE waits for it, or it waits and then sees the project archived). The activity row's
+# foreign key takes this same KEY SHARE lock on the project anyway: it costs nothing more here.
+_GET_FOR_UPDATE = _GET.with_for_update(of=tasks).suffix_with("FOR KEY SHARE OF projects")
 CARD_COLUMNS: Final = (
     tasks.c.id,
     tasks.c.title,
