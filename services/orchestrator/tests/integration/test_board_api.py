@@ -76,9 +76,10 @@ async def test_a_move_changes_only_the_moved_tasks_key(api, caller):
     assert {k: v for k, v in after.items() if v != before[k]} == {tasks[3]["id"]: moved.json()["position"]}
 
 
-async def test_of_two_concurrent_moves_from_the_same_version_one_wins_and_the_other_gets_412_with_the_task(
+async def test_of_two_clients_moving_from_the_same_version_one_wins_and_the_other_gets_412_with_the_task(
     api, caller
 ):
+    # the test client serialises the two requests; test_board_concurrency overlaps them for real
     alice = caller()
     project = await new_project(api, alice)
     task = await new_task(api, alice, project, "Contended", status="todo")
