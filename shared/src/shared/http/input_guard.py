@@ -53,6 +53,7 @@ class _JsonBody(msgspec.Struct, frozen=True):
 
     decoder: msgspec.json.Decoder[Any]
     optional: bool
+    type: Any
 
 
 @lru_cache(maxsize=1024)
@@ -65,7 +66,7 @@ def _json_body(handler: HTTPRouteHandler) -> _JsonBody | None:
         return None
     # strict: JSON's 0 is not false, nor "1" a number (Litestar converts them, leniently)
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(data.annotation, strict=True)
-    return _JsonBody(decoder=decoder, optional=data.is_optional or data.has_default)
+    return _JsonBody(decoder=decoder, optional=data.is_optional or data.has_default, type=data.annotation)
 
 
 def reads_json_body(handler: HTTPRouteHandler) -> bool:
@@ -133,11 +134,37 @@ def _check_body(body: bytes, scope: Scope, json_body: _JsonBody) -> None:
     try:
         json_body.decoder.decode(body)
     except msgspec.ValidationError as exc:
-        raise ValidationException(
-            detail=str(exc), extra=[{"message": str(exc), "key": None, "source": "body"}]
-        ) from None
+        _check_with_integral_numbers(body, json_body, exc)  # the rare failing body only: decoded twice
     except msgspec.DecodeError as exc:
         raise ClientException(detail=f"The request body is not valid JSON: {exc}") from None
+
+
+def _check_with_integral_numbers(body: bytes, json_body: _JsonBody, first: msgspec.ValidationError) -> None:
+    """Strict again, with every integral number an integer: JSON has one number type, so ``43.0``
+    is the integer 43 (RFC 8259 §6, and JSON Schema's ``integer``), which msgspec's strict
+    decoder refuses for an ``int`` (Litestar's lenient one then reads it as 43)."""
+    try:
+        value = msgspec.json.decode(body)
+    except msgspec.DecodeError:  # the type was wrong before the JSON broke: that is the answer
+        raise _invalid(first) from None
+    try:
+        msgspec.convert(_integral_as_int(value), json_body.type, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: msgspec.ValidationError) -> ValidationException:
+    return ValidationException(detail=str(exc), extra=[{"message": str(exc), "key": None, "source": "body"}])
+
+
+def _integral_as_int(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_as_int(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral_as_int(item) for key, item in value.items()}
+    return value
 
 
 class InputGuardMiddleware:

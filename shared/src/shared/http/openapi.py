@@ -68,6 +68,7 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
             component.additional_properties = False
             for spec in (component.properties or {}).values():
                 _no_nul(spec)
+                _integral_bounds(spec)
         return schema
 
 
@@ -79,6 +80,22 @@ def _no_nul(spec: Schema | Reference) -> None:
         _no_nul(alternative)
     if spec.type == OpenAPIType.STRING and spec.pattern is None and spec.enum is None and spec.const is None:
         spec.pattern = NO_NUL
+
+
+def _integral_bounds(spec: Schema | Reference) -> None:
+    """An integer's bounds as integers: Litestar writes ``ge=1`` as ``minimum: 1.0``, and a client
+    generating from the document then sends ``43.0``, which a strict decoder refuses as no ``int``."""
+    if not isinstance(spec, Schema):
+        return
+    for alternative in spec.one_of or spec.any_of or ():
+        _integral_bounds(alternative)
+    if spec.type == OpenAPIType.INTEGER or any(
+        isinstance(a, Schema) and a.type == OpenAPIType.INTEGER for a in spec.one_of or spec.any_of or ()
+    ):
+        for bound in ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum"):
+            value = getattr(spec, bound)
+            if isinstance(value, float) and value.is_integer():
+                setattr(spec, bound, int(value))
 
 
 __all__ = ["MEANINGS", "ClosedStructSchemaPlugin", "problem_responses"]

@@ -26,10 +26,11 @@ class ProjectCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 class ProjectUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[Name | None, msgspec.Meta(description="A new name; absent or null keeps it.")] = None
-    description: Annotated[
-        Description | None, msgspec.Meta(description="A new description; absent or null keeps it.")
-    ] = None
+    # Meta inside the union: Litestar documents an outer Meta's description only, not Name's limits
+    name: Annotated[Name, msgspec.Meta(description="A new name; absent or null keeps it.")] | None = None
+    description: (
+        Annotated[Description, msgspec.Meta(description="A new description; absent or null keeps it.")] | None
+    ) = None
 
 
 class TaskCounts(msgspec.Struct, frozen=True, kw_only=True):

@@ -37,16 +37,17 @@ class PromptCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class PromptGenerate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     interview_id: Annotated[UUID, msgspec.Meta(description="A completed interview of this project.")]
-    title: Annotated[Title | None, msgspec.Meta(description="The title to give it; absent: the model's.")] = (
+    # Meta inside the union: Litestar documents an outer Meta's description only, not Title's limits
+    title: Annotated[Title, msgspec.Meta(description="The title to give it; absent: the model's.")] | None = (
         None
     )
 
 
 class PromptEdit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     content: Content
-    title: Annotated[
-        Title | None, msgspec.Meta(description="A new title; absent keeps the edited version's.")
-    ] = None
+    title: (
+        Annotated[Title, msgspec.Meta(description="A new title; absent keeps the edited version's.")] | None
+    ) = None
 
 
 class LabelMove(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ version the editor saw (412 when another edit came first). Another user's prompt
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post, put
@@ -17,7 +17,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from orchestrator.application import prompts as use_cases
 from orchestrator.application.prompt_generation import GeneratePrompt, generate_prompt
 from orchestrator.application.prompts import Versioned
-from orchestrator.domain.prompts import LABEL_PATTERN
+from orchestrator.domain.prompts import LABEL_PATTERN, MAX_CONTENT, MAX_TITLE
 from orchestrator.entrypoints.http.dependencies import ModelsDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
 from orchestrator.entrypoints.http.prompt_schemas import (
@@ -36,6 +36,9 @@ from shared.http.preconditions import IfMatch, etag, expected_version
 from shared.kernel.pagination import MAX_LIMIT, Page
 
 ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
+PROMPT_BODY_LIMIT: Final = 12 * (MAX_CONTENT + MAX_TITLE) + 4096
+"""Bytes of the longest valid prompt body (each character a JSON-escaped surrogate pair, 12
+bytes): a prompt within the documented lengths is never refused as too large (413)."""
 PromptId = Annotated[UUID, PathParameter(description="Any version of one of my prompts, by its `id`.")]
 LabelName = Annotated[
     str,
@@ -75,6 +78,7 @@ class ProjectPromptsController(Controller):
         summary="Write a new prompt",
         responses=problems(400, 401, 404, 409, 413),
         response_headers=ETAG,
+        request_max_body_size=PROMPT_BODY_LIMIT,
     )
     async def create_prompt(
         self,
@@ -168,6 +172,7 @@ class PromptsController(Controller):
         summary="Edit a prompt: write its next version",
         responses=problems(400, 401, 404, 409, 412, 413),
         response_headers=ETAG,
+        request_max_body_size=PROMPT_BODY_LIMIT,
     )
     async def edit_prompt(
         self,
