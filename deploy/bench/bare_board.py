@@ -5,9 +5,8 @@ The same SQL statements the orchestrator runs (``adapters/postgres/tasks.py`` an
 reset disabled, answered with msgspec Structs of the same shape; no token, no unit of work,
 no middleware. The owner is a query parameter (orchestrator takes it from the token).
 
-* ``GET /bare/projects/{id}/tasks?owner_id=``: the ownership check and the board select on one
-  connection. No transaction: under READ COMMITTED it would give the two statements no common
-  snapshot, only two round trips (BEGIN, ROLLBACK) more.
+* ``GET /bare/projects/{id}/tasks?owner_id=``: the ownership check and every card in one
+  statement (``adapters/postgres/board.py``), no transaction, as the orchestrator reads it.
 * ``POST /bare/tasks/{id}/move?owner_id=`` with ``If-Match``: in one transaction, the task row
   locked (``FOR UPDATE OF tasks``), the column's last key, the row rewritten, the activity row
   and the outbox row (the real ``orchestrator.task.moved`` contract, which the orchestrator's
@@ -33,22 +32,19 @@ from shared.messaging.envelope import outgoing
 
 COLUMNS: Final = ("backlog", "todo", "in_progress", "review", "done")
 
-PROJECT: Final = (
-    "SELECT projects.id, projects.owner_id, projects.name, projects.description, projects.status,"
-    " projects.created_at, projects.updated_at, projects.archived_at FROM projects"
-    " WHERE projects.id = $1 AND projects.owner_id = $2"
-)
+# the project row alone (card columns NULL) when it has no task; no row when it is not the owner's
 BOARD: Final = (
     "SELECT tasks.id, tasks.title, tasks.status, tasks.priority, tasks.position, tasks.dependencies,"
-    " tasks.version, tasks.updated_at FROM tasks WHERE tasks.project_id = $1"
-    " ORDER BY tasks.status, tasks.position, tasks.id"
+    " tasks.version, tasks.updated_at, projects.status AS project_status"
+    " FROM projects LEFT OUTER JOIN tasks ON tasks.project_id = projects.id"
+    " WHERE projects.id = $1 AND projects.owner_id = $2 ORDER BY tasks.status, tasks.position, tasks.id"
 )
 TASK_FOR_UPDATE: Final = (
     "SELECT tasks.id, tasks.project_id, tasks.title, tasks.description, tasks.details,"
     " tasks.test_strategy, tasks.status, tasks.priority, tasks.position, tasks.dependencies,"
     " tasks.version, tasks.created_at, tasks.updated_at, projects.owner_id,"
     " projects.status AS project_status FROM tasks JOIN projects ON projects.id = tasks.project_id"
-    " WHERE tasks.id = $1 AND projects.owner_id = $2 FOR UPDATE OF tasks"
+    " WHERE tasks.id = $1 AND projects.owner_id = $2 FOR UPDATE OF tasks FOR KEY SHARE OF projects"
 )
 LAST_KEY: Final = (
     "SELECT max(tasks.position) FROM tasks"
@@ -87,6 +83,7 @@ class Column(msgspec.Struct, frozen=True, kw_only=True):
 
 class Board(msgspec.Struct, frozen=True, kw_only=True):
     project_id: UUID
+    archived: bool
     columns: list[Column]
 
 
@@ -124,13 +121,14 @@ Owner = Annotated[UUID, Parameter(query="owner_id")]
 @get("/bare/projects/{project_id:uuid}/tasks")
 async def board(project_id: UUID, owner: Owner) -> Board:
     assert Pools.orchestrator is not None
-    async with Pools.orchestrator.acquire() as conn:
-        if await conn.fetchrow(PROJECT, project_id, owner) is None:
-            raise NotFoundException()
-        rows = await conn.fetch(BOARD, project_id)
+    rows = await Pools.orchestrator.fetch(BOARD, project_id, owner)
+    if not rows:
+        raise NotFoundException()
     done = {row[0] for row in rows if row[2] == "done"}
     columns: dict[str, list[Card]] = {column: [] for column in COLUMNS}
     for row in rows:
+        if row[0] is None:  # a project without tasks
+            continue
         dependencies = row[5]
         columns[row[2]].append(
             Card(
@@ -145,7 +143,11 @@ async def board(project_id: UUID, owner: Owner) -> Board:
                 updated_at=row[7],
             )
         )
-    return Board(project_id=project_id, columns=[Column(status=s, tasks=t) for s, t in columns.items()])
+    return Board(
+        project_id=project_id,
+        archived=rows[0][8] == "archived",
+        columns=[Column(status=s, tasks=t) for s, t in columns.items()],
+    )
 
 
 @post("/bare/tasks/{task_id:uuid}/move", status_code=200)

@@ -45,7 +45,7 @@ if moves ~= nil and moves ~= "" then
     end
     headers["Content-Type"] = "application/json"
     headers["If-Match"] = '"' .. version .. '"'
-    local target = other[column]
+    target = other[column] or "todo"  -- a task left elsewhere (by hand) rejoins the two columns
     return wrk.format("POST", string.format(path_format, task_id), headers, '{"status":"' .. target .. '"}')
   end
 
@@ -55,7 +55,7 @@ if moves ~= nil and moves ~= "" then
       version = string.match(tag, "(%d+)") or version
     end
     if status == 200 then
-      column = other[column]
+      column = target
     end
   end
 end
