@@ -1,7 +1,8 @@
 """The whole flow once against the real local model (llama.cpp's server on SmolLM2-135M, no key,
 no network), registered by an admin as the default model: a project, an interview whose
 questions stream as real tokens, up to three answers each judged by the model (it may find the
-requirements covered sooner), the finish, a prompt written from it, and tasks planned from it.
+requirements covered sooner), the finish, a prompt written from it, tasks planned from it, and
+more tasks appended to that board.
 
 A 135M model writes nonsense, but the JSON-schema grammar keeps every structured answer
 valid, and the API only stores what validates: each 2xx here is a structured output that
@@ -18,8 +19,10 @@ from contextlib import contextmanager
 import pytest
 from services.orchestrator.tests.integration.interview_steps import answer, ask, new_interview, new_project
 
-SEED = 7
-"""llama.cpp samples from this seed, so a run repeats (as far as the machine's float math does)."""
+SEED = 3
+"""llama.cpp samples from this seed, so a run repeats (as far as the machine's float math does).
+With 3 the model here judged the third answer enough (with 7, the first); seeds 1 to 7 all
+passed. The test takes whichever path the model chooses: the finish when it never does."""
 ANSWERS = (
     "Small makers who sell handmade mugs, and the people who buy them.",
     "A catalogue, a cart and card payments; ten sales in the first month.",
@@ -40,7 +43,7 @@ class Timings:
         yield tokens
         seconds = time.monotonic() - started
         rate = f"{tokens[0]:5d} tokens {tokens[0] / seconds:6.1f} tokens/s" if tokens else ""
-        self.lines.append(f"{what:<26} {seconds:6.2f} s  {rate}")
+        self.lines.append(f"{what:<28} {seconds:6.2f} s  {rate}")
 
 
 @pytest.fixture
@@ -138,8 +141,21 @@ async def test_an_interview_a_prompt_and_tasks_come_from_the_real_local_model(
     assert plan["model"] == local_model.model
     assert 1 <= len(plan["tasks"]) <= 3
     assert all(task["title"].strip() for task in plan["tasks"])
+
+    with timings.step("tasks appended (structured)") as tokens:
+        appended = await api.post(
+            f"/api/v1/projects/{project_id}/tasks/generate",
+            json={"prompt_id": prompt["id"], "num_tasks": 2, "mode": "append"},
+            headers=owner.headers,
+        )
+        assert appended.status_code == 201, appended.text
+        tokens.append(appended.json()["completion_tokens"])
+    more = appended.json()["tasks"]
+    assert 1 <= len(more) <= 2
+    known = {task["id"] for task in plan["tasks"] + more}
+    assert all(set(task["dependencies"]) <= known for task in more)
     board = (await api.get(f"/api/v1/projects/{project_id}/tasks", headers=owner.headers)).json()
     [todo] = [column for column in board["columns"] if column["status"] == "todo"]
-    assert [task["id"] for task in todo["tasks"]] == [task["id"] for task in plan["tasks"]]
+    assert [task["id"] for task in todo["tasks"]] == [task["id"] for task in plan["tasks"] + more]
 
     print("\nthe flow against the local model:\n" + "\n".join(timings.lines))
