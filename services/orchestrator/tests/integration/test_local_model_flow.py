@@ -111,6 +111,7 @@ async def test_an_interview_a_prompt_and_tasks_come_from_the_real_local_model(
             assert finished.status_code == 200, finished.text
             interview = finished.json()
             tokens.append(_written(interview) - before)
+    assert (await api.get(f"/api/v1/interviews/{interview_id}", headers=owner.headers)).json() == interview
     assert interview["status"] == "completed"
     assert interview["model"] == local_model.model
     assert interview["assessment"]["summary"].strip()
@@ -128,6 +129,8 @@ async def test_an_interview_a_prompt_and_tasks_come_from_the_real_local_model(
     assert prompt["model"] == local_model.model
     assert prompt["title"].strip()
     assert prompt["content"].strip()
+    stored = await api.get(f"/api/v1/prompts/{prompt['id']}", headers=owner.headers)
+    assert stored.json()["content"] == prompt["content"]
 
     with timings.step("tasks (structured)") as tokens:
         planned = await api.post(
