@@ -60,7 +60,7 @@ INSERT_ACTIVITY: Final = (
 )
 INSERT_OUTBOX: Final = (
     "INSERT INTO outbox (event_id, subject, event_type, source, occurred_at, subject_id, traceparent,"
-    " payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING outbox.id"  # SQLAlchemy fetches the key
 )
 
 
@@ -207,7 +207,7 @@ async def move(
             ),
             source="/aiorch/orchestrator",  # OutboxWriter's source, as the service sets it
         )
-        await conn.execute(
+        await conn.fetchval(
             INSERT_OUTBOX,
             event.event_id,
             event.subject,

@@ -4,8 +4,10 @@ bench.py ports N                   N distinct free ports on 127.0.0.1
 bench.py prepare ...               register and log in the bench user; prints shell assignments
 bench.py wait URL                  poll until URL answers 200
 bench.py worker-pid STATE SERVICE  the pid of one uvicorn worker of SERVICE's API (for py-spy)
+bench.py api-pids STATE SERVICE    the pids of SERVICE's API process and its workers (for CPU time)
 bench.py board ...                 a project of 200 tasks through orchestrator's API; shell assignments
 bench.py moves ...                 the movers' current versions and columns, for wrk.lua (BENCH_MOVES)
+bench.py same-sql                  does bare_board.py still run orchestrator's statements? (exit 4 if not)
 bench.py table RUN_DIR ...         parse wrk's outputs there, print the table, write results.json
 bench.py summary RUN_DIR CONFIG... the ratio of each configuration measured (from its results.json)
 """
@@ -253,6 +255,14 @@ def worker_pid(state_dir: Path, service: str) -> int:
     return int(workers[0].pid if workers else api.pid)
 
 
+def api_pids(state_dir: Path, service: str) -> list[int]:
+    import psutil
+
+    run = json.loads((state_dir / "run" / "cluster.json").read_text())
+    api = psutil.Process(int(run["processes"][f"{service}-api"]["pid"]))
+    return [api.pid, *(child.pid for child in api.children(recursive=True))]
+
+
 # --- table -----------------------------------------------------------------------------
 
 
@@ -265,6 +275,7 @@ class Run:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    cpu_ms: float | None = None  # the server's processes' CPU time per request (all its workers)
 
     @property
     def per_second(self) -> float:
@@ -276,9 +287,10 @@ class Run:
 
     def row(self) -> str:
         flag = "" if self.clean else "   <- errors: figure not valid"
+        cpu = "" if self.cpu_ms is None else f"{self.cpu_ms:.3f}"
         return (
             f"  {self.label:<44} {self.per_second:>10,.0f} {self.p50_ms:>9.2f} {self.p99_ms:>9.2f}"
-            f" {self.non_2xx:>8} {self.socket_errors:>7}{flag}"
+            f" {self.non_2xx:>8} {self.socket_errors:>7} {cpu:>11}{flag}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -291,6 +303,7 @@ class Run:
             "p99_ms": self.p99_ms,
             "non_2xx": self.non_2xx,
             "socket_errors": self.socket_errors,
+            "cpu_ms_per_request": self.cpu_ms,
         }
 
 
@@ -303,6 +316,11 @@ def parse_wrk(path: Path, label: str) -> Run:
     if not found:
         raise BenchError(f"{path} has no BENCH_RESULT line (did wrk fail?):\n{text[-1500:]}")
     data = json.loads(found[-1])
+    cpu_ms = None
+    cpu_file = path.with_suffix(".cpu")  # "<ticks> <ticks per second>", written by bench.sh
+    if cpu_file.exists() and int(data["requests"]):
+        ticks, hertz = (int(value) for value in cpu_file.read_text().split())
+        cpu_ms = 1000 * ticks / hertz / int(data["requests"])
     return Run(
         label=label,
         requests=int(data["requests"]),
@@ -311,6 +329,7 @@ def parse_wrk(path: Path, label: str) -> Run:
         p99_ms=float(data["p99_us"]) / 1000,
         non_2xx=int(data["status"]),
         socket_errors=sum(int(data[k]) for k in ("connect", "read", "write", "timeout")),
+        cpu_ms=cpu_ms,
     )
 
 
@@ -391,7 +410,18 @@ class Measured:
                 f"    round {number}: {pair.short} {t.per_second:,.0f} req/s p99 {t.p99_ms:.2f} ms,"
                 f" bare {b.per_second:,.0f} req/s p99 {b.p99_ms:.2f} ms"
             )
+        if (cpu := self.cpu_ratio) is not None:
+            print(
+                f"  server CPU per request, bare / {pair.short}: {cpu:.2f} (median of the rounds; less"
+                " swayed by other work on the machine than req/s)"
+            )
         print()
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        pairs = [(t.cpu_ms, b.cpu_ms) for t, b in zip(self.targets, self.bares, strict=True)]
+        ratios = [b / t for t, b in pairs if t and b]
+        return statistics.median(ratios) if ratios else None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -399,6 +429,7 @@ class Measured:
             "bare": median_run(self.bares).as_json(),
             "ratio": self.ratio,  # unrounded: the summary prints it with the same rounding as the table
             "goal": self.pair.goal,
+            "cpu_ratio": self.cpu_ratio,
             "rounds": [
                 {"target": t.as_json(), "bare": b.as_json(), "ratio": round(r, 3)}
                 for t, b, r in zip(self.targets, self.bares, self.per_round, strict=True)
@@ -420,7 +451,8 @@ def table(run_dir: Path, argon2: str, context: dict[str, str]) -> bool:
     # logins are measured in the last configuration of a run only
     logins = rounds(run_dir, "login", f"POST {API}/auth/login (identity)") if _has(run_dir, "login") else []
     print(f"  {context.get('configuration', '')} configuration, {context.get('workers', '?')} worker(s):")
-    header = f"  {'':<44} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8} {'errors':>7}"
+    names = ("req/s", 10), ("p50 ms", 9), ("p99 ms", 9), ("non-2xx", 8), ("errors", 7), ("cpu ms/req", 11)
+    header = f"  {'':<44}" + "".join(f" {name:>{width}}" for name, width in names)
     for each in measured:
         each.print(header, context)
     for login in logins:
@@ -484,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("worker-pid")
     p.add_argument("state_dir", type=Path)
     p.add_argument("service")
+    p = commands.add_parser("api-pids")
+    p.add_argument("state_dir", type=Path)
+    p.add_argument("service")
     p = commands.add_parser("board")
     p.add_argument("--state-dir", type=Path, required=True)
     p.add_argument("--pg-port", type=int, required=True)
@@ -494,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("moves")
     p.add_argument("--dsn", required=True)
     p.add_argument("--movers", required=True, help="comma-separated task ids")
+    commands.add_parser("same-sql")
     p = commands.add_parser("table")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--argon2", required=True)
@@ -511,12 +547,20 @@ def main(argv: list[str] | None = None) -> int:
             wait(args.url, args.timeout)
         elif args.command == "worker-pid":
             print(worker_pid(args.state_dir, args.service))
+        elif args.command == "api-pids":
+            print(" ".join(map(str, api_pids(args.state_dir, args.service))))
         elif args.command == "board":
             sys.stdout.write(
                 board(args.state_dir, args.pg_port, args.orchestrator, args.token, args.tasks, args.movers)
             )
         elif args.command == "moves":
             print(moves(args.dsn, args.movers))
+        elif args.command == "same-sql":
+            import same_sql  # beside this file: imports orchestrator, only this command needs it
+
+            found = same_sql.differences()
+            print("\n".join(found) if found else "the bare endpoints run orchestrator's statements")
+            return 4 if found else 0
         elif args.command == "summary":
             summary(args.run_dir, args.configs)
         else:

@@ -168,13 +168,28 @@ warm_up() {
         || fail "wrk warm-up of $name failed: $(tail -n 5 "$OUT/$name.warmup.out")"
 }
 
-# name round: one measured run, in $name.$round.out
+# pid...: the CPU time (user + system, in clock ticks) those processes have used so far
+cpu_ticks() {
+    local pid stat fields total=0
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        read -r -a fields <<<"${stat##*) }"  # after "pid (comm) ": fields from the 3rd on
+        total=$((total + fields[11] + fields[12]))  # utime, stime (the 14th and 15th)
+    done
+    echo "$total"
+}
+
+# name round: one measured run, in $name.$round.out, and the CPU time its server's processes
+# used meanwhile in $name.$round.cpu ("<ticks> <ticks per second>")
+declare -A PIDS
 measure() {
-    local name=$1 round=$2
+    local name=$1 round=$2 before
     move_env "$name"
     [ "$round" != 1 ] || profile_start "$name"
+    before=$(cpu_ticks ${PIDS[$name]:-})
     eval "wrk -d${DURATION}s --latency ${TARGETS[$name]}" >"$OUT/$name.$round.out" 2>&1 \
         || fail "wrk run of $name failed: $(tail -n 5 "$OUT/$name.$round.out")"
+    echo "$(($(cpu_ticks ${PIDS[$name]:-}) - before)) $(getconf CLK_TCK)" >"$OUT/$name.$round.cpu"
     profile_wait
 }
 
@@ -272,6 +287,13 @@ run_config() {
     "$PY" "$HERE/bench.py" wait "$bare_url" --timeout 30 \
         || fail "the bare app did not answer: $(tail -n 20 "$OUT/bare-app.log")"
 
+    local pids
+    pids=$("$PY" "$HERE/bench.py" api-pids "$AIORCH_STATE_DIR" identity) || fail "no identity API process"
+    PIDS=([users-me]=$pids [login]=$pids)
+    pids=$("$PY" "$HERE/bench.py" api-pids "$AIORCH_STATE_DIR" orchestrator) || fail "no orchestrator API process"
+    PIDS[board]=$pids PIDS[move]=$pids
+    pids="$BARE_PID $(pgrep -P "$BARE_PID" | tr '\n' ' ')"
+    PIDS[bare]=$pids PIDS[bare-board]=$pids PIDS[bare-move]=$pids
     local auth="Authorization: Bearer $BENCH_TOKEN" bare=http://127.0.0.1:$BARE_PORT/bare
     target users-me "$THREADS" "$CONNECTIONS" "$identity/api/v1/users/me" -H "$auth"
     target bare "$THREADS" "$CONNECTIONS" "$bare_url"
@@ -328,6 +350,13 @@ main() {
     echo "setup         configurations: ${CONFIGS[*]}; bare: as many uvicorn workers as the services, asyncpg pools of $POOL_SIZE/worker, reset off;"
     echo "              wrk: $THREADS threads, $CONNECTIONS connections (moves: $MOVE_CONNECTIONS threads of 1), ${WARMUP} s warm-up + $ROUNDS rounds of ${DURATION} s, 127.0.0.1 only"
     echo "idle check    ${BUSY}% of the CPU busy before the start (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    local same
+    if same=$("$PY" "$HERE/bench.py" same-sql 2>&1); then
+        echo "same SQL      $same"
+    else
+        echo "WARNING       the bare endpoints no longer run orchestrator's SQL: update bare_board.py"
+        printf '%s\n' "$same" | sed 's/^/              /'
+    fi
     [ "$BUSY" -lt 20 ] || echo "WARNING       the machine is busy: figures will be low and noisy"
     echo
 
