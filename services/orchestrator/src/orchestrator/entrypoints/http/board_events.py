@@ -13,6 +13,7 @@ from typing import Annotated, Final
 from uuid import UUID
 
 from litestar import get
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, PathParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -47,6 +48,8 @@ async def board_events(
         HeaderParameter(
             name="Last-Event-ID",
             pattern="^[0-9]{1,19}$",
+            # a header is text or absent, never null (Litestar documents `str | None` as string or null)
+            schema_extra={"oneOf": None, "type": OpenAPIType.STRING},
             description="Resume after this event `id` (what the browser's EventSource sends on reconnect).",
         ),
     ] = None,
