@@ -292,7 +292,7 @@ run_config() {
     PIDS=([users-me]=$pids [login]=$pids)
     pids=$("$PY" "$HERE/bench.py" api-pids "$AIORCH_STATE_DIR" orchestrator) || fail "no orchestrator API process"
     PIDS[board]=$pids PIDS[move]=$pids
-    pids="$BARE_PID $(pgrep -P "$BARE_PID" | tr '\n' ' ')"
+    pids="$BARE_PID $(pgrep -P "$BARE_PID" | tr '\n' ' ' || true)"  # none on 1 worker: uvicorn serves in-process
     PIDS[bare]=$pids PIDS[bare-board]=$pids PIDS[bare-move]=$pids
     local auth="Authorization: Bearer $BENCH_TOKEN" bare=http://127.0.0.1:$BARE_PORT/bare
     target users-me "$THREADS" "$CONNECTIONS" "$identity/api/v1/users/me" -H "$auth"
@@ -333,6 +333,8 @@ run_config() {
 
 main() {
     trap cleanup EXIT
+    # errexit stops the run without a word: say which command failed, and where
+    trap 'say "FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
     trap 'exit 130' INT
     trap 'exit 143' TERM
     isolate_env
