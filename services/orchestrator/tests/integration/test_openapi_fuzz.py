@@ -81,7 +81,7 @@ async def test_no_server_error_and_every_answer_as_documented(served, caller, ro
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--max-examples",
-        "15",
+        "25",
         "--seed",
         "1",
         "--no-color",
