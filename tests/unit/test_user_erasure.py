@@ -175,8 +175,9 @@ def service(request) -> str:
 
 def erasure_spec(service: str):
     root = importlib.import_module(f"{service}.bootstrap").ROOT
-    (factory,) = root.consumers
-    return factory(lambda conn: fake_uow())
+    specs = [factory(lambda conn: fake_uow()) for factory in root.consumers]
+    (spec,) = [spec for spec in specs if spec.name == f"{service}.user-erasure"]
+    return spec
 
 
 def test_the_erasure_consumer_is_durable_on_identity_deletions_only(service):
@@ -197,8 +198,9 @@ async def test_the_consumer_erases_with_the_services_own_rule(service):
     assert spec.handler.keywords["erase_rule"] is rule
 
 
-async def test_the_services_rule_deletes_nothing_yet_and_the_erasure_is_still_recorded(service):
-    rule = importlib.import_module(f"{service}.application.erasure").erase_users_data
+async def test_chats_rule_deletes_nothing_yet_and_the_erasure_is_still_recorded():
+    # orchestrator's rule deletes projects: services/orchestrator/tests/integration/test_erasure_of_a_user.py
+    rule = importlib.import_module("chat.application.erasure").erase_users_data
     uow, cmd = fake_uow(), erase()
 
     await erase_user(cmd, uow, FixedClock(), rule)

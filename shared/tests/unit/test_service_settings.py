@@ -18,6 +18,8 @@ class DemoSettings(TokenVerifyingSettings, kw_only=True, frozen=True):
     # identity's first-admin fields, which FALLBACKS also serves
     admin_email: str = ""
     admin_password: str = ""
+    # the seal key of the services that call AI models (orchestrator, chat)
+    model_seal_key_file: str = ""
 
 
 class PortlessSettings(ServiceSettings, kw_only=True, frozen=True):

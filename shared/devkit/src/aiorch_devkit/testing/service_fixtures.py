@@ -73,11 +73,30 @@ def service_root() -> AnyRoot:
 
 
 @pytest.fixture(scope="session")
-def service_database(service_root: AnyRoot, servers: Servers) -> Iterator[ServiceDatabase]:
-    # sync on purpose: a session-wide async fixture would need a session-wide event loop
-    database = asyncio.run(provision_and_migrate(service_root, servers.postgres_url))
-    yield database
-    asyncio.run(drop_service_database(database))
+def _service_databases(servers: Servers) -> Iterator[dict[str, ServiceDatabase]]:
+    """One migrated database per service for the whole session, dropped at its end."""
+    databases: dict[str, ServiceDatabase] = {}
+    yield databases
+    for database in databases.values():
+        asyncio.run(drop_service_database(database))
+
+
+@pytest.fixture
+def service_database(
+    service_root: AnyRoot, servers: Servers, _service_databases: dict[str, ServiceDatabase]
+) -> ServiceDatabase:
+    """The database of the service under test, made once per session and service.
+
+    Cached by service name rather than being a session fixture of ``service_root``: a test
+    directory's own ``service_root`` and the root's parametrised one are different fixtures,
+    and pytest would hand a session fixture made for one to tests of the other.
+    """
+    database = _service_databases.get(service_root.service)
+    if database is None:
+        # sync on purpose: a session-wide async fixture would need a session-wide event loop
+        database = asyncio.run(provision_and_migrate(service_root, servers.postgres_url))
+        _service_databases[service_root.service] = database
+    return database
 
 
 @pytest.fixture
