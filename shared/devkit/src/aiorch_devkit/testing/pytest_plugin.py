@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aiorch_devkit.testing.local_model import local_model as local_model
 from aiorch_devkit.testing.servers import Servers, choose_provider, start_servers
-from aiorch_devkit.testing.service_fixtures import service_client as service_client
 from aiorch_devkit.testing.service_fixtures import _service_databases as _service_databases
+from aiorch_devkit.testing.service_fixtures import service_client as service_client
 from aiorch_devkit.testing.service_fixtures import service_database as service_database
 from aiorch_devkit.testing.service_fixtures import service_engine as service_engine
 from aiorch_devkit.testing.service_fixtures import service_environment as service_environment
