@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from cluster_config import LLM_PROCESS, ClusterConfig
 
-from shared.ai.local_server import MODEL_ALIAS, base_url, server_command
+from shared.ai.local_server import MODEL_ALIAS as MODEL_ALIAS  # re-exported for the supervisor
+from shared.ai.local_server import base_url, server_command
 
 LOCAL_MODEL_URL_ENV = "ORCHESTRATOR_LOCAL_MODEL_URL"
 LOCAL_MODEL_NAME_ENV = "ORCHESTRATOR_LOCAL_MODEL_NAME"
