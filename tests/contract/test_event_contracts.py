@@ -57,27 +57,20 @@ CONTRACTS: list[type[Event]] = [
 ]
 
 
-def sample(cls: type[Event]) -> Event:
-    fields = {f.name: f for f in msgspec.structs.fields(cls)}
-    values: dict[str, Any] = {"event_id": new_id(), "occurred_at": datetime.now(UTC)}
-    if "user_id" in fields:
-        values["user_id"] = new_id()
-    if "email" in fields:
-        values["email"] = "someone@example.com"
-    if "erased_at" in fields:
-        values["erased_at"] = datetime.now(UTC)
-    if "cause_event_id" in fields:
-        values["cause_event_id"] = new_id()
-    if "session_id" in fields:
-        values["session_id"] = new_id()
-    if "session_ids" in fields:
-        values["session_ids"] = [new_id(), new_id()]
-    if "reason" in fields:
-        values["reason"] = "logout"
-    if "revoked_at" in fields:
-        values["revoked_at"] = datetime.now(UTC)
-    # the AI-model registry and settings (orchestrator.ai_model.*, orchestrator.settings.changed)
-    registry = {
+def sample_values() -> dict[str, Any]:
+    """A valid value for every field name the contracts use; each contract takes the ones it has."""
+    now = datetime.now(UTC)
+    return {
+        # identity's users and sessions, every service's erasure receipts
+        "user_id": new_id(),
+        "email": "someone@example.com",
+        "erased_at": now,
+        "cause_event_id": new_id(),
+        "session_id": new_id(),
+        "session_ids": [new_id(), new_id()],
+        "reason": "logout",
+        "revoked_at": now,
+        # the AI-model registry and settings (orchestrator.ai_model.*, orchestrator.settings.changed)
         "model_id": new_id(),
         "name": "gpt-4o-mini",
         "provider": "openai",
@@ -90,64 +83,18 @@ def sample(cls: type[Event]) -> Event:
         "sealed_api_key": "v1:k1:AAAA",
         "actor_id": new_id(),
         "changes": [orchestrator.SettingChanged(name="interview.max_questions", old=12, new=8)],
-    }
-    values.update({name: value for name, value in registry.items() if name in fields and name not in values})
-    # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.completed)
-    requirements = {
-        "project_id": new_id(),
-        "owner_id": new_id(),
-        "prompt_id": new_id(),
-        "lineage_id": new_id(),
-        "version": 2,
-        "parent_id": new_id(),
-        "labels": ("current",),
-        "label": "production",
-        "previous_version": 1,
-        "interview_id": new_id(),
-        "finished_by": "model",
-        "questions": 3,
-        "answers": 3,
-        "covered_areas": 2,
-        "open_questions": 1,
-    }
-    values.update(
-        {name: value for name, value in requirements.items() if name in fields and name not in values}
-    )
-    # chat's conversations (chat.conversation.*) and recorded commits (orchestrator.commit.*)
-    links = {
-        "conversation_id": new_id(),
-        "owner_id": new_id(),
-        "title": "Login flow",
-        "project_id": new_id(),
-        "created_at": datetime.now(UTC),
-        "updated_at": datetime.now(UTC),
-        "commit_id": new_id(),
-        "sha": "0a1b2c3d",
-        "commit_type": "feat",
-    }
-    values.update({name: value for name, value in links.items() if name in fields and name not in values})
-    # projects and the board (orchestrator.project.*, orchestrator.task.*)
-    board = {
+        # projects and the board (orchestrator.project.*, orchestrator.task.*)
         "project_id": new_id(),
         "owner_id": new_id(),
         "task_id": new_id(),
-        "name": "Shop",
         "status": "todo",
         "from_status": "backlog",
         "position": "a0",
         "version": 2,
         "fields": ("title",),
-    }
-    if cls.subject.startswith("orchestrator.project."):
-        board["status"] = "active"
-    values.update({name: value for name, value in board.items() if name in fields and name not in values})
-    # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.completed)
-    requirements = {
-        "project_id": new_id(),
-        "owner_id": new_id(),
+        # prompts and interviews (orchestrator.prompt.*, orchestrator.interview.*)
         "prompt_id": new_id(),
         "lineage_id": new_id(),
-        "version": 2,
         "parent_id": new_id(),
         "labels": ("current",),
         "label": "production",
@@ -158,23 +105,23 @@ def sample(cls: type[Event]) -> Event:
         "answers": 3,
         "covered_areas": 2,
         "open_questions": 1,
-    }
-    values.update(
-        {name: value for name, value in requirements.items() if name in fields and name not in values}
-    )
-    # chat's conversations (chat.conversation.*) and recorded commits (orchestrator.commit.*)
-    links = {
+        # chat's conversations (chat.conversation.*) and recorded commits (orchestrator.commit.*)
         "conversation_id": new_id(),
-        "owner_id": new_id(),
         "title": "Login flow",
-        "project_id": new_id(),
-        "created_at": datetime.now(UTC),
-        "updated_at": datetime.now(UTC),
+        "created_at": now,
+        "updated_at": now,
         "commit_id": new_id(),
         "sha": "0a1b2c3d",
         "commit_type": "feat",
     }
-    values.update({name: value for name, value in links.items() if name in fields and name not in values})
+
+
+def sample(cls: type[Event]) -> Event:
+    fields = {f.name for f in msgspec.structs.fields(cls)}
+    values = {"event_id": new_id(), "occurred_at": datetime.now(UTC)}
+    values |= {name: value for name, value in sample_values().items() if name in fields}
+    if "status" in fields and cls.subject.startswith("orchestrator.project."):
+        values["status"] = "active"  # a project's status, not a task's column
     return cls(**values)
 
 
