@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter
 
 from orchestrator.application import ai_models as use_cases
 from orchestrator.application.model_checks import check_ai_model
@@ -19,19 +19,11 @@ from orchestrator.entrypoints.http.ai_model_schemas import (
 )
 from orchestrator.entrypoints.http.dependencies import ConnectorDep, UnitOfWorkDep, VaultDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit
 from shared.auth import BEARER_SECURITY, CurrentPrincipal, admin_guard
-from shared.kernel.pagination import MAX_LIMIT, Page
+from shared.kernel.pagination import Page
 
 ModelId = Annotated[UUID, PathParameter(description="The model's `id`.")]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="From the previous page's `next_cursor`."
-    ),
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
 
 
 class AIModelsController(Controller):

@@ -7,11 +7,10 @@ in ``tasks``.
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from orchestrator.application import task_generation, tasks
 from orchestrator.application.tasks import Placement
@@ -19,6 +18,7 @@ from orchestrator.domain.board import blocked_ids
 from orchestrator.domain.tasks import COLUMNS
 from orchestrator.entrypoints.http.dependencies import BoardReaderDep, ModelsDep, TaskPlansDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import ProjectId
 from orchestrator.entrypoints.http.task_schemas import (
     BoardResponse,
     CardResponse,
@@ -32,8 +32,6 @@ from orchestrator.entrypoints.http.task_schemas import (
 )
 from orchestrator.entrypoints.http.tasks import ETAG, tagged
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
-
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
 
 
 class BoardController(Controller):

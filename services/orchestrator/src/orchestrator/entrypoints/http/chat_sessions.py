@@ -8,21 +8,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import get
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter
 
 from orchestrator.application import chat_sessions as use_cases
 from orchestrator.domain.chat_sessions import ChatSession
 from orchestrator.entrypoints.http.dependencies import UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
-from shared.kernel.pagination import MAX_LIMIT, Page, clamp_limit, decode_cursor, page_from_rows
+from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
 
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
 _Position = tuple[datetime, UUID]
 
 

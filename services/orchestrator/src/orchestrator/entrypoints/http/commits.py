@@ -31,19 +31,13 @@ from orchestrator.entrypoints.http.commit_schemas import (
 )
 from orchestrator.entrypoints.http.dependencies import ModelsDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit, ProjectId
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
 from shared.http.problems import FieldError, Problem, problem_response
 from shared.kernel.errors import InvalidInput
-from shared.kernel.pagination import MAX_LIMIT, Page, clamp_limit, decode_cursor, page_from_rows
+from shared.kernel.pagination import Page, clamp_limit, decode_cursor, page_from_rows
 
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
 CommitId = Annotated[UUID, PathParameter(description="A commit recorded on one of my projects.")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
 Since = Annotated[
     str | None,
     QueryParameter(

@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 import structlog
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from orchestrator.application import interviews as use_cases
@@ -31,20 +31,14 @@ from orchestrator.entrypoints.http.interview_schemas import (
     UsageResponse,
 )
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit, ProjectId
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
 from shared.http.problems import Problem, handle_domain, handle_model_error, problem_response
 from shared.kernel.ai import ModelError
 from shared.kernel.errors import DomainError
-from shared.kernel.pagination import MAX_LIMIT, Page
+from shared.kernel.pagination import Page
 
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
 InterviewId = Annotated[UUID, PathParameter(description="One of my interviews, by its `id`.")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
 STREAM_HEADERS: Final = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
 _encoder = msgspec.json.Encoder()
 _log = structlog.get_logger("orchestrator.interviews")

@@ -6,22 +6,15 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from orchestrator.application import projects as use_cases
 from orchestrator.entrypoints.http.dependencies import UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit, ProjectId
 from orchestrator.entrypoints.http.project_schemas import ProjectCreate, ProjectResponse, ProjectUpdate
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
-from shared.kernel.pagination import MAX_LIMIT, Page, clamp_limit, decode_cursor, encode_cursor
-
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
+from shared.kernel.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 
 
 class ProjectsController(Controller):

@@ -20,6 +20,7 @@ from orchestrator.application.prompts import Versioned
 from orchestrator.domain.prompts import LABEL_PATTERN, MAX_CONTENT, MAX_TITLE
 from orchestrator.entrypoints.http.dependencies import ModelsDep, UnitOfWorkDep
 from orchestrator.entrypoints.http.openapi import problems
+from orchestrator.entrypoints.http.parameters import Cursor, Limit, ProjectId
 from orchestrator.entrypoints.http.prompt_schemas import (
     DiffResponse,
     LabelMove,
@@ -33,9 +34,8 @@ from orchestrator.entrypoints.http.prompt_schemas import (
 )
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
 from shared.http.preconditions import IfMatch, etag, expected_version
-from shared.kernel.pagination import MAX_LIMIT, Page
+from shared.kernel.pagination import Page
 
-ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
 PROMPT_BODY_LIMIT: Final = 12 * (MAX_CONTENT + MAX_TITLE) + 4096
 """Bytes of the longest valid prompt body (each character a JSON-escaped surrogate pair, 12
 bytes): a prompt within the documented lengths is never refused as too large (413)."""
@@ -43,12 +43,6 @@ PromptId = Annotated[UUID, PathParameter(description="Any version of one of my p
 LabelName = Annotated[
     str,
     PathParameter(pattern=LABEL_PATTERN, max_length=40, description="A label, e.g. `current`, `production`."),
-]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=512, description="From the previous page's `next_cursor`.")
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
 ]
 ETAG = [
     ResponseHeader(
