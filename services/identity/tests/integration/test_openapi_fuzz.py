@@ -6,18 +6,13 @@ documented, and the document's limits the ones the code enforces. The counts are
 The server is a real uvicorn on loopback (schemathesis speaks HTTP), on the test database.
 """
 
-import asyncio
-import subprocess
-import sys
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.fuzzing import failures, run_schemathesis, served, summary
 
 ADMIN = {"email": "root@example.org", "password": "root admin passphrase"}
 USER = {"email": "ada@example.org", "password": "ada's user passphrase"}
@@ -26,22 +21,10 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture
-async def served(service_engine, service_root, make_settings, nats_client) -> AsyncIterator[str]:
+async def base(service_engine, service_root, make_settings, nats_client) -> AsyncIterator[str]:
     settings = make_settings(admin_email=ADMIN["email"], admin_password=ADMIN["password"])
-    port = free_port()
-    config = uvicorn.Config(
-        service_root.create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("identity did not start under uvicorn")
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.to_thread(thread.join, 10)
+    async with served(service_root.create_app(settings)) as url:
+        yield url
 
 
 async def token_of(base: str, account: dict[str, str], *, register: bool) -> str:
@@ -56,33 +39,11 @@ async def token_of(base: str, account: dict[str, str], *, register: bool) -> str
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-async def test_no_server_error_and_every_answer_as_documented(served, role, capsys):
-    token = await token_of(served, ADMIN if role == "admin" else USER, register=role == "user")
-    command = [
-        str(Path(sys.executable).parent / "schemathesis"),
-        "--config-file",
-        str(CONFIG),
-        "run",
-        f"{served}/schema/openapi.json",
-        "--header",
-        f"Authorization: Bearer {token}",
-        "--checks",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--max-examples",
-        "25",
-        "--seed",
-        "1",
-        "--no-color",
-    ]
+async def test_no_server_error_and_every_answer_as_documented(base, role, capsys):
+    token = await token_of(base, ADMIN if role == "admin" else USER, register=role == "user")
 
-    run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=900)
+    run = await run_schemathesis(base, config=CONFIG, authorization=f"Bearer {token}", max_examples=25)
 
     with capsys.disabled():
-        print(f"\nschemathesis as {role}:")
-        for line in run.stdout.splitlines()[-25:]:
-            if line.strip() and not line.startswith("="):
-                print(f"  {line.strip()}")
-    # The head holds the summary and the failures; the tail can be one reproduction URL of 100 kB.
-    assert run.returncode == 0, run.stdout[:12000] + run.stderr[-2000:]
+        print(f"\nschemathesis as {role}:", *summary(run), sep="\n  ")
+    assert run.returncode == 0, failures(run)

@@ -7,40 +7,22 @@ printed. The AI calls go to the built-in offline model (the default), so they ar
 The server is a real uvicorn on loopback (schemathesis speaks HTTP), on the test database.
 """
 
-import asyncio
-import os
-import subprocess
-import sys
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.fuzzing import failures, run_schemathesis, served, summary
 
 # What no schema can state (opaque cursors, ids of other resources), per operation
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture
-async def served(service_root, api_settings, nats_client, service_engine) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        service_root.create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("orchestrator did not start under uvicorn")
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.to_thread(thread.join, 10)
+async def base(service_root, api_settings, nats_client, service_engine) -> AsyncIterator[str]:
+    async with served(service_root.create_app(api_settings)) as url:
+        yield url
 
 
 async def seed(base: str, headers: dict[str, str]) -> dict[str, str]:
@@ -65,38 +47,24 @@ async def seed(base: str, headers: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-async def test_no_server_error_and_every_answer_as_documented(served, caller, role, capsys):
+async def test_no_server_error_and_every_answer_as_documented(base, caller, role, capsys):
     who = caller(role)
-    ids = await seed(served, who.headers)
-    command = [
-        str(Path(sys.executable).parent / "schemathesis"),
-        "--config-file",
-        str(CONFIG),
-        "run",
-        f"{served}/schema/openapi.json",
-        "--header",
-        f"Authorization: {who.headers['authorization']}",
-        "--checks",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--max-examples",
-        "25",
-        "--seed",
-        "1",
-        "--no-color",
-    ]
+    ids = await seed(base, who.headers)
 
-    run = await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=900, env={**os.environ, **ids}
+    run = await run_schemathesis(
+        base,
+        config=CONFIG,
+        authorization=who.headers["authorization"],
+        max_examples=25,
+        env=ids,
+        # "Created resource not found" reads any 404 after a link from a create as the created
+        # resource missing; the generators answer 404 for the body's prompt or interview id (random
+        # in a generated body) on the project the stateful phase just created. The command line's
+        # checks override the config's per-operation switch, so it goes here; test_idor_matrix.py
+        # and the API tests read every created resource back.
+        extra=["--exclude-checks", "ensure_resource_availability"],
     )
 
-    lines = run.stdout.splitlines()
-    # the warnings (operations short of test data, mostly refused data) and the summary
-    start = next((i for i, line in enumerate(lines) if "= WARNINGS =" in line), max(len(lines) - 25, 0))
     with capsys.disabled():
-        print(f"\nschemathesis as {role}:")
-        for line in lines[start:][-60:]:
-            if line.strip() and not line.startswith("="):
-                print(f"  {line.strip()}")
-    assert run.returncode == 0, run.stdout[:200000] + run.stderr[-2000:]
+        print(f"\nschemathesis as {role}:", *summary(run), sep="\n  ")
+    assert run.returncode == 0, failures(run)

@@ -5,17 +5,12 @@ documented, the document's limits the ones the code enforces. The counts are pri
 The server is a real uvicorn on loopback (schemathesis speaks HTTP), on the test database.
 """
 
-import asyncio
-import subprocess
-import sys
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from aiorch_devkit.devservers import free_port
+from aiorch_devkit.testing.fuzzing import failures, run_schemathesis, served, summary
 
 # What no schema can state (opaque cursors, rules across fields and rows), per operation
 CONFIG = Path(__file__).with_name("schemathesis_registry.toml")
@@ -23,51 +18,21 @@ PATHS = r"^/api/v1/(ai-models|settings)"
 
 
 @pytest.fixture
-async def served(service_root, api_settings, service_engine, nats_client) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        service_root.create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("orchestrator did not start under uvicorn")
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.to_thread(thread.join, 10)
+async def base(service_root, api_settings, service_engine, nats_client) -> AsyncIterator[str]:
+    async with served(service_root.create_app(api_settings)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-async def test_no_server_error_and_every_answer_as_documented(served, caller, role, capsys):
-    command = [
-        str(Path(sys.executable).parent / "schemathesis"),
-        "--config-file",
-        str(CONFIG),
-        "run",
-        f"{served}/schema/openapi.json",
-        "--include-path-regex",
-        PATHS,
-        "--header",
-        f"Authorization: {caller(role).headers['authorization']}",
-        "--checks",
-        "all",
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--max-examples",
-        "25",
-        "--seed",
-        "1",
-        "--no-color",
-    ]
-
-    run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=900)
+async def test_no_server_error_and_every_answer_as_documented(base, caller, role, capsys):
+    run = await run_schemathesis(
+        base,
+        config=CONFIG,
+        authorization=caller(role).headers["authorization"],
+        max_examples=25,
+        extra=["--include-path-regex", PATHS],
+    )
 
     with capsys.disabled():
-        print(f"\nschemathesis as {role} (AI models, settings):")
-        for line in run.stdout.splitlines()[-25:]:
-            if line.strip() and not line.startswith("="):
-                print(f"  {line.strip()}")
-    assert run.returncode == 0, run.stdout[:12000] + run.stderr[-2000:]
+        print(f"\nschemathesis as {role} (AI models, settings):", *summary(run), sep="\n  ")
+    assert run.returncode == 0, failures(run)
