@@ -27,7 +27,7 @@ from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
 from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
 from orchestrator.adapters.messaging.translators import to_contract
-from orchestrator.adapters.postgres.board import SqlAlchemyBoardReader
+from orchestrator.adapters.postgres.board import AsyncpgBoardReader
 from orchestrator.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from orchestrator.application.ai_models import register_local_model
 from orchestrator.application.erasure import erase_users_data
@@ -40,6 +40,7 @@ from orchestrator.entrypoints.http.dependencies import MODELS, VAULT, dependenci
 from orchestrator.settings import Settings
 from shared.bootstrap import ServiceRoot
 from shared.db.migrations import migrations_of
+from shared.db.pool import open_read_pool
 from shared.erasure.consumer import user_erasure
 from shared.messaging.outbox import OutboxWriter
 
@@ -52,11 +53,19 @@ def open_vault(settings: Settings) -> AesGcmApiKeyVault:
 
 
 @asynccontextmanager
-async def model_resources(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Mapping[str, Any]]:
-    """The key vault and the model catalog (one shared HTTP client to every provider); with a
-    local model server configured, the registry's ``local`` model is brought up to date."""
+async def api_resources(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Mapping[str, Any]]:
+    """The key vault and the model catalog (one shared HTTP client to every provider), and the
+    board's reader on a raw read pool; with a local model server configured, the registry's
+    ``local`` model is brought up to date."""
     vault = open_vault(settings)
-    async with httpx.AsyncClient() as http:
+    # nothing connects here: the pool opens connections as reads come
+    read_pool = await open_read_pool(
+        settings.database_url,
+        schema=settings.db_schema,
+        application_name=f"{SERVICE}-api-reads",
+        size=settings.db_read_pool_size,
+    )
+    async with read_pool, httpx.AsyncClient() as http:
         catalog = RegistryModelCatalog(
             engine=engine,
             vault=vault,
@@ -71,7 +80,7 @@ async def model_resources(settings: Settings, engine: AsyncEngine) -> AsyncItera
                 await register_local_model(
                     settings.local_model_url, settings.local_model_name, uow, vault=vault
                 )
-        yield {MODELS: catalog, VAULT: vault}
+        yield {MODELS: catalog, VAULT: vault, _BOARD_READER: AsyncpgBoardReader(read_pool)}
 
 
 def board_events_on(state: State) -> BoardEvents:
@@ -87,12 +96,9 @@ def task_plans() -> MsgspecTaskPlanFormat:
     return _TASK_PLANS
 
 
-def board_reader_on(state: State) -> SqlAlchemyBoardReader:
-    """The board's read model on the API's engine (autocommit: one statement, no transaction),
-    made on the first request and kept."""
-    reader: SqlAlchemyBoardReader | None = state.get(_BOARD_READER)
-    if reader is None:
-        reader = state[_BOARD_READER] = SqlAlchemyBoardReader(state.engine)
+def board_reader_on(state: State) -> AsyncpgBoardReader:
+    """The board's read model, on the API process's read pool (``api_resources``)."""
+    reader: AsyncpgBoardReader = state[_BOARD_READER]
     return reader
 
 
@@ -132,6 +138,6 @@ ROOT = ServiceRoot(
     # chat.conversation.* → the chat-session projection
     consumers=[user_erasure(SERVICE, erase_users_data), chat_sessions],
     dependencies=all_dependencies,
-    resources=model_resources,
+    resources=api_resources,
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

@@ -8,7 +8,7 @@ from typing import Annotated, Final
 
 import msgspec
 
-from shared.service_settings import Port, TokenVerifyingSettings
+from shared.service_settings import Port, Positive, TokenVerifyingSettings
 
 DEFAULT_MODEL_KEYS_FILE: Final = ".cluster/orchestrator-keys/model-keys.json"
 DEFAULT_SEAL_KEY_FILE: Final = ".cluster/model-seal-key.json"
@@ -17,6 +17,10 @@ DEFAULT_SEAL_KEY_FILE: Final = ".cluster/model-seal-key.json"
 class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     http_port: Port = 8003
     """Port orchestrator's API listens on (``ORCHESTRATOR_HTTP_PORT``)."""
+
+    db_read_pool_size: Positive = 32
+    """Connections of the API process's raw read pool, which serves the board
+    (``ORCHESTRATOR_DB_READ_POOL_SIZE``): as many as the board reads it answers at once."""
 
     model_keys_file: str = DEFAULT_MODEL_KEYS_FILE
     """The AES-256 keys that encrypt AI-model API keys at rest (``ORCHESTRATOR_MODEL_KEYS_FILE``):
@@ -37,5 +41,5 @@ class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     ``make run LLM=local``); when set, the API registers (or updates) an enabled model named
     ``local`` with provider ``local`` at this URL when it starts."""
 
-    local_model_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "smollm2-135m-instruct"
+    local_model_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "smollm2-135m"
     """The model name requests to the local server carry (``ORCHESTRATOR_LOCAL_MODEL_NAME``)."""

@@ -1,7 +1,9 @@
 """The board's read model: the ownership check and every card in one statement, no transaction.
 
 A single SELECT needs no transaction for a consistent answer (one statement sees one snapshot),
-so the connection runs in autocommit: no BEGIN and ROLLBACK round trips around it.
+so it runs on the raw asyncpg read pool (``shared.db.pool``): one round trip, no BEGIN and
+ROLLBACK around it, no reset on release, and asyncpg's own decoding of the rows (the board is
+the hottest read of the service).
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 from typing import Final
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orchestrator.adapters.postgres.tables import projects, tasks
 from orchestrator.adapters.postgres.tasks import CARD_COLUMNS, card_from_row
 from orchestrator.domain.board import Board, Card
 from orchestrator.domain.tasks import COLUMNS
+from shared.db.pool import CompiledQuery
 
 # the project row alone when it has no task (its cards' columns NULL); no row when it is not the
 # owner's. Served by the primary key and tasks_board_idx (project_id, status, position).
@@ -25,15 +28,15 @@ _BOARD: Final = (
     .where(projects.c.id == sa.bindparam("project_id"), projects.c.owner_id == sa.bindparam("owner_id"))
     .order_by(tasks.c.status, tasks.c.position, tasks.c.id)
 )
+_BOARD_QUERY: Final = CompiledQuery.of(_BOARD)
 
 
-class SqlAlchemyBoardReader:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+class AsyncpgBoardReader:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
 
     async def board(self, project_id: UUID, owner_id: UUID) -> Board | None:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(_BOARD, {"project_id": project_id, "owner_id": owner_id})).all()
+        rows = await _BOARD_QUERY.fetch(self._pool, project_id=project_id, owner_id=owner_id)
         if not rows:
             return None
         # the query sorts columns by name; the board's order is left to right
