@@ -263,7 +263,8 @@ class SqlAlchemyTaskRepository:
             values["key"] = values.pop("id")
             del values["project_id"], values["created_at"]
             rows.append(values)
-        await self._conn.execute(_UPDATE, rows)
+        # one row as one statement: an executemany of one costs more on the hot path of a move
+        await self._conn.execute(_UPDATE, rows[0] if len(rows) == 1 else rows)
         await self._write_activity(tasks_)
 
     async def delete(self, task: Task) -> None:
@@ -281,6 +282,7 @@ class SqlAlchemyTaskRepository:
     async def _write_activity(self, written: Sequence[Task]) -> None:
         entries = [entry for task in written for entry in task.activity]
         if entries:
-            await self._conn.execute(_INSERT_ACTIVITY, [_activity_values(entry) for entry in entries])
+            rows = [_activity_values(entry) for entry in entries]
+            await self._conn.execute(_INSERT_ACTIVITY, rows[0] if len(rows) == 1 else rows)
         for task in written:
             task.activity.clear()
