@@ -205,7 +205,7 @@ async def test_a_model_that_writes_no_question_is_an_error_event_and_nothing_is_
     assert after["transcript"] == []
 
 
-def test_sse_events_reads_every_message():
+async def test_sse_events_reads_every_message():
     assert sse_events("event: chunk\ndata: {}\n\nevent: done\ndata: 1\n\n") == [
         ("chunk", "{}"),
         ("done", "1"),

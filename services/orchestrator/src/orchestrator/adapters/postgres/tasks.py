@@ -220,7 +220,7 @@ class SqlAlchemyTaskRepository:
         if after is None and before is None:
             return key_between((await self._conn.execute(_LAST, params)).scalar(), None)
         if after is not None and before is not None:
-            rows = dict((await self._conn.execute(_BOTH, {**params, "ids": [after, before]})).tuples().all())
+            rows = dict((await self._conn.execute(_BOTH, {**params, "ids": [after, before]})).all())
             if len(rows) != 2:
                 return None
             if rows[after] != rows[before]:

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import PathParameter
+from litestar.params import JSONBody, PathParameter
 
 from orchestrator.application import ai_models as use_cases
 from orchestrator.application.model_checks import check_ai_model
@@ -60,7 +60,7 @@ class AIModelsController(Controller):
         responses=problems(400, 401, 403, 409, 413),
     )
     async def create_ai_model(
-        self, data: AIModelCreate, principal: CurrentPrincipal, uow: UnitOfWorkDep, vault: VaultDep
+        self, data: JSONBody[AIModelCreate], principal: CurrentPrincipal, uow: UnitOfWorkDep, vault: VaultDep
     ) -> AIModelResponse:
         """Adds a model to the registry; its API key is stored encrypted and answered masked. A
         409 if the name is taken. Announced as `orchestrator.ai_model.created` (the key sealed
@@ -87,7 +87,7 @@ class AIModelsController(Controller):
     async def update_ai_model(
         self,
         model_id: ModelId,
-        data: AIModelChange,
+        data: JSONBody[AIModelChange],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
         vault: VaultDep,

@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from orchestrator.application import changelog as changelogs
 from orchestrator.application import commits as use_cases
@@ -80,7 +80,9 @@ class CommitMessagesController(Controller):
         responses=problems(400, 401, 413),
         status_code=200,
     )
-    async def validate(self, data: ValidateCommit, principal: CurrentPrincipal) -> ValidationResponse:
+    async def validate(
+        self, data: JSONBody[ValidateCommit], principal: CurrentPrincipal
+    ) -> ValidationResponse:
         """Parses the message (Conventional Commits 1.0) and applies commitlint's
         config-conventional rules: every violation with its rule name, level (`error` makes the
         message invalid, `warning` does not) and message, and the parts the parser found."""
@@ -94,7 +96,11 @@ class CommitMessagesController(Controller):
         status_code=200,
     )
     async def generate(
-        self, data: GenerateCommit, principal: CurrentPrincipal, uow: UnitOfWorkDep, models: ModelsDep
+        self,
+        data: JSONBody[GenerateCommit],
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
+        models: ModelsDep,
     ) -> GeneratedResponse:
         """An AI model writes a conventional commit message from the task's title and the diff
         summary; it passes validation (an invalid answer is retried once, then a 502). Nothing is
@@ -156,7 +162,11 @@ class ProjectCommitsController(Controller):
         responses=problems(400, 401, 404, 409, 413),
     )
     async def record_commit(
-        self, project_id: ProjectId, data: RecordCommitBody, principal: CurrentPrincipal, uow: UnitOfWorkDep
+        self,
+        project_id: ProjectId,
+        data: JSONBody[RecordCommitBody],
+        principal: CurrentPrincipal,
+        uow: UnitOfWorkDep,
     ) -> CommitResponse:
         """Records a commit: its message is parsed into type, scope, breaking, subject, body and
         footers. A message with a config-conventional error is a 400 listing every violation; a

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, put
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from orchestrator.application import settings as use_cases
 from orchestrator.application.ports.settings import AuditEntry
@@ -139,7 +139,7 @@ class SettingsController(Controller):
         exception_handlers={InvalidSettings: invalid_settings},
     )
     async def update_settings(
-        self, data: SettingsChange, principal: CurrentPrincipal, uow: UnitOfWorkDep
+        self, data: JSONBody[SettingsChange], principal: CurrentPrincipal, uow: UnitOfWorkDep
     ) -> list[SettingResponse]:
         """Sets `values` and resets `reset`, all or nothing: an unknown name or an invalid value
         is a 400 listing every error, and nothing changes. Each change is audited (who, when,
