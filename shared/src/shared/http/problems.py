@@ -135,7 +135,8 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
         elif source == "body":
             key = "$" if key in (None, "", "data") else f"$.{key}"
         elif source and key:
-            key = f"{source}.{key}"
+            # ParamType is an Enum: its value ("query", "header"...) names where the field was
+            key = f"{getattr(source, 'value', source)}.{key}"
         found.append(FieldError(field=_field_path(key), message=_humane(message)))
     return found
 
