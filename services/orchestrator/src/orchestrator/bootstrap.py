@@ -24,7 +24,6 @@ from orchestrator.adapters.ai.catalog import RegistryModelCatalog
 from orchestrator.adapters.ai.offline_answers import WRITERS
 from orchestrator.adapters.ai.task_plans import MsgspecTaskPlanFormat
 from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault
-from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.adapters.messaging.board_feed import NatsBoardEvents
 from orchestrator.adapters.messaging.translators import to_contract
 from orchestrator.adapters.postgres.board import AsyncpgBoardReader
@@ -39,6 +38,7 @@ from orchestrator.entrypoints.http import route_handlers
 from orchestrator.entrypoints.http.dependencies import MODELS, VAULT, dependencies
 from orchestrator.settings import Settings
 from shared.bootstrap import ServiceRoot
+from shared.crypto.key_file import KeyFile, KeyFileError
 from shared.db.migrations import migrations_of
 from shared.db.pool import open_read_pool
 from shared.erasure.consumer import user_erasure

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from orchestrator.adapters.crypto.api_keys import AesGcmApiKeyVault, unseal
-from orchestrator.adapters.crypto.key_file import KeyFile, KeyFileError
 from orchestrator.application.ports.ai_models import KeyUnreadable
 from orchestrator.domain.ai_models import StoredKey
+from shared.crypto.key_file import KeyFile, KeyFileError
 from shared.kernel.ids import new_id
 
 CANARY = "sk-canary-0123456789abcdef"
