@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from chat.adapters.postgres import tables as chat_tables
 from orchestrator.adapters.postgres import tables as orchestrator_tables
 from shared.erasure.tables import erasures
 from shared.messaging.outbox_schema import inbox, outbox
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.parametrize("service_root", ["identity", "chat", "orche
 
 LIVE = {
     "identity": [outbox, inbox],
-    "chat": [outbox, inbox, erasures],
+    "chat": [outbox, inbox, erasures, *chat_tables.metadata.sorted_tables],
     "orchestrator": [outbox, inbox, erasures, *orchestrator_tables.metadata.sorted_tables],
 }
 DIALECT = postgresql.dialect()

@@ -198,13 +198,27 @@ async def test_the_consumer_erases_with_the_services_own_rule(service):
     assert spec.handler.keywords["erase_rule"] is rule
 
 
-async def test_chats_rule_deletes_nothing_yet_and_the_erasure_is_still_recorded():
+class FakeConversations:
+    """Notes whose conversations were deleted (the real deletion: services/chat/tests/integration)."""
+
+    def __init__(self) -> None:
+        self.deleted_owners: list[UUID] = []
+
+    async def delete_owned_by(self, owner_id: UUID) -> int:
+        self.deleted_owners.append(owner_id)
+        return 0
+
+
+async def test_chats_rule_deletes_the_users_conversations_and_the_erasure_is_recorded():
     # orchestrator's rule deletes projects: services/orchestrator/tests/integration/test_erasure_of_a_user.py
     rule = importlib.import_module("chat.application.erasure").erase_users_data
-    uow, cmd = fake_uow(), erase()
+    seen: Seen = Seen()
+    uow = FakeUnitOfWork(seen=seen, erasures=FakeErasureLedger(seen), conversations=FakeConversations())
+    cmd = erase()
 
     await erase_user(cmd, uow, FixedClock(), rule)
 
+    assert uow.conversations.deleted_owners == [cmd.user_id]
     assert list(uow.erasures.rows) == [cmd.user_id]
     assert uow.commits == 1
 

@@ -15,8 +15,8 @@ async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
     """Delete everything ``user_id`` owns in chat, inside ``uow``'s open transaction.
 
     Runs in the same transaction as the erasure's ledger row and receipt, and never
-    commits. chat owns no user data yet, so it deletes nothing; each issue that adds
-    a table holding a user's data (conversations, messages and their branches,
-    attachments, generations, budgets) adds its deletion here, through that table's
-    repository on ``uow``.
+    commits. Deleting their conversations deletes their messages and branches (they
+    cascade). Each issue that adds a table holding a user's data (attachments,
+    generations, budgets) adds its deletion here, through that table's repository on ``uow``.
     """
+    await uow.conversations.delete_owned_by(user_id)

@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+from uuid import UUID
 
+from chat.domain.conversations import Conversation
+from chat.domain.messages import Message
 from shared.kernel import unit_of_work
 from shared.kernel.erasure import ErasureLedger
+
+
+class ConversationRepository(Protocol):
+    """Conversations, scoped to their owner: another owner's conversation is ``None``.
+
+    ``get`` and ``add`` enroll the conversation in the unit of work, so its events are
+    published when it commits; ``delete`` removes its messages too (they cascade).
+    """
+
+    async def get(
+        self, conversation_id: UUID, owner_id: UUID, *, for_update: bool = False
+    ) -> Conversation | None: ...
+
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def update(self, conversation: Conversation) -> None: ...
+
+    async def delete(self, conversation_id: UUID) -> None: ...
+
+    async def delete_owned_by(self, owner_id: UUID) -> int:
+        """Every conversation of ``owner_id`` (and their messages); returns how many."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """The messages of conversations. ``get`` is owner-scoped (another owner's is ``None``);
+    ``of_conversation`` trusts the caller to have loaded the conversation for its owner.
+    A message's place in the tree (conversation, parent, sender) never changes on ``update``.
+    """
+
+    async def get(self, message_id: UUID, owner_id: UUID, *, for_update: bool = False) -> Message | None: ...
+
+    async def of_conversation(self, conversation_id: UUID) -> Sequence[Message]:
+        """All messages of one conversation, oldest first, in one query."""
+        ...
+
+    async def add(self, message: Message) -> None: ...
+
+    async def update(self, message: Message) -> None: ...
 
 
 class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
@@ -16,3 +59,5 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """
 
     erasures: ErasureLedger
+    conversations: ConversationRepository
+    messages: MessageRepository

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chat.adapters.postgres.conversations import SqlAlchemyConversationRepository, SqlAlchemyMessageRepository
+from chat.application.ports import ConversationRepository, MessageRepository
 from chat.domain.events import Recorded
 from shared.db import unit_of_work
 from shared.erasure.ledger import SqlAlchemyErasureLedger
@@ -14,6 +16,10 @@ from shared.kernel.erasure import ErasureLedger
 
 class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     erasures: ErasureLedger
+    conversations: ConversationRepository
+    messages: MessageRepository
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.erasures = SqlAlchemyErasureLedger(conn, self.seen)
+        self.conversations = SqlAlchemyConversationRepository(conn, self.seen)
+        self.messages = SqlAlchemyMessageRepository(conn, self.seen)

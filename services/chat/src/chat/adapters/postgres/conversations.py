@@ -1,0 +1,190 @@
+"""Conversations and messages in PostgreSQL (SQLAlchemy Core; rows mapped explicitly)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chat.adapters.postgres.tables import conversations, messages
+from chat.domain.conversations import Conversation, TitleSource
+from chat.domain.events import Recorded
+from chat.domain.messages import Message, MessageStatus, Sender
+from shared.kernel.aggregate import Seen
+from shared.kernel.ai import Usage
+
+_CONVERSATION_COLUMNS = tuple(conversations.c)
+_CONVERSATION = sa.select(*_CONVERSATION_COLUMNS).where(
+    conversations.c.id == sa.bindparam("id"), conversations.c.owner_id == sa.bindparam("owner_id")
+)
+_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update()
+_INSERT_CONVERSATION = conversations.insert()
+_UPDATE_CONVERSATION = (
+    conversations.update()
+    .where(conversations.c.id == sa.bindparam("key"))
+    .values(
+        {
+            c.name: sa.bindparam(c.name)
+            for c in _CONVERSATION_COLUMNS
+            if c.name not in ("id", "owner_id", "created_at")
+        }
+    )
+)
+_DELETE_CONVERSATION = conversations.delete().where(conversations.c.id == sa.bindparam("id"))
+_DELETE_OWNED = conversations.delete().where(conversations.c.owner_id == sa.bindparam("owner_id"))
+
+_MESSAGE_COLUMNS = tuple(messages.c)
+_MESSAGE = sa.select(*_MESSAGE_COLUMNS).where(
+    messages.c.id == sa.bindparam("id"), messages.c.owner_id == sa.bindparam("owner_id")
+)
+_MESSAGE_FOR_UPDATE = _MESSAGE.with_for_update()
+# messages_conversation_id_idx; ids are UUIDv7, so this is also oldest first
+_OF_CONVERSATION = (
+    sa.select(*_MESSAGE_COLUMNS)
+    .where(messages.c.conversation_id == sa.bindparam("conversation_id"))
+    .order_by(messages.c.id)
+)
+_INSERT_MESSAGE = messages.insert()
+# a message's place in the tree (conversation, owner, parent, sender) never changes
+_UPDATE_MESSAGE = (
+    messages.update()
+    .where(messages.c.id == sa.bindparam("key"))
+    .values(
+        {
+            name: sa.bindparam(name)
+            for name in (
+                "content",
+                "status",
+                "model_id",
+                "metadata",
+                "prompt_tokens",
+                "completion_tokens",
+                "finished_at",
+            )
+        }
+    )
+)
+
+
+def conversation_from_row(row: Mapping[Any, Any]) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        title=row["title"],
+        title_source=cast(TitleSource, row["title_source"]),
+        model_id=row["model_id"],
+        project_id=row["project_id"],
+        task_id=row["task_id"],
+        pinned=row["pinned"],
+        archived=row["archived"],
+        messages_count=row["messages_count"],
+        selected_leaf_id=row["selected_leaf_id"],
+        created_at=row["created_at"],
+        last_activity_at=row["last_activity_at"],
+    )
+
+
+def message_from_row(row: Mapping[Any, Any]) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        owner_id=row["owner_id"],
+        parent_id=row["parent_id"],
+        sender=cast(Sender, row["sender"]),
+        content=row["content"],
+        status=cast(MessageStatus, row["status"]),
+        model_id=row["model_id"],
+        metadata=dict(row["metadata"]),
+        usage=Usage(prompt_tokens=row["prompt_tokens"], completion_tokens=row["completion_tokens"]),
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def _conversation_values(conversation: Conversation) -> dict[str, Any]:
+    return {c.name: getattr(conversation, c.name) for c in _CONVERSATION_COLUMNS}
+
+
+def _message_values(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "owner_id": message.owner_id,
+        "parent_id": message.parent_id,
+        "sender": message.sender,
+        "content": message.content,
+        "status": message.status,
+        "model_id": message.model_id,
+        "metadata": message.metadata,
+        "prompt_tokens": message.usage.prompt_tokens,
+        "completion_tokens": message.usage.completion_tokens,
+        "created_at": message.created_at,
+        "finished_at": message.finished_at,
+    }
+
+
+class SqlAlchemyConversationRepository:
+    """Every conversation it loads or adds joins ``seen``: its events go out on commit."""
+
+    def __init__(self, conn: AsyncConnection, seen: Seen[Recorded]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    async def get(
+        self, conversation_id: UUID, owner_id: UUID, *, for_update: bool = False
+    ) -> Conversation | None:
+        statement = _CONVERSATION_FOR_UPDATE if for_update else _CONVERSATION
+        params = {"id": conversation_id, "owner_id": owner_id}
+        row = (await self._conn.execute(statement, params)).first()
+        if row is None:
+            return None
+        conversation = conversation_from_row(row._mapping)
+        self._seen.add(conversation)
+        return conversation
+
+    async def add(self, conversation: Conversation) -> None:
+        await self._conn.execute(_INSERT_CONVERSATION, _conversation_values(conversation))
+        self._seen.add(conversation)
+
+    async def update(self, conversation: Conversation) -> None:
+        values = _conversation_values(conversation)
+        values["key"] = values.pop("id")
+        await self._conn.execute(_UPDATE_CONVERSATION, values)
+
+    async def delete(self, conversation_id: UUID) -> None:
+        await self._conn.execute(_DELETE_CONVERSATION, {"id": conversation_id})
+
+    async def delete_owned_by(self, owner_id: UUID) -> int:
+        return (await self._conn.execute(_DELETE_OWNED, {"owner_id": owner_id})).rowcount
+
+
+class SqlAlchemyMessageRepository:
+    """Messages are stored, not yet published: ``MessageCompleted`` has no public contract,
+    so messages do NOT join ``seen`` (the unit of work would fail to translate their events).
+    Add them to ``seen`` once chat's contracts carry a message-completed event."""
+
+    def __init__(self, conn: AsyncConnection, seen: Seen[Recorded]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    async def get(self, message_id: UUID, owner_id: UUID, *, for_update: bool = False) -> Message | None:
+        statement = _MESSAGE_FOR_UPDATE if for_update else _MESSAGE
+        row = (await self._conn.execute(statement, {"id": message_id, "owner_id": owner_id})).first()
+        return None if row is None else message_from_row(row._mapping)
+
+    async def of_conversation(self, conversation_id: UUID) -> Sequence[Message]:
+        result = await self._conn.execute(_OF_CONVERSATION, {"conversation_id": conversation_id})
+        return [message_from_row(row._mapping) for row in result]
+
+    async def add(self, message: Message) -> None:
+        await self._conn.execute(_INSERT_MESSAGE, _message_values(message))
+
+    async def update(self, message: Message) -> None:
+        values = _message_values(message)
+        values["key"] = values.pop("id")
+        for fixed in ("conversation_id", "owner_id", "parent_id", "sender", "created_at"):
+            del values[fixed]
+        await self._conn.execute(_UPDATE_MESSAGE, values)
