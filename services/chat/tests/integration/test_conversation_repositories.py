@@ -13,6 +13,7 @@ from chat.adapters.postgres.tables import conversations, messages
 from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from chat.application.erasure import erase_users_data
 from chat.domain.conversations import Conversation
+from shared.contracts.chat import decoder
 from shared.kernel.ai import Usage
 from shared.kernel.clock import SystemClock
 from shared.kernel.erasure import EraseUser, erase_user
@@ -182,5 +183,17 @@ async def test_committing_stages_the_conversations_events_in_the_outbox_and_a_ro
         await work.commit()
 
     async with service_engine.connect() as conn:
-        subjects = (await conn.execute(sa.select(outbox.c.subject).order_by(outbox.c.id))).scalars().all()
-    assert subjects == ["chat.conversation.created", "chat.conversation.updated", "chat.conversation.deleted"]
+        rows = (await conn.execute(sa.select(outbox.c.subject, outbox.c.payload).order_by(outbox.c.id))).all()
+    assert [subject for subject, _ in rows] == [
+        "chat.conversation.created",
+        "chat.conversation.updated",
+        "chat.conversation.deleted",
+    ]
+    created, updated, _deleted = (decoder.decode(payload) for _, payload in rows)
+    assert (created.conversation_id, created.owner_id, created.title) == (
+        conversation.id,
+        conversation.owner_id,
+        "Planning",
+    )
+    assert updated.title == "Planning"
+    assert not any(b"What next?" in payload for _, payload in rows)  # never message content
