@@ -63,6 +63,7 @@ def test_creating_a_conversation_records_its_ids_title_and_links_but_no_content(
         title="Plan the release",
         project_id=project,
         task_id=task,
+        created_at=T0,
     )
     assert conversation.title_source == "user"
     assert (conversation.messages_count, conversation.last_activity_at) == (0, T0)
@@ -135,13 +136,21 @@ def test_pinning_and_archiving_record_an_update_once_and_do_not_count_as_activit
     assert conversation.last_activity_at == T0
 
 
-def test_deleting_records_the_deletion() -> None:
-    conversation = new_conversation()
+def test_deleting_records_the_deletion_with_the_conversation_as_it_was() -> None:
+    conversation = new_conversation(title="Plan the release")
 
     conversation.delete(at(1))
 
     assert conversation.pull_events() == [
-        ConversationDeleted(occurred_at=at(1), conversation_id=conversation.id, owner_id=OWNER)
+        ConversationDeleted(
+            occurred_at=at(1),
+            conversation_id=conversation.id,
+            owner_id=OWNER,
+            title="Plan the release",
+            project_id=None,
+            task_id=None,
+            created_at=T0,
+        )
     ]
 
 

@@ -28,24 +28,25 @@ TitleSource = Literal["none", "user", "auto"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationEvent(DomainEvent):
+    """A conversation as it is after the change: ids, owner, title and links (never messages)."""
+
     conversation_id: UUID
     owner_id: UUID
+    title: str
+    project_id: UUID | None
+    task_id: UUID | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationCreated(ConversationEvent):
-    title: str
-    project_id: UUID | None
-    task_id: UUID | None
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationUpdated(ConversationEvent):
     """Title, model, pin or archive changed; the event states them as they are now."""
 
-    title: str
-    project_id: UUID | None
-    task_id: UUID | None
     pinned: bool
     archived: bool
 
@@ -105,6 +106,7 @@ class Conversation(Aggregate[DomainEvent]):
                 title=conversation.title,
                 project_id=project_id,
                 task_id=task_id,
+                created_at=now,
             )
         )
         return conversation
@@ -147,7 +149,17 @@ class Conversation(Aggregate[DomainEvent]):
             self._updated(now)
 
     def delete(self, now: datetime) -> None:
-        self.record(ConversationDeleted(occurred_at=now, conversation_id=self.id, owner_id=self.owner_id))
+        self.record(
+            ConversationDeleted(
+                occurred_at=now,
+                conversation_id=self.id,
+                owner_id=self.owner_id,
+                title=self.title,
+                project_id=self.project_id,
+                task_id=self.task_id,
+                created_at=self.created_at,
+            )
+        )
 
     # --- the message tree -----------------------------------------------------------------
 
@@ -233,6 +245,7 @@ class Conversation(Aggregate[DomainEvent]):
                 title=self.title,
                 project_id=self.project_id,
                 task_id=self.task_id,
+                created_at=self.created_at,
                 pinned=self.pinned,
                 archived=self.archived,
             )

@@ -34,9 +34,6 @@ def _user_erased(event: UserErased) -> Event:
 
 
 # MessageCompleted has no contract yet: messages are not enrolled in ``seen``.
-# KNOWN GAP: ConversationUpdated/Deleted (domain) do not carry the conversation's created_at,
-# which the contract requires; until the domain events carry it, those contracts state the
-# change's time as created_at too (updated_at, what consumers order by, is exact).
 
 
 @to_contract.register
@@ -49,7 +46,7 @@ def _conversation_created(event: ConversationCreated) -> Event:
         title=event.title,
         project_id=event.project_id,
         task_id=event.task_id,
-        created_at=event.occurred_at,
+        created_at=event.created_at,
         updated_at=event.occurred_at,
     )
 
@@ -64,20 +61,21 @@ def _conversation_updated(event: ConversationUpdated) -> Event:
         title=event.title,
         project_id=event.project_id,
         task_id=event.task_id,
-        created_at=event.occurred_at,
+        created_at=event.created_at,
         updated_at=event.occurred_at,
     )
 
 
 @to_contract.register
 def _conversation_deleted(event: ConversationDeleted) -> Event:
-    # the domain's deletion carries no title: consumers drop the conversation by its id
     return contracts.ConversationDeleted(
         event_id=new_id(),
         occurred_at=event.occurred_at,
         conversation_id=event.conversation_id,
         owner_id=event.owner_id,
-        title="",
-        created_at=event.occurred_at,
+        title=event.title,
+        project_id=event.project_id,
+        task_id=event.task_id,
+        created_at=event.created_at,
         updated_at=event.occurred_at,
     )
