@@ -7,9 +7,15 @@ outbox. Each new domain event registers its contract with ``@to_contract.registe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import singledispatch
 
-from chat.domain.conversations import ConversationCreated, ConversationDeleted, ConversationUpdated
+from chat.domain.conversations import (
+    ConversationCreated,
+    ConversationDeleted,
+    ConversationEvent,
+    ConversationUpdated,
+)
 from chat.domain.events import Recorded
 from shared.contracts import chat as contracts
 from shared.contracts.base import Event
@@ -36,39 +42,19 @@ def _user_erased(event: UserErased) -> Event:
 # MessageCompleted has no contract yet: messages are not enrolled in ``seen``.
 
 
-@to_contract.register
-def _conversation_created(event: ConversationCreated) -> Event:
-    return contracts.ConversationCreated(
-        event_id=new_id(),
-        occurred_at=event.occurred_at,
-        conversation_id=event.conversation_id,
-        owner_id=event.owner_id,
-        title=event.title,
-        project_id=event.project_id,
-        task_id=event.task_id,
-        created_at=event.created_at,
-        updated_at=event.occurred_at,
-    )
+_CONVERSATION_CONTRACTS: dict[type[ConversationEvent], Callable[..., Event]] = {
+    ConversationCreated: contracts.ConversationCreated,
+    ConversationUpdated: contracts.ConversationUpdated,
+    ConversationDeleted: contracts.ConversationDeleted,
+}
 
 
-@to_contract.register
-def _conversation_updated(event: ConversationUpdated) -> Event:
-    return contracts.ConversationUpdated(
-        event_id=new_id(),
-        occurred_at=event.occurred_at,
-        conversation_id=event.conversation_id,
-        owner_id=event.owner_id,
-        title=event.title,
-        project_id=event.project_id,
-        task_id=event.task_id,
-        created_at=event.created_at,
-        updated_at=event.occurred_at,
-    )
-
-
-@to_contract.register
-def _conversation_deleted(event: ConversationDeleted) -> Event:
-    return contracts.ConversationDeleted(
+@to_contract.register(ConversationCreated)
+@to_contract.register(ConversationUpdated)
+@to_contract.register(ConversationDeleted)
+def _conversation(event: ConversationEvent) -> Event:
+    """The three share one shape: the conversation as it is after the change."""
+    return _CONVERSATION_CONTRACTS[type(event)](
         event_id=new_id(),
         occurred_at=event.occurred_at,
         conversation_id=event.conversation_id,
