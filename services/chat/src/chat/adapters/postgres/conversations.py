@@ -16,7 +16,8 @@ from chat.domain.messages import Message, MessageStatus, Sender
 from shared.kernel.aggregate import Seen
 from shared.kernel.ai import Usage
 
-_CONVERSATION_COLUMNS = tuple(conversations.c)
+# generated columns (search) are neither read back nor written
+_CONVERSATION_COLUMNS = tuple(c for c in conversations.c if c.computed is None)
 _CONVERSATION = sa.select(*_CONVERSATION_COLUMNS).where(
     conversations.c.id == sa.bindparam("id"), conversations.c.owner_id == sa.bindparam("owner_id")
 )
@@ -36,7 +37,7 @@ _UPDATE_CONVERSATION = (
 _DELETE_CONVERSATION = conversations.delete().where(conversations.c.id == sa.bindparam("id"))
 _DELETE_OWNED = conversations.delete().where(conversations.c.owner_id == sa.bindparam("owner_id"))
 
-_MESSAGE_COLUMNS = tuple(messages.c)
+_MESSAGE_COLUMNS = tuple(c for c in messages.c if c.computed is None)
 _MESSAGE = sa.select(*_MESSAGE_COLUMNS).where(
     messages.c.id == sa.bindparam("id"), messages.c.owner_id == sa.bindparam("owner_id")
 )
