@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from chat.application.ports.replicas import SettingsReplica
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel import unit_of_work
@@ -61,3 +62,4 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     erasures: ErasureLedger
     conversations: ConversationRepository
     messages: MessageRepository
+    settings: SettingsReplica
