@@ -33,6 +33,7 @@ CONTRACTS: list[type[Event]] = [
     chat.ConversationCreated,
     chat.ConversationUpdated,
     chat.ConversationDeleted,
+    chat.MessageCompleted,
     orchestrator.CommitRecorded,
     orchestrator.CommitDeleted,
     orchestrator.UserErased,
@@ -113,6 +114,10 @@ def sample_values() -> dict[str, Any]:
         "commit_id": new_id(),
         "sha": "0a1b2c3d",
         "commit_type": "feat",
+        # chat's replies (chat.message.*)
+        "message_id": new_id(),
+        "prompt_tokens": 12,
+        "completion_tokens": 34,
     }
 
 
@@ -122,6 +127,8 @@ def sample(cls: type[Event]) -> Event:
     values |= {name: value for name, value in sample_values().items() if name in fields}
     if "status" in fields and cls.subject.startswith("orchestrator.project."):
         values["status"] = "active"  # a project's status, not a task's column
+    if "status" in fields and cls.subject.startswith("chat.message."):
+        values["status"] = "completed"  # how a reply ended
     return cls(**values)
 
 

@@ -186,10 +186,12 @@ async def test_committing_stages_the_conversations_events_in_the_outbox_and_a_ro
         rows = (await conn.execute(sa.select(outbox.c.subject, outbox.c.payload).order_by(outbox.c.id))).all()
     assert [subject for subject, _ in rows] == [
         "chat.conversation.created",
+        "chat.message.completed",  # the tree's one finished reply
         "chat.conversation.updated",
         "chat.conversation.deleted",
     ]
-    created, updated, _deleted = (decoder.decode(payload) for _, payload in rows)
+    created, completed, updated, _deleted = (decoder.decode(payload) for _, payload in rows)
+    assert (completed.conversation_id, completed.status) == (conversation.id, "completed")
     assert (created.conversation_id, created.owner_id, created.title) == (
         conversation.id,
         conversation.owner_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from shared.contracts.base import Event, union_decoder
@@ -70,6 +70,28 @@ class ConversationDeleted(
     subject: ClassVar[str] = "chat.conversation.deleted"
 
 
+class MessageCompleted(Event, frozen=True, kw_only=True, tag="aiorch.chat.message.completed.v1"):
+    """An assistant reply finished: ids, model, token usage and how it ended; never its content
+    (read it at ``GET /api/v1/messages/{message_id}``). Published once per reply."""
+
+    subject: ClassVar[str] = "chat.message.completed"
+    message_id: UUID
+    conversation_id: UUID
+    owner_id: UUID
+    model_id: UUID | None = None
+    """The registry model that wrote it (``None``: the built-in offline model)."""
+    status: Literal["completed", "stopped", "failed"]
+    """``completed``; ``stopped`` by its owner; ``failed`` (model error or its process died)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def subject_id(self) -> str:
+        return str(self.conversation_id)
+
+
 ConversationEvent = ConversationCreated | ConversationUpdated | ConversationDeleted
-ChatEvent = UserErased | ConversationCreated | ConversationUpdated | ConversationDeleted
-decoder = union_decoder(UserErased, ConversationCreated, ConversationUpdated, ConversationDeleted)
+ChatEvent = UserErased | ConversationCreated | ConversationUpdated | ConversationDeleted | MessageCompleted
+decoder = union_decoder(
+    UserErased, ConversationCreated, ConversationUpdated, ConversationDeleted, MessageCompleted
+)

@@ -17,6 +17,7 @@ from chat.domain.conversations import (
     ConversationUpdated,
 )
 from chat.domain.events import Recorded
+from chat.domain.messages import MessageCompleted
 from shared.contracts import chat as contracts
 from shared.contracts.base import Event
 from shared.kernel.erasure import UserErased
@@ -39,7 +40,21 @@ def _user_erased(event: UserErased) -> Event:
     )
 
 
-# MessageCompleted has no contract yet: messages are not enrolled in ``seen``.
+@to_contract.register
+def _message_completed(event: MessageCompleted) -> Event:
+    if event.status not in ("completed", "stopped", "failed"):
+        raise ValueError(f"a reply cannot complete as {event.status!r}")
+    return contracts.MessageCompleted(
+        event_id=new_id(),
+        occurred_at=event.occurred_at,
+        message_id=event.message_id,
+        conversation_id=event.conversation_id,
+        owner_id=event.owner_id,
+        model_id=event.model_id,
+        status=event.status,
+        prompt_tokens=event.prompt_tokens,
+        completion_tokens=event.completion_tokens,
+    )
 
 
 _CONVERSATION_CONTRACTS: dict[type[ConversationEvent], Callable[..., Event]] = {

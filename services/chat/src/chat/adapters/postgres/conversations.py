@@ -163,9 +163,7 @@ class SqlAlchemyConversationRepository:
 
 
 class SqlAlchemyMessageRepository:
-    """Messages are stored, not yet published: ``MessageCompleted`` has no public contract,
-    so messages do NOT join ``seen`` (the unit of work would fail to translate their events).
-    Add them to ``seen`` once chat's contracts carry a message-completed event."""
+    """Every message it loads or adds joins ``seen``: a reply's ``MessageCompleted`` goes out on commit."""
 
     def __init__(self, conn: AsyncConnection, seen: Seen[Recorded]) -> None:
         self._conn = conn
@@ -174,14 +172,22 @@ class SqlAlchemyMessageRepository:
     async def get(self, message_id: UUID, owner_id: UUID, *, for_update: bool = False) -> Message | None:
         statement = _MESSAGE_FOR_UPDATE if for_update else _MESSAGE
         row = (await self._conn.execute(statement, {"id": message_id, "owner_id": owner_id})).first()
-        return None if row is None else message_from_row(row._mapping)
+        if row is None:
+            return None
+        message = message_from_row(row._mapping)
+        self._seen.add(message)
+        return message
 
     async def of_conversation(self, conversation_id: UUID) -> Sequence[Message]:
         result = await self._conn.execute(_OF_CONVERSATION, {"conversation_id": conversation_id})
-        return [message_from_row(row._mapping) for row in result]
+        loaded = [message_from_row(row._mapping) for row in result]
+        for message in loaded:
+            self._seen.add(message)
+        return loaded
 
     async def add(self, message: Message) -> None:
         await self._conn.execute(_INSERT_MESSAGE, _message_values(message))
+        self._seen.add(message)
 
     async def update(self, message: Message) -> None:
         values = _message_values(message)
