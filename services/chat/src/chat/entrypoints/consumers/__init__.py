@@ -1,0 +1,1 @@
+"""chat's event consumers (each a factory ``shared.bootstrap`` gives units of work to)."""
