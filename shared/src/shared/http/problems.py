@@ -36,6 +36,8 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 400,
     errors.Forbidden: 403,
     errors.PreconditionFailed: 412,
+    errors.Unprocessable: 422,
+    errors.TooManyRequests: 429,
 }
 
 _TITLES = {
@@ -155,7 +157,10 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 def handle_domain(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Problem]:
     status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), 400)
-    return problem_response(request, status, exc.detail, title=exc.title)
+    headers: dict[str, str] | None = None
+    if isinstance(exc, errors.TooManyRequests) and exc.retry_after_s is not None:
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return problem_response(request, status, exc.detail, title=exc.title, headers=headers)
 
 
 def handle_cursor(request: Request[Any, Any, Any], exc: InvalidCursor) -> Response[Problem]:

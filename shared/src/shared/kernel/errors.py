@@ -32,3 +32,19 @@ class Forbidden(DomainError):
 
 class PreconditionFailed(DomainError):
     title = "Precondition failed"
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but what it names cannot be used as it stands (a disabled model, say): 422."""
+
+    title = "Unprocessable content"
+
+
+class TooManyRequests(DomainError):
+    """A limit of the caller's was reached; retry after ``retry_after_s`` seconds (429, ``Retry-After``)."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
