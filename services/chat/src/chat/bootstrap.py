@@ -12,6 +12,7 @@ from chat import SERVICE, __version__
 from chat.adapters.messaging.translators import to_contract
 from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from chat.application.erasure import erase_users_data
+from chat.entrypoints.consumers.ownership import ownership
 from chat.entrypoints.http import route_handlers
 from chat.settings import Settings
 from shared.bootstrap import ServiceRoot
@@ -27,7 +28,11 @@ ROOT = ServiceRoot(
     unit_of_work=SqlAlchemyUnitOfWork,
     translate=to_contract,
     route_handlers=route_handlers,
-    # identity.user.deleted → the shared erasure with chat's own rule
-    consumers=[user_erasure(SERVICE, erase_users_data)],
+    # identity.user.deleted → the shared erasure with chat's own rule;
+    # orchestrator.project.* / orchestrator.task.* → the ownership replica
+    consumers=[
+        user_erasure(SERVICE, erase_users_data),
+        ownership,
+    ],
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chat.adapters.postgres.conversation_lists import SqlAlchemyConversationLists
 from chat.adapters.postgres.conversations import SqlAlchemyConversationRepository, SqlAlchemyMessageRepository
+from chat.adapters.postgres.ownership import SqlAlchemyOwnership
 from chat.application.ports import ConversationRepository, MessageRepository
+from chat.application.ports.conversation_lists import ConversationLists
+from chat.application.ports.ownership import Ownership
 from chat.domain.events import Recorded
 from shared.db import unit_of_work
 from shared.erasure.ledger import SqlAlchemyErasureLedger
@@ -18,8 +22,12 @@ class SqlAlchemyUnitOfWork(unit_of_work.SqlAlchemyUnitOfWork[Recorded]):
     erasures: ErasureLedger
     conversations: ConversationRepository
     messages: MessageRepository
+    ownership: Ownership
+    conversation_lists: ConversationLists
 
     def attach_repositories(self, conn: AsyncConnection) -> None:
         self.erasures = SqlAlchemyErasureLedger(conn, self.seen)
         self.conversations = SqlAlchemyConversationRepository(conn, self.seen)
         self.messages = SqlAlchemyMessageRepository(conn, self.seen)
+        self.ownership = SqlAlchemyOwnership(conn)
+        self.conversation_lists = SqlAlchemyConversationLists(conn)

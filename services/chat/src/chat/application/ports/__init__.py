@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from chat.application.ports.conversation_lists import ConversationLists
+from chat.application.ports.ownership import Ownership
 from chat.application.ports.replicas import SettingsReplica
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
@@ -62,4 +64,6 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     erasures: ErasureLedger
     conversations: ConversationRepository
     messages: MessageRepository
+    ownership: Ownership
+    conversation_lists: ConversationLists
     settings: SettingsReplica
