@@ -20,3 +20,4 @@ async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
     generations, budgets) adds its deletion here, through that table's repository on ``uow``.
     """
     await uow.conversations.delete_owned_by(user_id)
+    await uow.usage.delete_owned_by(user_id)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from chat.application.ports.budgets import UsageLedger
 from chat.application.ports.conversation_lists import ConversationLists
 from chat.application.ports.ownership import Ownership
-from chat.application.ports.replicas import SettingsReplica
+from chat.application.ports.replicas import ModelReplicas, SettingsReplica
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel import unit_of_work
@@ -67,3 +68,5 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     ownership: Ownership
     conversation_lists: ConversationLists
     settings: SettingsReplica
+    models: ModelReplicas
+    usage: UsageLedger

@@ -1,10 +1,51 @@
-"""Ports to chat's replicas of orchestrator's settings and AI-model registry."""
+"""Ports to chat's replicas of orchestrator's settings and AI-model registry, and the model catalog.
+
+The replicas change only from orchestrator's events (``orchestrator.ai_model.*``,
+``orchestrator.settings.changed``); an event older than what a replica holds changes nothing.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
 
 from chat.domain.limits import ChatLimits
+from shared.kernel.ai import ChatModel, Parameters, Timeouts
+from shared.kernel.errors import Unprocessable
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelReplica:
+    """A registry entry as orchestrator last announced it. The API key stays sealed
+    (``v1:<seal key id>:<base64>``): it is unsealed only to build the model that sends it."""
+
+    id: UUID
+    name: str
+    provider: str
+    base_url: str | None
+    model: str
+    parameters: Mapping[str, Any]
+    enabled: bool
+    is_default: bool
+    sealed_api_key: str | None = field(repr=False)
+    changed_at: datetime
+
+
+class ModelReplicas(Protocol):
+    """Chat's copy of the AI-model registry (``uow.models``). Transactional: commit required."""
+
+    async def save(self, model: ModelReplica) -> bool:
+        """Stores ``model`` unless the replica holds a newer state of it (answers whether it did).
+        A model deleted at or after ``model.changed_at`` stays deleted."""
+        ...
+
+    async def tombstone(self, model_id: UUID, name: str, at: datetime) -> bool:
+        """Marks the model deleted as of ``at`` (kept, so an older event cannot bring it back);
+        answers whether anything changed."""
+        ...
 
 
 class SettingsReplica(Protocol):
@@ -12,4 +53,48 @@ class SettingsReplica(Protocol):
 
     async def limits(self) -> ChatLimits:
         """Every setting chat obeys; one never replicated keeps its registry default."""
+        ...
+
+    async def save(self, name: str, value: Any, at: datetime) -> bool:
+        """Stores the setting's value as of ``at`` unless the replica holds a newer one (answers
+        whether it did). Transactional: commit required."""
+        ...
+
+
+class ModelNotAvailable(Unprocessable):
+    """The requested model is unknown, disabled or deleted (422): the request names a model
+    that cannot answer, so nothing is sent anywhere."""
+
+    def __init__(self, model_id: UUID) -> None:
+        super().__init__(f"AI model {model_id} does not exist or is not enabled")
+        self.model_id = model_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedModel:
+    """A model ready to call, with what a message records about it."""
+
+    id: UUID | None
+    """The registry entry; ``None`` for the built-in offline model (no entry answered)."""
+    name: str
+    """The model's name at its provider: what requests send (``ChatRequest.model``) and what a
+    reply reports (``offline`` for the built-in one)."""
+    model: ChatModel
+    parameters: Parameters
+    """The entry's default parameters, ``max_tokens`` capped by ``ai.max_output_tokens``; the
+    adapter applies them to what a request leaves unset, so use cases need not pass them."""
+    timeouts: Timeouts
+    """``total_s`` is ``ai.request_timeout_s``; the adapter enforces them."""
+
+
+class ModelCatalog(Protocol):
+    """The AI models chat may call, from its registry replica. Not transactional: reads on its own."""
+
+    async def resolve(self, model_id: UUID | None = None) -> ResolvedModel:
+        """``model_id``'s model if it is enabled; without one, the settings' ``default_model_id`` (if
+        enabled), else the registry's default, else the built-in offline model.
+
+        Raises:
+            ModelNotAvailable: ``model_id`` names no enabled model (422).
+        """
         ...
