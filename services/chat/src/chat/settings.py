@@ -4,9 +4,29 @@ The fields every service has, with their shared fallbacks (``DATABASE_URL``...),
 are in ``shared.service_settings``; chat adds its own port, and verifies access tokens.
 """
 
+from typing import Annotated, Final
+
+import msgspec
+
 from shared.service_settings import Port, TokenVerifyingSettings
+
+DEFAULT_SEAL_KEY_FILE: Final = ".cluster/model-seal-key.json"
 
 
 class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     http_port: Port = 8002
     """Port chat's API listens on (``CHAT_HTTP_PORT``)."""
+
+    model_seal_key_file: str = DEFAULT_SEAL_KEY_FILE
+    """The key that unseals the API keys in ``orchestrator.ai_model.*`` events (``CHAT_MODEL_SEAL_KEY_FILE``,
+    else ``AIORCH_MODEL_SEAL_KEY_FILE``, shared with orchestrator): JSON ``{"current": id, "keys":
+    {id: base64 of 32 bytes}}``, mode 0600. The replica keeps keys sealed; they are unsealed only
+    to call a model."""
+
+    offline_pace_ms: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
+    """Milliseconds the built-in offline model waits between streamed tokens
+    (``CHAT_OFFLINE_PACE_MS``): 0 in tests, ~15 for a person watching ``make run``."""
+
+    model_cache_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
+    """How long the model catalog reuses what it read of the registry and settings replicas
+    (``CHAT_MODEL_CACHE_MS``): a change reaches requests this much later at most; 0 reads every time."""

@@ -61,7 +61,7 @@ DEFAULT = (
 enabled registry default."""
 
 
-def model_from_row(row: Mapping[str, Any]) -> ModelReplica:
+def model_from_row(row: Mapping[Any, Any]) -> ModelReplica:
     return ModelReplica(
         id=row["id"],
         name=row["name"],

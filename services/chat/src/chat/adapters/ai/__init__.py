@@ -1,0 +1,1 @@
+"""AI models: chat's model catalog over its replica of orchestrator's registry."""
