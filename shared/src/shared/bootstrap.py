@@ -86,6 +86,12 @@ app's lifespan after the database and NATS, given the settings and the app's eng
 resources that read the database, such as a verifier checking sessions); the mapping it
 yields lands on ``app.state``."""
 
+LiveResources = Callable[[S, State, Callable[[], U]], AbstractAsyncContextManager[Mapping[str, Any]]]
+"""Long-lived API resources that work with the broker and units of work (a service's background
+loops, say): opened after :data:`Resources`, given the settings, ``app.state`` (its ``engine``,
+``nats`` and what ``resources`` put there) and a factory of units of work; never opened for an
+app built on a test's fakes."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceRoot(Generic[S, U]):
@@ -106,6 +112,7 @@ class ServiceRoot(Generic[S, U]):
     """``module:attribute`` uvicorn imports in each API process; it calls :meth:`create_app_from_env`."""
     consumers: Sequence[ConsumerFactory[U]] = ()
     resources: Resources[S] | None = None
+    live_resources: LiveResources[S, U] | None = None
     dependencies: Callable[[], Mapping[str, Provide]] = dict
     """Request-scoped providers beyond ``uow`` and ``principal`` (they read ``app.state``)."""
     chores: Callable[[S, AsyncEngine], Sequence[Chore]] | None = None
@@ -194,6 +201,14 @@ class ServiceRoot(Generic[S, U]):
                     for key, value in (
                         await stack.enter_async_context(self.resources(settings, engine))
                     ).items():
+                        app.state[key] = value
+                if self.live_resources is not None and unit_of_work is None:
+
+                    def units_of_work() -> U:
+                        return self.unit_of_work.from_engine(engine, outbox, self.translate)
+
+                    live = self.live_resources(settings, app.state, units_of_work)
+                    for key, value in (await stack.enter_async_context(live)).items():
                         app.state[key] = value
                 yield
 

@@ -16,6 +16,7 @@ from shared.auth.guard import (
     openapi_security_scheme,
     principal_dependency,
     provide_principal,
+    verify_token,
 )
 from shared.auth.jwks import JwksFetchError, JwksKeySet
 from shared.auth.principal import ROLES, Principal, Role
@@ -41,4 +42,5 @@ __all__ = [
     "openapi_security_scheme",
     "principal_dependency",
     "provide_principal",
+    "verify_token",
 ]

@@ -70,9 +70,16 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     cached = state.get(_PRINCIPAL_KEY)
     if isinstance(cached, Principal):
         return cached
-    token = _bearer_token(connection)
+    principal = await verify_token(connection, _bearer_token(connection))
+    state[_PRINCIPAL_KEY] = principal
+    return principal
+
+
+async def verify_token(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal:
+    """The principal of an access token that did not come in an ``Authorization`` header (a
+    WebSocket's first frame or subprotocol, say); raises as :func:`authenticate` does."""
     try:
-        principal = await _verifier(connection).verify(token)
+        return await _verifier(connection).verify(token)
     except InvalidToken as exc:
         _log.info("access token refused", reason=exc.reason, path=connection.url.path)
         raise NotAuthorizedException(
@@ -88,8 +95,6 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         raise ServiceUnavailableException(
             detail="Access tokens cannot be verified right now.", headers={"Retry-After": "1"}
         ) from None
-    state[_PRINCIPAL_KEY] = principal
-    return principal
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:

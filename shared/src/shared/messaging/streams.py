@@ -19,18 +19,22 @@ class StreamSpec:
     max_bytes: int = 1024**3
     duplicate_window_s: float = 120.0
     replicas: int = 1
+    storage: StorageType = StorageType.FILE
+    max_msgs_per_subject: int = -1
+    """Messages kept per subject (oldest dropped first); ``-1``: no limit."""
 
     def config(self) -> StreamConfig:
         return StreamConfig(
             name=self.name,
             subjects=list(self.subjects),
             retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
+            storage=self.storage,
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_s,
             max_bytes=self.max_bytes,
             duplicate_window=self.duplicate_window_s,
             num_replicas=self.replicas,
+            max_msgs_per_subject=self.max_msgs_per_subject,
         )
 
 
@@ -56,5 +60,6 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
         or current.max_bytes != config.max_bytes
         or current.duplicate_window != config.duplicate_window
         or (current.num_replicas or 1) != config.num_replicas
+        or (current.max_msgs_per_subject or -1) != config.max_msgs_per_subject
     ):
         await js.update_stream(config)
