@@ -30,3 +30,12 @@ class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     model_cache_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
     """How long the model catalog reuses what it read of the registry and settings replicas
     (``CHAT_MODEL_CACHE_MS``): a change reaches requests this much later at most; 0 reads every time."""
+
+    blob_dir: str = ".cluster/chat-blobs"
+    """Where attachments' bytes are kept (``CHAT_BLOB_DIR``): ``<blob_dir>/<owner id>/<aa>/<sha256>``,
+    directories mode 0700, files 0600. Every API process and the worker must see the same
+    directory (a shared volume when they run on several machines)."""
+
+    blob_sweep_every_s: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 30
+    """Seconds between the worker's sweeps of blobs no attachment names any more (deleted with
+    their message, conversation or user) (``CHAT_BLOB_SWEEP_EVERY_S``)."""

@@ -1,0 +1,1 @@
+"""Blob storage and content sniffing of attachments (file system; ``filetype``)."""
