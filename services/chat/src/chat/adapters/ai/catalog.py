@@ -11,7 +11,7 @@ cache and is unsealed at each resolve, handed only to the adapter that sends it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
@@ -35,16 +35,37 @@ BUILT_IN: Final = "offline"
 _Snapshot = tuple[float, ChatLimits, ModelReplica | None]
 
 
+ReadReplicas = Callable[[UUID | None], Awaitable[tuple[ChatLimits, ModelReplica | None]]]
+"""The limits in force and the model that answers for a requested id (``None``: the default
+one): the enabled model, else ``None``."""
+
+
+def reading(engine: AsyncEngine) -> ReadReplicas:
+    """Reads the settings and model replicas in one short transaction of their own."""
+
+    async def read(model_id: UUID | None) -> tuple[ChatLimits, ModelReplica | None]:
+        async with engine.connect() as conn:
+            limits = limits_from({row.name: row.value for row in await conn.execute(LIMITS)})
+            if model_id is not None:
+                row = (await conn.execute(ENABLED_BY_ID, {"id": model_id})).first()
+            else:
+                row = (await conn.execute(DEFAULT, {"chosen_id": limits.default_model_id})).first()
+        return limits, None if row is None else model_from_row(row._mapping)
+
+    return read
+
+
 class ReplicaModelCatalog:
     """:class:`~chat.application.ports.replicas.ModelCatalog` over the registry and settings replicas.
 
-    Not transactional: each read runs on a connection of its own, outside any unit of work.
+    Not transactional: ``read`` (:func:`reading`) runs on a connection of its own, outside any
+    unit of work.
     """
 
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
+        read: ReadReplicas,
         seal_keys: KeyFile,
         http: httpx.AsyncClient,
         offline_pace_s: float = 0.0,
@@ -52,7 +73,7 @@ class ReplicaModelCatalog:
         timeouts: Timeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._engine = engine
+        self._read_replicas = read
         self._seal_keys = seal_keys
         self._http = http
         self._pace_s = offline_pace_s
@@ -99,13 +120,7 @@ class ReplicaModelCatalog:
         cached = self._read.get(model_id)
         if cached is not None and now - cached[0] < self._cache_s:
             return cached[1], cached[2]
-        async with self._engine.connect() as conn:
-            limits = limits_from({row.name: row.value for row in await conn.execute(LIMITS)})
-            if model_id is not None:
-                row = (await conn.execute(ENABLED_BY_ID, {"id": model_id})).first()
-            else:
-                row = (await conn.execute(DEFAULT, {"chosen_id": limits.default_model_id})).first()
-        model = None if row is None else model_from_row(row._mapping)
+        limits, model = await self._read_replicas(model_id)
         if self._cache_s > 0:
             self._read[model_id] = (now, limits, model)
         return limits, model

@@ -81,8 +81,9 @@ class ResolvedModel:
     reply reports (``offline`` for the built-in one)."""
     model: ChatModel
     parameters: Parameters
-    """The entry's default parameters, ``max_tokens`` capped by ``ai.max_output_tokens``; the
-    adapter applies them to what a request leaves unset, so use cases need not pass them."""
+    """The entry's default parameters, ``max_tokens`` capped by ``ai.max_output_tokens``. A
+    provider's adapter applies them to what a request leaves unset (use cases need not pass them);
+    the built-in offline model, whose answers are short, has no use for them."""
     timeouts: Timeouts
     """``total_s`` is ``ai.request_timeout_s``; the adapter enforces them."""
 
