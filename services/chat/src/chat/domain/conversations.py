@@ -138,6 +138,16 @@ class Conversation(Aggregate[DomainEvent]):
             self.model_id = model_id
             self._updated(now)
 
+    def link(self, *, project_id: UUID | None, task_id: UUID | None, now: datetime) -> None:
+        """Links the conversation to a project and optionally one of its tasks (``None``:
+        unlinked). The caller checked the links against the ownership replica; the domain keeps
+        only the shape: a task link needs its project."""
+        if task_id is not None and project_id is None:
+            raise InvalidInput("a task link needs the task's project")
+        if (project_id, task_id) != (self.project_id, self.task_id):
+            self.project_id, self.task_id = project_id, task_id
+            self._updated(now)
+
     def pin(self, pinned: bool, now: datetime) -> None:
         if pinned != self.pinned:
             self.pinned = pinned

@@ -146,6 +146,18 @@ def newest_leaf_under(messages: Iterable[Message], message_id: UUID) -> UUID:
     return current
 
 
+def path_with_siblings(messages: Iterable[Message], leaf_id: UUID | None) -> list[tuple[Message, list[UUID]]]:
+    """:func:`path_to` ``leaf_id``, each message with the ids of its siblings (itself included,
+    oldest first): what a client needs to show the branch and switch at any step. One pass
+    over the messages, whatever the path's length."""
+    loaded = list(messages)
+    tree = _by_parent(loaded)
+    return [
+        (message, [m.id for m in sorted(tree[message.parent_id], key=_age)])
+        for message in path_to(loaded, leaf_id)
+    ]
+
+
 def _by_parent(messages: Iterable[Message]) -> dict[UUID | None, list[Message]]:
     tree: dict[UUID | None, list[Message]] = {}
     for message in messages:
