@@ -5,7 +5,11 @@ from litestar.types import ControllerRouterHandler
 from chat.entrypoints.http.attachments import AttachmentsController
 from chat.entrypoints.http.conversations import ConversationsController
 from chat.entrypoints.http.messages import ConversationMessagesController, MessagesController
+from chat.entrypoints.http.replies import ConversationRepliesController, MessageRepliesController
+from chat.entrypoints.http.reply_socket import conversation_socket
+from chat.entrypoints.http.reply_stream import stream_reply
 from chat.entrypoints.http.search import search
+from chat.entrypoints.http.usage import get_usage
 from shared.http.whoami import whoami
 
 API_PREFIX = "/api/v1"
@@ -19,4 +23,8 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ConversationMessagesController,
         MessagesController,
         AttachmentsController,
+        ConversationRepliesController,
+        MessageRepliesController,
+        stream_reply,
+        conversation_socket,
     ]
