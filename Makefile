@@ -71,7 +71,7 @@ test: $(STAMP) ## the whole test suite (PYTEST_ARGS="..." adds pytest options)
 test-containers: $(STAMP) ## the suite on Testcontainers, with a Docker engine started where none runs
 	bash deploy/containers/test-containers.sh
 
-bench: $(STAMP) ## benchmark /users/me, the board read and the task move against bare asyncpg endpoints, and logins/s (prints figures)
+bench: $(STAMP) ## benchmark /users/me, the board read and the task move against bare asyncpg endpoints, logins/s, chat search (prints figures)
 	bash deploy/bench/bench.sh
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy, import-linter

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: identity's authenticated GET /api/v1/users/me, orchestrator's board read (200 tasks)
 # and task move (If-Match; task, activity and outbox rows), each against a bare endpoint doing the
-# same SQL on a raw asyncpg pool, in one run against one database; then logins per second.
+# same SQL on a raw asyncpg pool, in one run against one database; then logins per second; then
+# chat's search over 100,000 messages (chat_search.py: figures only, never fails the run).
 # Prints figures, asserts nothing. See deploy/bench/README.md.
 #
 #   bench.sh                    both configurations: tuned, then default (below)
@@ -50,6 +51,7 @@ BARE_PID=
 BARE_PORT=
 SPY_PID=
 OUT=  # the output directory of the configuration being measured
+CHAT_SEARCH_OUT=  # chat_search.py's figures, printed after the summary
 
 say() { printf 'bench: %s\n' "$*"; }
 fail() { say "FAILED: $*" >&2; exit 1; }
@@ -316,6 +318,14 @@ run_config() {
         warm_up login
         measure login 1
         unset BENCH_BODY
+        # chat's search over 100,000 messages: figures only, printed after the summary; a failure
+        # of this step is reported and does not fail the bench
+        say "chat search: seeding 100,000 messages, then timing GET /api/v1/search (deploy/bench/chat_search.py)"
+        "$PY" "$HERE/chat_search.py" --state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" \
+            --chat "http://127.0.0.1:$AIORCH_CHAT_PORT" --token "$BENCH_TOKEN" --user-id "$BENCH_USER_ID" \
+            --out "$OUT" >"$OUT/chat-search.txt" 2>&1 \
+            || say "the chat search step failed (the bench goes on): $(tail -n 5 "$OUT/chat-search.txt")"
+        CHAT_SEARCH_OUT=$OUT/chat-search.txt
     fi
     stop_bare
     stop_cluster 0
@@ -369,6 +379,11 @@ main() {
     done
     "$PY" "$HERE/bench.py" summary "$RUN_DIR" "${CONFIGS[@]}"
     echo
+    if [ -n "$CHAT_SEARCH_OUT" ]; then
+        echo "  chat search over 100,000 messages of one user (${CONFIGS[-1]} configuration; chat as make up starts it)"
+        cat "$CHAT_SEARCH_OUT"
+        echo
+    fi
     echo "idle check    $(cpu_busy)% of the CPU busy after the runs (other work skews the figures)"
     [ "$VALID" -eq 0 ] || fail "a run had errors (see the tables); its figures are not valid"
 }
