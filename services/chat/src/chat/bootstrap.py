@@ -7,27 +7,51 @@ connects at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import httpx
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import chat
 from chat import SERVICE, __version__
+from chat.adapters.ai.catalog import ReplicaModelCatalog, open_seal_keys, reading
+from chat.adapters.blobs.filesystem import FilesystemBlobStore
+from chat.adapters.blobs.sniffing import FileTypeSniffer
+from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
 from chat.adapters.messaging.translators import to_contract
 from chat.adapters.postgres.search import AsyncpgSearchIndex
 from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from chat.application.attachments import sweep_blobs
 from chat.application.erasure import erase_users_data
+from chat.application.generator import Generator
+from chat.entrypoints.consumers.models import model_registry
 from chat.entrypoints.consumers.ownership import ownership
+from chat.entrypoints.consumers.settings import settings_changes
 from chat.entrypoints.http import route_handlers
+from chat.entrypoints.http.attachments import BLOBS, SNIFFER, attachment_dependencies
+from chat.entrypoints.http.model_catalog import MODELS, model_dependencies
+from chat.entrypoints.http.reply_dependencies import (
+    GENERATOR,
+    REPLY_CHANNEL,
+    UNITS_OF_WORK,
+    reply_dependencies,
+)
 from chat.entrypoints.http.search import SEARCH_INDEX, search_dependencies
 from chat.settings import Settings
 from shared.bootstrap import ServiceRoot
+from shared.chores import Chore
 from shared.db.migrations import migrations_of
 from shared.db.pool import open_read_pool
 from shared.erasure.consumer import user_erasure
+from shared.kernel.clock import SystemClock
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.streams import ensure_stream
 
 
 @asynccontextmanager
@@ -42,11 +66,54 @@ async def api_resources(settings: Settings, engine: AsyncEngine) -> AsyncIterato
         size=settings.db_pool_size,
     )
     async with read_pool:
-        yield {SEARCH_INDEX: AsyncpgSearchIndex(read_pool)}
+        yield {
+            SEARCH_INDEX: AsyncpgSearchIndex(read_pool),
+            BLOBS: FilesystemBlobStore(Path(settings.blob_dir)),
+            SNIFFER: FileTypeSniffer(),
+        }
+
+
+@asynccontextmanager
+async def live_resources(
+    settings: Settings, state: State, units: Callable[[], SqlAlchemyUnitOfWork]
+) -> AsyncIterator[Mapping[str, Any]]:
+    """The reply channel on the API process's NATS connection and the generator writing this
+    process's replies (its checkpoint, sweep and stop loops run while the app does); the model
+    catalog they call, unless the resources opened one."""
+    await ensure_stream(state.nats.jetstream(), reply_stream(settings.stream_replicas))
+    channel = NatsReplyChannel(state.nats)
+    async with AsyncExitStack() as stack:
+        catalog = state.get(MODELS)
+        if catalog is None:
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            catalog = ReplicaModelCatalog(
+                read=reading(state.engine),
+                seal_keys=open_seal_keys(settings.model_seal_key_file),
+                http=http,
+                offline_pace_s=settings.offline_pace_ms / 1000,
+                cache_s=settings.model_cache_ms / 1000,
+            )
+        generator = Generator(uow=units, models=catalog, channel=channel, clock=SystemClock())
+        await stack.enter_async_context(generator.running())
+        yield {MODELS: catalog, GENERATOR: generator, REPLY_CHANNEL: channel, UNITS_OF_WORK: units}
 
 
 def all_dependencies() -> Mapping[str, Provide]:
-    return {**search_dependencies()}
+    return {
+        **search_dependencies(),
+        **attachment_dependencies(),
+        **model_dependencies(),
+        **reply_dependencies(),
+    }
+
+
+def worker_chores(settings: Settings, engine: AsyncEngine) -> list[Chore]:
+    """The worker's clean-ups: blobs no attachment names any more (deleted with their message,
+    conversation or user), and uploads staged by a process that died."""
+    uow = SqlAlchemyUnitOfWork.from_engine(engine, OutboxWriter(f"/aiorch/{SERVICE}"), to_contract)
+    blobs = FilesystemBlobStore(Path(settings.blob_dir))
+    sweep = partial(sweep_blobs, uow, blobs, SystemClock())
+    return [Chore(name="attachment-blobs", every_s=settings.blob_sweep_every_s, work=sweep)]
 
 
 ROOT = ServiceRoot(
@@ -59,12 +126,17 @@ ROOT = ServiceRoot(
     translate=to_contract,
     route_handlers=route_handlers,
     # identity.user.deleted → the shared erasure with chat's own rule;
-    # orchestrator.project.* / orchestrator.task.* → the ownership replica
+    # orchestrator.project.* / orchestrator.task.* → the ownership replica;
+    # orchestrator.ai_model.* / orchestrator.settings.changed → the registry and settings replicas
     consumers=[
         user_erasure(SERVICE, erase_users_data),
         ownership,
+        model_registry,
+        settings_changes,
     ],
     dependencies=all_dependencies,
     resources=api_resources,
+    live_resources=live_resources,
+    chores=worker_chores,
     app_factory=f"{__name__}:ROOT.create_app_from_env",
 )

@@ -227,3 +227,48 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
 }
 
 __all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "FieldError", "Problem", "problem_response"]
+
+
+def problem_of(exc: Exception, *, instance: str | None = None) -> Problem:
+    """The problem an error is answered with where no HTTP response carries it (a WebSocket
+    frame, say): the same status, title and detail the handlers above give."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if isinstance(exc, errors.DomainError):
+        status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), 400)
+        return Problem(
+            title=exc.title, status=status, detail=exc.detail, instance=instance, request_id=request_id
+        )
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if exc.detail and exc.detail != _TITLES.get(status) else None
+        return Problem(
+            title=_TITLES.get(status, "Error"),
+            status=status,
+            detail=detail,
+            instance=instance,
+            request_id=request_id,
+        )
+    if isinstance(exc, InvalidCursor):
+        return Problem(
+            title="Invalid cursor", status=400, detail=str(exc), instance=instance, request_id=request_id
+        )
+    if isinstance(exc, msgspec.ValidationError | msgspec.DecodeError):
+        return Problem(
+            title=_TITLES[400], status=400, detail=_humane(str(exc)), instance=instance, request_id=request_id
+        )
+    if is_outage(exc):
+        return Problem(
+            title=_TITLES[503],
+            status=503,
+            detail="The service's database cannot be reached right now; try again shortly.",
+            instance=instance,
+            request_id=request_id,
+        )
+    _log.exception("unhandled error", path=instance, error_type=type(exc).__name__)
+    return Problem(
+        title=_TITLES[500],
+        status=500,
+        detail="An unexpected error occurred.",
+        instance=instance,
+        request_id=request_id,
+    )

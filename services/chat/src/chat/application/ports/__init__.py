@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from chat.application.ports.attachments import AttachmentRepository
 from chat.application.ports.budgets import UsageLedger
 from chat.application.ports.conversation_lists import ConversationLists
 from chat.application.ports.ownership import Ownership
 from chat.application.ports.replicas import ModelReplicas, SettingsReplica
+from chat.application.ports.replies import Leases
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel import unit_of_work
@@ -70,3 +72,5 @@ class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     settings: SettingsReplica
     models: ModelReplicas
     usage: UsageLedger
+    attachments: AttachmentRepository
+    leases: Leases

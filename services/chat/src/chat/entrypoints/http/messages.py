@@ -1,5 +1,7 @@
 """Reading messages: a conversation's branch (the selected one or a given one), switching
-branch, and one message. Posting, editing, regenerating and streaming live elsewhere."""
+branch, and one message. Posting, editing, regenerating and streaming are ``replies``'; posting
+shares this controller's path, so it is mixed in here (Litestar gives each controller route its
+own OPTIONS handler: two controllers on one path clash)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from chat.entrypoints.http.dependencies import UnitOfWorkDep
 from chat.entrypoints.http.message_schemas import BranchResponse, BranchSelect, MessageResponse
 from chat.entrypoints.http.openapi import problems
 from chat.entrypoints.http.parameters import ConversationId, MessageId
+from chat.entrypoints.http.replies import MessagePosting
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
 
 
-class ConversationMessagesController(Controller):
+class ConversationMessagesController(MessagePosting, Controller):
     path = "/api/v1/conversations/{conversation_id:uuid}"
     tags = ["messages"]
     security = BEARER_SECURITY

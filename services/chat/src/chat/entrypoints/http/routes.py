@@ -5,7 +5,7 @@ from litestar.types import ControllerRouterHandler
 from chat.entrypoints.http.attachments import AttachmentsController
 from chat.entrypoints.http.conversations import ConversationsController
 from chat.entrypoints.http.messages import ConversationMessagesController, MessagesController
-from chat.entrypoints.http.replies import ConversationRepliesController, MessageRepliesController
+from chat.entrypoints.http.replies import MessageRepliesController
 from chat.entrypoints.http.reply_socket import conversation_socket
 from chat.entrypoints.http.reply_stream import stream_reply
 from chat.entrypoints.http.search import search
@@ -23,7 +23,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ConversationMessagesController,
         MessagesController,
         AttachmentsController,
-        ConversationRepliesController,
+        get_usage,
         MessageRepliesController,
         stream_reply,
         conversation_socket,

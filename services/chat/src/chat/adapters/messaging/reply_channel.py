@@ -1,0 +1,206 @@
+"""Reply frames over NATS: the ``ReplyChannel`` any API process (or replica) can serve from.
+
+Design (issue 9): each reply's frames are published with a core NATS publish (no round trip
+per token) on ``chat-replies.<message id>``, a subject the JetStream stream ``CHAT_REPLIES``
+captures. The stream is the bounded buffer: in memory, each reply's frames kept 15 minutes and
+at most :data:`MAX_FRAMES` of them, the oldest dropped past 256 MiB. A subscriber reads a
+reply through an ephemeral ordered consumer filtered to its subject: stored frames first, then
+live ones, in order, with nothing to ack and nothing left behind. A lost or expired frame is
+noticed by its ``seq`` and the stored reply stands in (``chat.application.reply_streams``).
+
+Stops go over core request/reply on ``chat-control.stop.<message id>``: every API process
+listens, the one writing the reply stops it and answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Literal
+from uuid import UUID
+
+import msgspec
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType
+from nats.js.errors import NotFoundError
+
+from chat.application.ports.replies import FeedOverflow, ReplyChunk, ReplyDone, ReplyError, ReplyFrame
+from shared.kernel.ai import Usage
+from shared.messaging.streams import StreamSpec
+
+STREAM: Final = "CHAT_REPLIES"
+SUBJECT_PREFIX: Final = "chat-replies."
+STOP_PREFIX: Final = "chat-control.stop."
+MAX_FRAMES: Final = 50_000
+"""Frames kept per reply (a reply of ``ai.max_output_tokens`` ≤ 32,768 chunks fits)."""
+KEPT: Final = timedelta(minutes=15)
+BACKLOG: Final = 10_000
+"""Frames a subscriber may fall behind by before its feed ends (it resumes from its last seq)."""
+STOP_WAIT_S: Final = 5.0
+
+_log = structlog.get_logger("chat.replies")
+
+
+def reply_stream(replicas: int = 1) -> StreamSpec:
+    return StreamSpec(
+        name=STREAM,
+        subjects=(f"{SUBJECT_PREFIX}>",),
+        max_age_s=KEPT.total_seconds(),
+        max_bytes=256 * 1024**2,
+        duplicate_window_s=60.0,
+        replicas=replicas,
+        storage=StorageType.MEMORY,
+        max_msgs_per_subject=MAX_FRAMES,
+    )
+
+
+class _Usage(msgspec.Struct, frozen=True):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _Chunk(msgspec.Struct, frozen=True, tag="chunk"):
+    c: UUID
+    s: int
+    d: str
+    w: bool = False
+
+
+class _Done(msgspec.Struct, frozen=True, tag="done"):
+    c: UUID
+    s: int
+    status: Literal["completed", "stopped", "failed"]
+    usage: _Usage
+
+
+class _Error(msgspec.Struct, frozen=True, tag="error"):
+    c: UUID
+    s: int
+    detail: str
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(_Chunk | _Done | _Error)
+
+
+def encode(frame: ReplyFrame) -> bytes:
+    if isinstance(frame, ReplyChunk):
+        return _encoder.encode(_Chunk(c=frame.conversation_id, s=frame.seq, d=frame.data, w=frame.whole))
+    if isinstance(frame, ReplyDone):
+        usage = _Usage(frame.usage.prompt_tokens, frame.usage.completion_tokens)
+        return _encoder.encode(_Done(c=frame.conversation_id, s=frame.seq, status=frame.status, usage=usage))
+    return _encoder.encode(_Error(c=frame.conversation_id, s=frame.seq, detail=frame.detail))
+
+
+def decode(message_id: UUID, data: bytes) -> ReplyFrame:
+    wire = _decoder.decode(data)
+    if isinstance(wire, _Chunk):
+        return ReplyChunk(
+            message_id=message_id, conversation_id=wire.c, seq=wire.s, data=wire.d, whole=wire.w
+        )
+    if isinstance(wire, _Done):
+        usage = Usage(prompt_tokens=wire.usage.prompt_tokens, completion_tokens=wire.usage.completion_tokens)
+        return ReplyDone(
+            message_id=message_id, conversation_id=wire.c, seq=wire.s, status=wire.status, usage=usage
+        )
+    return ReplyError(message_id=message_id, conversation_id=wire.c, seq=wire.s, detail=wire.detail)
+
+
+@dataclass(slots=True)
+class _Feed:
+    queue: asyncio.Queue[ReplyFrame | None]
+
+    async def next(self, quiet_s: float) -> ReplyFrame | None:
+        try:
+            frame = await asyncio.wait_for(self.queue.get(), quiet_s)
+        except TimeoutError:
+            return None
+        if frame is None:
+            raise FeedOverflow
+        return frame
+
+
+class NatsReplyChannel:
+    """``ReplyChannel`` on the API process's NATS connection."""
+
+    def __init__(self, nc: Client) -> None:
+        self._nc = nc
+        self._js = nc.jetstream()
+
+    async def publish(self, frame: ReplyFrame) -> None:
+        await self._nc.publish(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
+
+    @contextlib.asynccontextmanager
+    async def follow(self, message_id: UUID) -> AsyncIterator[_Feed]:
+        queue: asyncio.Queue[ReplyFrame | None] = asyncio.Queue()
+        overflowed = False
+
+        async def on_message(msg: Msg) -> None:
+            nonlocal overflowed
+            if overflowed:
+                return
+            try:
+                frame = decode(message_id, msg.data)
+            except msgspec.DecodeError:
+                _log.warning("undecodable reply frame", message_id=str(message_id))
+                return
+            if queue.qsize() >= BACKLOG:
+                overflowed = True
+                queue.put_nowait(None)
+                return
+            queue.put_nowait(frame)
+
+        subscription = await self._js.subscribe(
+            f"{SUBJECT_PREFIX}{message_id}",
+            stream=STREAM,
+            cb=on_message,
+            ordered_consumer=True,
+            idle_heartbeat=5.0,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        try:
+            yield _Feed(queue)
+        finally:
+            if not self._nc.is_closed:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
+
+    async def has_frames(self, message_id: UUID) -> bool:
+        try:
+            await self._js.get_last_msg(STREAM, f"{SUBJECT_PREFIX}{message_id}")
+        except NotFoundError:
+            return False
+        return True
+
+    async def request_stop(self, message_id: UUID) -> bool:
+        try:
+            answer = await self._nc.request(f"{STOP_PREFIX}{message_id}", b"", timeout=STOP_WAIT_S)
+        except (NoRespondersError, NatsTimeout):
+            return False
+        return answer.data == b"stopped"
+
+    @contextlib.asynccontextmanager
+    async def serve_stops(self, stop: Callable[[UUID], Awaitable[bool]]) -> AsyncIterator[None]:
+        async def on_request(msg: Msg) -> None:
+            try:
+                message_id = UUID(msg.subject.removeprefix(STOP_PREFIX))
+            except ValueError:
+                return
+            # only the process writing the reply answers; the others stay silent
+            if await stop(message_id):
+                await msg.respond(b"stopped")
+
+        subscription = await self._nc.subscribe(f"{STOP_PREFIX}*", cb=on_request)
+        try:
+            yield
+        finally:
+            if not self._nc.is_closed:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()

@@ -1,0 +1,312 @@
+"""Generations: the replies this process is writing, owned by the service, not by a connection.
+
+A generation streams the model's answer into numbered frames on the reply channel (any number of
+subscribers, in any process, follow it); its content reaches the database in batches — one
+statement per tick for every reply this process writes, which also renews their leases — and
+its end is committed exactly once, with its ``MessageCompleted`` event, before the terminal
+frame is published. A reply whose process died is found by its lapsed lease and failed by
+whichever process sweeps first, its partial content kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
+from uuid import UUID
+
+import structlog
+
+from chat.application.budgets import record_usage
+from chat.application.ports import UnitOfWork
+from chat.application.ports.replicas import ModelCatalog
+from chat.application.ports.replies import (
+    FinishedStatus,
+    ReplyChannel,
+    ReplyChunk,
+    ReplyDone,
+    ReplyError,
+    ReplyFrame,
+)
+from chat.application.prompts import reply_request, title_request
+from chat.domain.conversations import Conversation
+from chat.domain.messages import Message
+from shared.kernel.ai import NO_USAGE, ModelError, Usage
+from shared.kernel.clock import Clock
+from shared.kernel.errors import NotFound
+
+FRAMES_KEY: Final = "frames"
+"""Metadata of a finished reply: the ``seq`` of its terminal frame."""
+CHECKPOINT_SEQ_KEY: Final = "checkpoint_seq"
+"""Metadata of an in-flight reply: the ``seq`` of the last frame its stored content includes."""
+LOST: Final = "generation lost: the process writing it stopped"
+SHUTDOWN: Final = "generation interrupted: the service stopped"
+
+_log = structlog.get_logger("chat.generations")
+
+
+@dataclass(slots=True)
+class _Run:
+    reply: Message
+    conversation: Conversation
+    parts: list[str] = field(default_factory=list)
+    seq: int = 0
+    dirty: bool = False
+    stopping: bool = False
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def content(self) -> str:
+        return "".join(self.parts)
+
+
+class Generator:
+    """The generations of one API process, with their checkpoint and sweep loops (:meth:`running`)."""
+
+    def __init__(
+        self,
+        *,
+        uow: Callable[[], UnitOfWork],
+        models: ModelCatalog,
+        channel: ReplyChannel,
+        clock: Clock,
+        lease_s: float = 10.0,
+        checkpoint_s: float = 1.0,
+    ) -> None:
+        self._uow = uow
+        self._models = models
+        self._channel = channel
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_s)
+        self._checkpoint_s = checkpoint_s
+        self._runs: dict[UUID, _Run] = {}
+        self._closing = False
+
+    # -- starting and stopping ---------------------------------------------------------------
+
+    def start(self, conversation: Conversation, reply: Message) -> None:
+        """Write ``reply`` (pending, just committed) in the background."""
+        run = _Run(reply=reply, conversation=conversation)
+        self._runs[reply.id] = run
+        run.task = asyncio.create_task(self._generate(run), name=f"reply-{reply.id}")
+
+    async def stop_here(self, message_id: UUID) -> bool:
+        """Stop the reply if this process writes it; ``True`` once it is finished as ``stopped``."""
+        run = self._runs.get(message_id)
+        if run is None or run.task is None:
+            return False
+        run.stopping = True
+        run.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run.task
+        return True
+
+    async def stop(self, message_id: UUID, owner_id: UUID) -> Message:
+        """The owner stops a reply wherever it runs; its partial content stays, as ``stopped``.
+        A reply already finished is returned as it is; one whose process is gone is stopped here."""
+        async with self._uow() as uow:
+            message = await uow.messages.get(message_id, owner_id)
+        if message is None or message.sender != "assistant":
+            raise NotFound(f"reply {message_id} not found")
+        stopped = message.finished or await self.stop_here(message_id)
+        if not stopped and not await self._channel.request_stop(message_id):
+            await self._finish_orphan(message_id, owner_id, "stopped", None)
+        async with self._uow() as uow:
+            current = await uow.messages.get(message_id, owner_id)
+        if current is None:
+            raise NotFound(f"reply {message_id} not found")
+        return current
+
+    # -- the generation ----------------------------------------------------------------------
+
+    async def _generate(self, run: _Run) -> None:
+        status: FinishedStatus = "completed"
+        usage: Usage = NO_USAGE
+        reason = ""
+        try:
+            async with self._uow() as uow:
+                history = await uow.messages.of_conversation(run.conversation.id)
+                limits = await uow.settings.limits()
+            resolved = await self._models.resolve(run.reply.model_id)
+            request = reply_request(resolved, history, run.reply, limits)
+            async for chunk in resolved.model.stream(request):
+                if chunk.delta:
+                    run.parts.append(chunk.delta)
+                    run.seq += 1
+                    run.dirty = True
+                    await self._publish(
+                        ReplyChunk(
+                            message_id=run.reply.id,
+                            conversation_id=run.conversation.id,
+                            seq=run.seq,
+                            data=chunk.delta,
+                        )
+                    )
+                if chunk.usage is not None:
+                    usage = chunk.usage
+        except asyncio.CancelledError:
+            status, reason = ("stopped", "") if run.stopping else ("failed", SHUTDOWN)
+        except ModelError as exc:
+            status, reason = "failed", exc.detail
+        except Exception as exc:  # any other failure ends the reply; it must not stay in flight
+            _log.exception("generation failed", message_id=str(run.reply.id))
+            status, reason = "failed", f"generation failed: {type(exc).__name__}"
+        # finishing must complete even when the task is being cancelled (a stop, a shutdown)
+        finish = asyncio.ensure_future(self._finish(run, status, usage, reason))
+        try:
+            await asyncio.shield(finish)
+        except asyncio.CancelledError:
+            await finish
+        finally:
+            self._runs.pop(run.reply.id, None)
+        if status == "completed" and finish.result():
+            await self._auto_title(run)
+
+    async def _finish(self, run: _Run, status: FinishedStatus, usage: Usage, reason: str) -> bool:
+        """Commit the reply's end once (``False``: it was already finished elsewhere), then
+        publish its terminal frame."""
+        seq = run.seq + 1
+        content = run.content
+        async with self._uow() as uow:
+            reply = await uow.messages.get(run.reply.id, run.reply.owner_id, for_update=True)
+            if reply is None or not reply.in_flight:
+                return False
+            reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
+            now = self._clock.now()
+            if status == "completed":
+                reply.complete(content=content, usage=usage, now=now)
+            elif status == "stopped":
+                reply.stop(content=content, usage=usage, now=now)
+            else:
+                reply.fail(reason=reason, content=content, usage=usage, now=now)
+            await uow.messages.update(reply)
+            if usage.total_tokens:
+                limits = await uow.settings.limits()
+                await record_usage(reply.owner_id, now, limits, uow, tokens=usage.total_tokens)
+            await uow.commit()
+        await self._publish(_terminal(run.reply, seq, status, usage, reason))
+        return True
+
+    async def _finish_orphan(
+        self, message_id: UUID, owner_id: UUID, status: FinishedStatus, reason: str | None
+    ) -> None:
+        """End a reply no process writes any more, with the content its last checkpoint stored."""
+        async with self._uow() as uow:
+            reply = await uow.messages.get(message_id, owner_id, for_update=True)
+            if reply is None or not reply.in_flight:
+                return
+            seq = int(reply.metadata.get(CHECKPOINT_SEQ_KEY, 0)) + 1
+            reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
+            now = self._clock.now()
+            if status == "stopped":
+                reply.stop(now=now)
+            else:
+                reply.fail(reason=reason or LOST, now=now)
+            await uow.messages.update(reply)
+            await uow.commit()
+        await self._publish(_terminal(reply, seq, status, NO_USAGE, reason or LOST))
+
+    async def _auto_title(self, run: _Run) -> None:
+        """After the first exchange the model titles the conversation, unless its owner did;
+        a failure leaves the title empty and says why in the log."""
+        try:
+            async with self._uow() as uow:
+                conversation = await uow.conversations.get(run.conversation.id, run.conversation.owner_id)
+                if conversation is None or not conversation.wants_auto_title:
+                    return
+                history = await uow.messages.of_conversation(conversation.id)
+            resolved = await self._models.resolve(run.reply.model_id)
+            completion = await resolved.model.complete(title_request(resolved, history, run.reply))
+            async with self._uow() as uow:
+                conversation = await uow.conversations.get(
+                    run.conversation.id, run.conversation.owner_id, for_update=True
+                )
+                titled = conversation is not None and conversation.auto_title(
+                    completion.content, self._clock.now()
+                )
+                if conversation is not None and titled:
+                    await uow.conversations.update(conversation)
+                    await uow.commit()
+        except ModelError as exc:
+            _log.warning("auto title failed", conversation_id=str(run.conversation.id), reason=exc.detail)
+        except Exception:
+            _log.exception("auto title failed", conversation_id=str(run.conversation.id))
+
+    async def _publish(self, frame: ReplyFrame) -> None:
+        try:
+            await self._channel.publish(frame)
+        except Exception as exc:  # the broker away: subscribers fall back to the stored content
+            _log.warning("reply frame not published", message_id=str(frame.message_id), error=str(exc))
+
+    # -- the loops ---------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self):  # type: ignore[no-untyped-def]
+        """Checkpoints, sweeps and stop requests while open; on exit, replies still being
+        written are failed (``SHUTDOWN``) so their owners can regenerate them."""
+        async with self._channel.serve_stops(self.stop_here):
+            loops = [asyncio.create_task(self._checkpoints()), asyncio.create_task(self._sweeps())]
+            try:
+                yield self
+            finally:
+                self._closing = True
+                for loop in loops:
+                    loop.cancel()
+                runs = [run.task for run in list(self._runs.values()) if run.task is not None]
+                for task in runs:
+                    task.cancel()
+                await asyncio.gather(*loops, *runs, return_exceptions=True)
+
+    async def checkpoint(self) -> None:
+        """One statement for every reply written here: the content of those that moved on, and
+        every lease renewed."""
+        if not self._runs:
+            return
+        contents: list[tuple[UUID, str | None, int]] = []
+        for run in list(self._runs.values()):
+            contents.append((run.reply.id, run.content if run.dirty else None, run.seq))
+            run.dirty = False
+        async with self._uow() as uow:
+            await uow.leases.checkpoint(contents, self._clock.now() + self._lease)
+            await uow.commit()
+
+    async def sweep(self, limit: int = 100) -> int:
+        """Fail the replies whose process is gone; returns how many."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            lapsed = await uow.leases.lapsed(now, unleased_since=now - self._lease, limit=limit)
+        for message_id, owner_id in lapsed:
+            if message_id not in self._runs:
+                await self._finish_orphan(message_id, owner_id, "failed", LOST)
+        return len(lapsed)
+
+    async def _checkpoints(self) -> None:
+        while True:
+            await asyncio.sleep(self._checkpoint_s)
+            try:
+                await self.checkpoint()
+            except Exception:
+                _log.exception("checkpoint failed")
+
+    async def _sweeps(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 2)
+            try:
+                await self.sweep()
+            except Exception:
+                _log.exception("sweep failed")
+
+    @property
+    def in_flight(self) -> Sequence[UUID]:
+        return list(self._runs)
+
+
+def _terminal(reply: Message, seq: int, status: FinishedStatus, usage: Usage, reason: str) -> ReplyFrame:
+    if status == "failed":
+        return ReplyError(message_id=reply.id, conversation_id=reply.conversation_id, seq=seq, detail=reason)
+    return ReplyDone(
+        message_id=reply.id, conversation_id=reply.conversation_id, seq=seq, status=status, usage=usage
+    )

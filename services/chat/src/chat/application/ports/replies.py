@@ -1,0 +1,113 @@
+"""How a reply's frames travel from the process generating it to every subscriber, in any process.
+
+A generation publishes numbered frames (``seq`` 1, 2, ...): chunks of text, then exactly one
+terminal frame (``done`` or ``error``). The channel keeps each reply's frames for a while, so a
+subscriber that (re)connects reads them from the first and skips what it already has; the
+database keeps the content in batches and, once the reply finished, the whole of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+from uuid import UUID
+
+from shared.kernel.ai import Usage
+
+FinishedStatus = Literal["completed", "stopped", "failed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyChunk:
+    message_id: UUID
+    conversation_id: UUID
+    seq: int
+    data: str
+    whole: bool = False
+    """``data`` is the reply's whole content up to ``seq`` (a resume the frames could no longer
+    serve): it replaces what the subscriber holds instead of extending it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyDone:
+    """The reply finished (completed, or stopped by its owner); ``seq`` is its last frame's."""
+
+    message_id: UUID
+    conversation_id: UUID
+    seq: int
+    status: FinishedStatus
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyError:
+    """The reply failed (the model, or its process); the partial content stays readable."""
+
+    message_id: UUID
+    conversation_id: UUID
+    seq: int
+    detail: str
+    status: FinishedStatus = "failed"
+
+
+ReplyFrame = ReplyChunk | ReplyDone | ReplyError
+TERMINAL = (ReplyDone, ReplyError)
+
+
+class FeedOverflow(Exception):
+    """The subscriber fell too far behind: its feed ends (it resumes from the last seq it holds)."""
+
+
+class ReplyFeed(Protocol):
+    async def next(self, quiet_s: float) -> ReplyFrame | None:
+        """The next frame of the reply, from its first; ``None`` after ``quiet_s`` seconds of quiet.
+
+        Raises:
+            FeedOverflow: the subscriber fell too far behind.
+        """
+        ...
+
+
+class ReplyChannel(Protocol):
+    """Frames between processes, and the stop signal to whichever process runs a reply.
+    Not transactional: never called inside a unit of work."""
+
+    async def publish(self, frame: ReplyFrame) -> None:
+        """Fire and forget, in order per reply (the channel stores it for late subscribers)."""
+        ...
+
+    def follow(self, message_id: UUID) -> AbstractAsyncContextManager[ReplyFeed]:
+        """The reply's frames from its first one kept, then live ones as they come."""
+        ...
+
+    async def has_frames(self, message_id: UUID) -> bool:
+        """Whether the channel still keeps frames of this reply (they expire)."""
+        ...
+
+    async def request_stop(self, message_id: UUID) -> bool:
+        """Ask the process running the reply to stop it; ``True`` once it has (finished as
+        ``stopped``), ``False`` when no process answers (none runs it any more)."""
+        ...
+
+    def serve_stops(self, stop: Callable[[UUID], Awaitable[bool]]) -> AbstractAsyncContextManager[None]:
+        """While open, stop requests reach ``stop`` (``True``: it ran here and is stopped now)."""
+        ...
+
+
+class Leases(Protocol):
+    """The in-flight replies' stored side: batched content and the lease that says their process
+    lives. Transactional (commit required); it never finishes a reply (the domain does)."""
+
+    async def checkpoint(self, contents: Sequence[tuple[UUID, str | None, int]], until: datetime) -> None:
+        """For each in-flight reply: its content so far and the ``seq`` of its last frame
+        (content ``None``: unchanged; content makes it ``streaming``), and its lease renewed to
+        ``until``, all in one statement. Finished replies are left as they are."""
+        ...
+
+    async def lapsed(self, now: datetime, *, unleased_since: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        """(message id, owner id) of in-flight replies whose lease ran out before ``now`` (or,
+        never leased, created before ``unleased_since``): their process is gone."""
+        ...

@@ -1,0 +1,226 @@
+"""``/conversations/{id}/ws``: a conversation over a WebSocket, the seed's frames with a ``seq``.
+
+The access token never travels in the URL: the client offers it as the subprotocol
+``bearer.<token>`` (beside ``aiorch.v1``, which the server selects) or sends
+``{"type": "auth", "token": ...}`` as its first frame (also later, to refresh it). Then:
+
+* ``{"type": "message", "content": ..., "parent_id"?, "attachment_ids"?}`` posts a message
+  (as ``POST /conversations/{id}/messages``): ``accepted`` comes back, then the reply's frames;
+* ``{"type": "subscribe", "message_id": ..., "after": <seq>}`` follows a reply of this
+  conversation from after ``seq`` (``0``: from the start): the frames missed, then the live rest;
+* ``{"type": "stop", "message_id": ...}`` stops a reply; ``{"type": "ping"}`` answers ``pong``.
+
+Server frames: ``chunk`` (``seq``, ``data``), ``done`` (status, usage), ``error`` (a problem;
+the socket stays open unless the error is about the socket itself), ``accepted``, ``pong``.
+Several replies may be followed at once; a reply goes on being written when the socket closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Annotated, Any, Final
+from uuid import UUID
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
+from litestar.params import PathParameter
+
+from chat.application.ports import UnitOfWork
+from chat.application.replies import PostMessage, post_message
+from chat.application.reply_streams import open_reply_stream
+from chat.entrypoints.http.reply_dependencies import GeneratorDep, ReplyChannelDep, UnitsOfWorkDep
+from chat.entrypoints.http.reply_schemas import (
+    AcceptedFrame,
+    AuthRequest,
+    ClientFrame,
+    ErrorFrame,
+    MessageRequest,
+    PingRequest,
+    PongFrame,
+    ServerFrame,
+    StopRequest,
+    SubscribeRequest,
+    wire,
+)
+from shared.auth import Principal, verify_token
+from shared.http.problems import Problem, problem_of
+from shared.kernel.clock import SystemClock
+from shared.kernel.errors import NotFound
+
+SUBPROTOCOL: Final = "aiorch.v1"
+TOKEN_PREFIX: Final = "bearer."  # noqa: S105 (a prefix, not a secret)
+AUTH_WAIT_S: Final = 10.0
+MAX_FRAME_BYTES: Final = 1_048_576
+"""The largest frame a client may send (a message of 200,000 characters fits)."""
+POLICY_VIOLATION: Final = 1008
+"""The close code for a socket refused (no or a bad token, not my conversation)."""
+
+_encoder = msgspec.json.Encoder()
+_client_frames = msgspec.json.Decoder(ClientFrame)
+_CLOCK = SystemClock()
+
+
+@websocket("/api/v1/conversations/{conversation_id:uuid}/ws")
+async def conversation_socket(
+    socket: WebSocket[Any, Any, Any],
+    conversation_id: Annotated[UUID, PathParameter(description="One of my conversations, by its `id`.")],
+    units: UnitsOfWorkDep,
+    generator: GeneratorDep,
+    replies: ReplyChannelDep,
+) -> None:
+    offered: list[str] = list(socket.scope.get("subprotocols") or [])
+    token = next((p.removeprefix(TOKEN_PREFIX) for p in offered if p.startswith(TOKEN_PREFIX)), None)
+    await socket.accept(subprotocols=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    session = _Session(socket, conversation_id, units, replies)
+    try:
+        principal = await session.authenticate(token)
+        if principal is None:
+            return
+        async with units() as uow:
+            mine = await uow.conversations.get(conversation_id, principal.user_id)
+        if mine is None:
+            await session.refuse(NotFound(f"conversation {conversation_id} not found"))
+            return
+        await session.serve(principal, generator)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await session.close()
+
+
+class _Session:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        conversation_id: UUID,
+        units: Callable[[], UnitOfWork],
+        replies: ReplyChannelDep,
+    ) -> None:
+        self.socket = socket
+        self.conversation_id = conversation_id
+        self.units = units
+        self.replies = replies
+        self.lock = asyncio.Lock()
+        self.follows: dict[UUID, asyncio.Task[None]] = {}
+
+    async def send(self, frame: ServerFrame) -> None:
+        async with self.lock:
+            await self.socket.send_text(_encoder.encode(frame).decode())
+
+    async def refuse(self, exc: Exception) -> None:
+        with contextlib.suppress(Exception):
+            await self.send(ErrorFrame(conversation_id=self.conversation_id, problem=problem_of(exc)))
+            await self.socket.close(code=POLICY_VIOLATION, reason=type(exc).__name__[:100])
+
+    async def authenticate(self, token: str | None) -> Principal | None:
+        if token is None:
+            try:
+                raw = await asyncio.wait_for(self.socket.receive_text(), AUTH_WAIT_S)
+                first = _client_frames.decode(raw)
+            except (TimeoutError, msgspec.DecodeError, msgspec.ValidationError):
+                first = None
+            if not isinstance(first, AuthRequest):
+                missing = NotAuthorizedException(detail="Send an auth frame with an access token first.")
+                await self.refuse(missing)
+                return None
+            token = first.token
+        try:
+            return await verify_token(self.socket, token)
+        except Exception as exc:
+            await self.refuse(exc)
+            return None
+
+    async def serve(self, principal: Principal, generator: GeneratorDep) -> None:
+        while True:
+            raw = await self.socket.receive_text()
+            if len(raw) > MAX_FRAME_BYTES:
+                too_large = Problem(title="Payload too large", status=413, detail="frame too large")
+                await self.error(None, too_large)
+                continue
+            try:
+                request = _client_frames.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                await self.error(None, problem_of(exc))
+                continue
+            try:
+                principal = await self.handle(request, principal, generator)
+            except Exception as exc:
+                message_id = getattr(request, "message_id", None)
+                await self.error(message_id, problem_of(exc))
+
+    async def handle(self, request: ClientFrame, principal: Principal, generator: GeneratorDep) -> Principal:
+        if isinstance(request, MessageRequest):
+            started = await post_message(
+                PostMessage(
+                    conversation_id=self.conversation_id,
+                    owner_id=principal.user_id,
+                    content=request.content,
+                    parent_id=request.parent_id,
+                    attachment_ids=tuple(request.attachment_ids),
+                ),
+                self.units(),
+                clock=_CLOCK,
+            )
+            generator.start(started.conversation, started.reply)
+            user_message_id = None if started.user_message is None else started.user_message.id
+            await self.send(
+                AcceptedFrame(
+                    conversation_id=self.conversation_id,
+                    user_message_id=user_message_id,
+                    message_id=started.reply.id,
+                )
+            )
+            self.follow(started.reply.id, 0, principal)
+        elif isinstance(request, SubscribeRequest):
+            self.follow(request.message_id, request.after, principal)
+        elif isinstance(request, StopRequest):
+            await self._own_reply(request.message_id, principal)
+            await generator.stop(request.message_id, principal.user_id)
+        elif isinstance(request, PingRequest):
+            await self.send(PongFrame())
+        else:  # a fresh token for a long-lived socket: the same user only
+            renewed = await verify_token(self.socket, request.token)
+            if renewed.user_id != principal.user_id:
+                raise NotAuthorizedException(detail="The token is another user's.")
+            principal = renewed
+        return principal
+
+    def follow(self, message_id: UUID, after: int, principal: Principal) -> None:
+        previous = self.follows.pop(message_id, None)
+        if previous is not None:
+            previous.cancel()
+        self.follows[message_id] = asyncio.create_task(self._follow(message_id, after, principal))
+
+    async def _follow(self, message_id: UUID, after: int, principal: Principal) -> None:
+        try:
+            stream = await open_reply_stream(message_id, principal.user_id, self.units, self.replies)
+            if stream.message.conversation_id != self.conversation_id:
+                raise NotFound(f"reply {message_id} not found")
+            async for frame in stream.frames(after):
+                if frame is not None:
+                    await self.send(wire(frame))
+        except asyncio.CancelledError:
+            raise
+        except WebSocketDisconnect:
+            return
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.error(message_id, problem_of(exc))
+
+    async def _own_reply(self, message_id: UUID, principal: Principal) -> None:
+        async with self.units() as uow:
+            message = await uow.messages.get(message_id, principal.user_id)
+        if message is None or message.conversation_id != self.conversation_id:
+            raise NotFound(f"reply {message_id} not found")
+
+    async def error(self, message_id: UUID | None, problem: Problem) -> None:
+        frame = ErrorFrame(conversation_id=self.conversation_id, message_id=message_id, problem=problem)
+        await self.send(frame)
+
+    async def close(self) -> None:
+        for task in self.follows.values():
+            task.cancel()
+        await asyncio.gather(*self.follows.values(), return_exceptions=True)
