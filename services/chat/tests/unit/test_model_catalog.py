@@ -10,15 +10,18 @@ from uuid import UUID
 import httpx
 import pytest
 
+from chat import SERVICE
 from chat.adapters.ai.catalog import BUILT_IN, ReplicaModelCatalog, default_parameters
 from chat.application.ports.replicas import ModelNotAvailable, ModelReplica
 from chat.domain.limits import ChatLimits, limits_from
+from chat.settings import Settings
 from shared.ai.offline import OfflineModel
 from shared.ai.openai_compatible import OpenAICompatibleModel
 from shared.crypto.key_file import KeyFile
 from shared.crypto.sealing import seal_api_key
 from shared.kernel.ai import ModelAuthenticationFailed, ModelRequestRejected
 from shared.kernel.ids import new_id
+from shared.service_settings import load_service_settings
 
 AT = datetime(2026, 3, 10, tzinfo=UTC)
 
@@ -227,3 +230,18 @@ def test_limits_keep_their_default_for_a_value_of_the_wrong_shape():
     assert limits == ChatLimits(default_model_id=chosen, messages_per_window=5, request_timeout_s=30)
     assert limits_from({"default_model_id": None}).default_model_id is None
     assert limits_from({"default_model_id": "not-a-uuid"}).default_model_id is None
+
+
+def test_chat_unseals_with_the_seal_key_file_orchestrator_seals_with():
+    minimal = {"DATABASE_URL": "postgresql://chat:pw@db/aiorch", "NATS_URL": "nats://bus:4222"}
+    shared_file = load_service_settings(
+        Settings, SERVICE, {**minimal, "AIORCH_MODEL_SEAL_KEY_FILE": "/run/secrets/seal.json"}
+    )
+    defaults = load_service_settings(Settings, SERVICE, minimal)
+
+    assert shared_file.model_seal_key_file == "/run/secrets/seal.json"
+    assert (defaults.model_seal_key_file, defaults.offline_pace_ms, defaults.model_cache_ms) == (
+        ".cluster/model-seal-key.json",
+        0,
+        1000,
+    )
