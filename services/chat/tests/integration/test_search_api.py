@@ -1,19 +1,19 @@
 """GET /api/v1/search on real PostgreSQL: stemmed words, phrases, exclusions and title hits, ranked
 best first with highlighted snippets, paged by an opaque cursor without a duplicate or a gap,
-owner-scoped, and every hostile query a 4xx problem or an empty page, never a 500."""
+owner-scoped, and every hostile query a 4xx problem or an empty page, never a 500.
+
+``api`` and ``caller`` come from this folder's conftest; ``seed`` writes rows straight into the
+tables (what the search reads), so these tests depend on no other use case."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
-from litestar.testing import AsyncTestClient
-from tests.conftest import AUDIENCE, ISSUER, jwks, token  # noqa: F401 - jwks is a fixture
 
-from aiorch_devkit.testing.service_fixtures import settings_for
 from chat.adapters.postgres.tables import conversations, messages
+from chat.application.erasure import erase_users_data
 from chat.application.ports.search import MARK_START, MARK_STOP
 from shared.kernel.ids import new_id
 from shared.kernel.pagination import encode_cursor
@@ -22,35 +22,6 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SEARCH = "/api/v1/search"
 
 pytestmark = pytest.mark.asyncio
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: UUID
-    headers: dict[str, str]
-
-
-@pytest.fixture
-async def api(service_root, service_database, servers, jwks, nats_client, service_engine):  # noqa: F811
-    settings = settings_for(
-        service_root,
-        service_database,
-        servers.nats_url,
-        jwks_url=jwks.url,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
-    async with AsyncTestClient(app=service_root.create_app(settings)) as client:
-        yield client
-
-
-@pytest.fixture
-def caller(jwks):  # noqa: F811 - the fixture imported above
-    def mint() -> Caller:
-        access, user_id, _ = token(jwks.keys)
-        return Caller(user_id=user_id, headers={"authorization": f"Bearer {access}"})
-
-    return mint
 
 
 @pytest.fixture
@@ -100,7 +71,7 @@ def seed(service_engine):
     return add
 
 
-async def found(api, who: Caller, q: str, **params) -> dict:
+async def found(api, who, q: str, **params) -> dict:
     answer = await api.get(SEARCH, params={"q": q, **params}, headers=who.headers)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -402,3 +373,55 @@ async def test_a_renamed_title_and_an_edited_content_are_found_by_their_new_word
     assert (await found(api, alice, "apples"))["items"] == []
     assert [hit["kind"] for hit in (await found(api, alice, "shopping"))["items"]] == ["title"]
     assert message_ids(await found(api, alice, "pears")) == [str(message)]
+
+
+async def test_conversations_written_through_the_api_are_found_at_once_and_gone_once_deleted(
+    api, caller, seed
+):
+    alice = caller()
+    created = await api.post(
+        "/api/v1/conversations", json={"title": "Holiday itinerary"}, headers=alice.headers
+    )
+    assert created.status_code == 201, created.text
+    conversation_id = created.json()["id"]
+    assert [hit["conversation_id"] for hit in (await found(api, alice, "itinerary"))["items"]] == [
+        conversation_id
+    ]
+
+    renamed = await api.patch(
+        f"/api/v1/conversations/{conversation_id}", json={"title": "Trip budget"}, headers=alice.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (await found(api, alice, "itinerary"))["items"] == []
+    assert [hit["snippet"] for hit in (await found(api, alice, "budget"))["items"]] == [
+        f"Trip {marked('budget')}"
+    ]
+
+    deleted = await api.delete(f"/api/v1/conversations/{conversation_id}", headers=alice.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert (await found(api, alice, "budget"))["items"] == []
+
+
+async def test_a_seeded_conversation_deleted_through_the_api_takes_its_messages_out_of_the_results(
+    api, caller, seed
+):
+    alice = caller()
+    gone, _ = await seed(alice.user_id, "", "Pack the umbrella", "And the raincoat")
+
+    deleted = await api.delete(f"/api/v1/conversations/{gone}", headers=alice.headers)
+
+    assert deleted.status_code == 204, deleted.text
+    assert (await found(api, alice, "umbrella or raincoat"))["items"] == []
+
+
+async def test_an_erased_user_has_nothing_left_to_find(api, caller, seed, uow):
+    alice, bob = caller(), caller()
+    await seed(alice.user_id, "Diary", "Dear diary, today I searched.")
+    await seed(bob.user_id, "Diary", "Bob's diary")
+
+    async with uow() as work:
+        await erase_users_data(work, alice.user_id)
+        await work.commit()
+
+    assert (await found(api, alice, "diary"))["items"] == []
+    assert len((await found(api, bob, "diary"))["items"]) == 2
