@@ -56,7 +56,7 @@ _RECORD_TASK = _upsert(task_replicas, tombstone=False)
 _TOMBSTONE_TASK = _upsert(task_replicas, tombstone=True)
 _TOMBSTONE_TASKS_OF = (
     task_replicas.update()
-    .where(task_replicas.c.project_id == sa.bindparam("project_id"), sa.not_(task_replicas.c.deleted))
+    .where(task_replicas.c.project_id == sa.bindparam("of_project"), sa.not_(task_replicas.c.deleted))
     .values(deleted=True, changed_at=sa.func.greatest(task_replicas.c.changed_at, sa.bindparam("at")))
 )
 
@@ -85,7 +85,7 @@ class SqlAlchemyOwnership:
         changed = (await self._conn.execute(statement, values)).first() is not None
         if fact.deleted:
             # its tasks go with it (a task event arriving later counts for nothing: reads need the project)
-            await self._conn.execute(_TOMBSTONE_TASKS_OF, {"project_id": fact.project_id, "at": fact.at})
+            await self._conn.execute(_TOMBSTONE_TASKS_OF, {"of_project": fact.project_id, "at": fact.at})
         return changed
 
     async def record_task(self, fact: TaskFact) -> bool:
