@@ -43,6 +43,7 @@ FRAMES_KEY: Final = "frames"
 CHECKPOINT_SEQ_KEY: Final = "checkpoint_seq"
 """Metadata of an in-flight reply: the ``seq`` of the last frame its stored content includes."""
 LOST: Final = "generation lost: the process writing it stopped"
+GONE: Final = "the reply was deleted"
 SHUTDOWN: Final = "generation interrupted: the service stopped"
 
 _log = structlog.get_logger("chat.generations")
@@ -56,6 +57,8 @@ class _Run:
     seq: int = 0
     dirty: bool = False
     stopping: bool = False
+    abandoned: bool = False
+    """Its row is gone (or finished elsewhere): nothing is left to finish."""
     task: asyncio.Task[None] | None = None
 
     @property
@@ -154,6 +157,10 @@ class Generator:
         except Exception as exc:  # any other failure ends the reply; it must not stay in flight
             _log.exception("generation failed", message_id=str(run.reply.id))
             status, reason = "failed", f"generation failed: {type(exc).__name__}"
+        if run.abandoned:
+            self._runs.pop(run.reply.id, None)
+            await self._publish(_terminal(run.reply, run.seq + 1, "failed", usage, GONE))
+            return
         # finishing must complete even when the task is being cancelled (a stop, a shutdown)
         finish = asyncio.ensure_future(self._finish(run, status, usage, reason))
         try:
@@ -262,16 +269,21 @@ class Generator:
 
     async def checkpoint(self) -> None:
         """One statement for every reply written here: the content of those that moved on, and
-        every lease renewed."""
-        if not self._runs:
+        every lease renewed. A reply no longer in flight there (deleted with its conversation or
+        its user, or finished elsewhere) stops being written."""
+        runs = list(self._runs.values())
+        if not runs:
             return
-        contents: list[tuple[UUID, str | None, int]] = []
-        for run in list(self._runs.values()):
-            contents.append((run.reply.id, run.content if run.dirty else None, run.seq))
+        contents = [(run.reply.id, run.content if run.dirty else None, run.seq) for run in runs]
+        for run in runs:
             run.dirty = False
         async with self._uow() as uow:
-            await uow.leases.checkpoint(contents, self._clock.now() + self._lease)
+            alive = await uow.leases.checkpoint(contents, self._clock.now() + self._lease)
             await uow.commit()
+        for run in runs:
+            if run.reply.id not in alive and run.task is not None and not run.task.done():
+                run.abandoned = True
+                run.task.cancel()
 
     async def sweep(self, limit: int = 100) -> int:
         """Fail the replies whose process is gone; returns how many."""

@@ -64,8 +64,8 @@ class ReplyStream:
                     return  # too far behind: the subscriber resumes from the last seq it holds
                 if frame is None:
                     quiet += self.quiet_s
-                    if quiet >= self.recheck_s and (finished := await self._finished()) is not None:
-                        for stored in _stored(finished, expected - 1):
+                    if quiet >= self.recheck_s and (ended := await self._ended()) is not None:
+                        for stored in ended(expected - 1):
                             yield stored
                         return
                     yield None
@@ -76,18 +76,29 @@ class ReplyStream:
                     return
                 if frame.seq < expected:
                     continue  # held already
-                if frame.seq > expected and (lost := await self._finished()) is not None:
+                if frame.seq > expected and (ended := await self._ended()) is not None:
                     # frames lost (expired or the broker restarted): the stored reply stands in
-                    for stored in _stored(lost, expected - 1):
+                    for stored in ended(expected - 1):
                         yield stored
                     return
                 expected = frame.seq + 1
                 yield frame
 
-    async def _finished(self) -> Message | None:
+    async def _ended(self) -> Callable[[int], list[ReplyFrame]] | None:
+        """How the stored reply ends the stream (``None``: it is still being written)."""
         async with self.uow() as uow:
             message = await uow.messages.get(self.message.id, self.message.owner_id)
-        return message if message is not None and message.finished else None
+        if message is None:
+            gone = ReplyError(
+                message_id=self.message.id,
+                conversation_id=self.message.conversation_id,
+                seq=0,
+                detail="the reply was deleted",
+            )
+            return lambda _after: [gone]
+        if not message.finished:
+            return None
+        return lambda after: _stored(message, after)
 
 
 async def open_reply_stream(

@@ -23,6 +23,7 @@ _CHECKPOINT = sa.text(
         lease_expires_at = :until
     FROM unnest(:ids, :contents, :seqs) AS v(id, content, seq)
     WHERE m.id = v.id AND m.status IN ('pending', 'streaming')
+    RETURNING m.id
     """
 ).bindparams(
     sa.bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))),
@@ -49,13 +50,16 @@ class SqlAlchemyLeases:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def checkpoint(self, contents: Sequence[tuple[UUID, str | None, int]], until: datetime) -> None:
+    async def checkpoint(
+        self, contents: Sequence[tuple[UUID, str | None, int]], until: datetime
+    ) -> set[UUID]:
         if not contents:
-            return
+            return set()
         ids, texts, seqs = zip(*contents, strict=True)
-        await self._conn.execute(
+        result = await self._conn.execute(
             _CHECKPOINT, {"ids": list(ids), "contents": list(texts), "seqs": list(seqs), "until": until}
         )
+        return {row.id for row in result}
 
     async def lapsed(self, now: datetime, *, unleased_since: datetime, limit: int) -> list[tuple[UUID, UUID]]:
         result = await self._conn.execute(

@@ -101,10 +101,13 @@ class Leases(Protocol):
     """The in-flight replies' stored side: batched content and the lease that says their process
     lives. Transactional (commit required); it never finishes a reply (the domain does)."""
 
-    async def checkpoint(self, contents: Sequence[tuple[UUID, str | None, int]], until: datetime) -> None:
+    async def checkpoint(
+        self, contents: Sequence[tuple[UUID, str | None, int]], until: datetime
+    ) -> set[UUID]:
         """For each in-flight reply: its content so far and the ``seq`` of its last frame
         (content ``None``: unchanged; content makes it ``streaming``), and its lease renewed to
-        ``until``, all in one statement. Finished replies are left as they are."""
+        ``until``, all in one statement. Finished or deleted replies are left as they are: the
+        answer is the ids still in flight."""
         ...
 
     async def lapsed(self, now: datetime, *, unleased_since: datetime, limit: int) -> list[tuple[UUID, UUID]]:

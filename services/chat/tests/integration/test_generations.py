@@ -1,0 +1,249 @@
+"""Generations on real PostgreSQL and NATS: checkpoints, leases, stops across processes,
+shutdown and deletion mid-reply. A "process" here is one :class:`Generator` with its own
+NATS connection, as each API process has."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+import nats
+import pytest
+import sqlalchemy as sa
+
+from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
+from chat.adapters.postgres.tables import messages
+from chat.application.generator import LOST, SHUTDOWN, Generator
+from chat.application.ports.replicas import ResolvedModel
+from chat.application.ports.replies import ReplyChunk, ReplyDone, ReplyError
+from chat.application.replies import PostMessage, post_message
+from chat.application.reply_streams import open_reply_stream
+from chat.domain.conversations import Conversation
+from shared.kernel.ai import ChatChunk, ChatCompletion, ChatRequest, Parameters, Timeouts, Usage
+from shared.kernel.clock import SystemClock
+from shared.kernel.ids import new_id
+from shared.messaging.streams import ensure_stream
+
+CLOCK = SystemClock()
+
+
+class Tap:
+    """A model that says one word each time the test lets it (``release``), forever."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Semaphore(0)
+        self.closed = asyncio.Event()
+
+    def release(self, words: int = 1) -> None:
+        for _ in range(words):
+            self.gate.release()
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        try:
+            n = 0
+            while True:
+                await self.gate.acquire()
+                n += 1
+                yield ChatChunk(delta=f"w{n} ")
+        finally:
+            self.closed.set()
+
+    async def complete(self, request: ChatRequest) -> ChatCompletion:
+        return ChatCompletion(content="A title", finish_reason="stop", usage=Usage())
+
+
+class Catalog:
+    def __init__(self, model: Tap) -> None:
+        self.model = model
+
+    async def resolve(self, model_id=None) -> ResolvedModel:
+        return ResolvedModel(
+            id=None, name="tap", model=self.model, parameters=Parameters(), timeouts=Timeouts()
+        )
+
+
+@pytest.fixture
+async def process(servers, uow):
+    """Builds generator "processes" (each with its own NATS connection), closed after the test."""
+    async with AsyncExitStack() as stack:
+
+        async def start(model: Tap, *, lease_s: float = 10.0, checkpoint_s: float = 3600.0) -> Generator:
+            nc = await nats.connect(servers.nats_url)
+            stack.push_async_callback(nc.close)
+            await ensure_stream(nc.jetstream(), reply_stream())
+            generator = Generator(
+                uow=uow,
+                models=Catalog(model),
+                channel=NatsReplyChannel(nc),
+                clock=CLOCK,
+                lease_s=lease_s,
+                checkpoint_s=checkpoint_s,
+            )
+            await stack.enter_async_context(generator.running())
+            return generator
+
+        yield start
+
+
+async def a_reply(uow, owner_id=None):
+    owner_id = owner_id or new_id()
+    async with uow() as work:
+        conversation = Conversation.create(id=new_id(), owner_id=owner_id, now=CLOCK.now())
+        await work.conversations.add(conversation)
+        await work.commit()
+    started = await post_message(
+        PostMessage(conversation_id=conversation.id, owner_id=owner_id, content="Hello"), uow(), clock=CLOCK
+    )
+    return started
+
+
+async def stored(uow, started):
+    async with uow() as work:
+        return await work.messages.get(started.reply.id, started.reply.owner_id)
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_checkpoint_stores_the_partial_content_and_renews_the_lease_in_one_go(process, uow):
+    tap = Tap()
+    generator = await process(tap)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    tap.release(3)
+
+    async def three_words() -> bool:
+        run = generator._runs.get(started.reply.id)
+        return run is not None and run.seq == 3
+
+    await until(three_words)
+    await generator.checkpoint()
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content, reply.metadata["checkpoint_seq"]) == ("streaming", "w1 w2 w3 ", 3)
+    async with uow() as work:
+        lease = (
+            await work._conn.execute(sa.select(messages.c.lease_expires_at).where(messages.c.id == reply.id))
+        ).scalar()
+    assert lease > CLOCK.now() + timedelta(seconds=5)
+
+
+async def test_a_reply_whose_process_is_gone_is_failed_by_a_sweep_with_its_partial_content(process, uow):
+    dead_tap, live_tap = Tap(), Tap()
+    dead = await process(dead_tap, lease_s=0.5)
+    started = await a_reply(uow)
+    dead.start(started.conversation, started.reply)
+    dead_tap.release(2)
+    await until(lambda: _seq_is(dead, started, 2))
+    await dead.checkpoint()
+    # the process "dies": it says nothing more, its task vanishes unfinished, its lease lapses
+
+    async def silent(frame) -> None:
+        return None
+
+    dead._channel.publish = silent
+    run = dead._runs.pop(started.reply.id)
+    run.abandoned = True
+    run.task.cancel()
+    await asyncio.sleep(0.6)
+
+    survivor = await process(live_tap, lease_s=0.5)
+    assert await survivor.sweep() == 1
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 w2 ", LOST)
+
+    channel = survivor._channel
+    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, channel)
+    frames = [frame async for frame in stream.frames(0) if frame is not None]
+    assert isinstance(frames[-1], ReplyError)
+    assert frames[-1].detail == LOST
+
+
+async def test_a_stop_reaches_the_process_writing_the_reply(process, uow):
+    tap = Tap()
+    writer = await process(tap)
+    other = await process(Tap())
+    started = await a_reply(uow)
+    writer.start(started.conversation, started.reply)
+    tap.release(2)
+    await until(lambda: _seq_is(writer, started, 2))
+
+    reply = await other.stop(started.reply.id, started.reply.owner_id)
+    assert (reply.status, reply.content) == ("stopped", "w1 w2 ")
+    assert tap.closed.is_set()  # the model's stream was closed
+
+
+async def test_a_stop_of_a_reply_no_process_writes_finishes_it_as_stopped(process, uow):
+    generator = await process(Tap())
+    started = await a_reply(uow)  # never started: its process died before it could
+    reply = await generator.stop(started.reply.id, started.reply.owner_id)
+    assert reply.status == "stopped"
+
+
+async def test_a_shutdown_fails_the_replies_in_flight_so_they_can_be_regenerated(servers, uow):
+    tap = Tap()
+    nc = await nats.connect(servers.nats_url)
+    try:
+        await ensure_stream(nc.jetstream(), reply_stream())
+        generator = Generator(uow=uow, models=Catalog(tap), channel=NatsReplyChannel(nc), clock=CLOCK)
+        started = await a_reply(uow)
+        async with generator.running():
+            generator.start(started.conversation, started.reply)
+            tap.release(1)
+            await until(lambda: _seq_is(generator, started, 1))
+    finally:
+        await nc.close()
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 ", SHUTDOWN)
+
+
+async def test_deleting_the_conversation_stops_its_reply_at_the_next_checkpoint(process, uow):
+    tap = Tap()
+    generator = await process(tap)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    tap.release(1)
+    await until(lambda: _seq_is(generator, started, 1))
+    async with uow() as work:
+        await work.conversations.delete(started.conversation.id)
+        await work.commit()
+    await generator.checkpoint()
+    await until(lambda: _gone(generator, started))
+    assert tap.closed.is_set()
+
+
+async def test_a_completed_reply_is_committed_once_with_its_event_and_followers_get_every_frame(process, uow):
+    class Short(Tap):
+        async def stream(self, request):
+            for word in ("one ", "two ", "three"):
+                yield ChatChunk(delta=word)
+            yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=3))
+
+    generator = await process(Short())
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content, reply.usage.completion_tokens) == ("completed", "one two three", 3)
+    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
+    frames = [f async for f in stream.frames(0) if f is not None]
+    assert [f.data for f in frames if isinstance(f, ReplyChunk)] == ["one ", "two ", "three"]
+    assert isinstance(frames[-1], ReplyDone)
+    assert frames[-1].seq == 4
+    tail = [f async for f in stream.frames(4) if f is not None]
+    assert len(tail) == 1
+    assert isinstance(tail[0], ReplyDone)
+
+
+async def _seq_is(generator: Generator, started, seq: int) -> bool:
+    run = generator._runs.get(started.reply.id)
+    return run is not None and run.seq >= seq
+
+
+async def _gone(generator: Generator, started) -> bool:
+    return started.reply.id not in generator._runs
