@@ -322,7 +322,8 @@ run_config() {
         # of this step is reported and does not fail the bench
         say "chat search: seeding 100,000 messages, then timing GET /api/v1/search (deploy/bench/chat_search.py)"
         "$PY" "$HERE/chat_search.py" --state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" \
-            --chat "http://127.0.0.1:$AIORCH_CHAT_PORT" --token "$BENCH_TOKEN" --user-id "$BENCH_USER_ID" \
+            --chat "http://127.0.0.1:$AIORCH_CHAT_PORT" --identity "$identity" --login-body "$BENCH_LOGIN_BODY" \
+            --user-id "$BENCH_USER_ID" \
             --out "$OUT" >"$OUT/chat-search.txt" 2>&1 \
             || say "the chat search step failed (the bench goes on): $(tail -n 5 "$OUT/chat-search.txt")"
         CHAT_SEARCH_OUT=$OUT/chat-search.txt

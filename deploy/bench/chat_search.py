@@ -18,6 +18,8 @@ Run alone against a running cluster (``make up``, a registered user's token)::
 
     .venv/bin/python deploy/bench/chat_search.py --state-dir .cluster --pg-port 15432 \\
         --chat http://127.0.0.1:8002 --token "$TOKEN" --user-id "$USER_ID"
+
+(``--identity URL --login-body JSON`` instead of ``--token``: a fresh token, as bench.sh does.)
 """
 
 from __future__ import annotations
@@ -351,12 +353,33 @@ async def explain(dsn: str, owner_id: uuid.UUID, query: str) -> str:
     return "\n".join(row[0] for row in rows)
 
 
+def fresh_token(identity: str | None, login_body: str) -> str:
+    if identity is None:
+        raise BenchError("--login-body needs --identity")
+    answer = httpx.post(
+        f"{loopback(identity)}{API}/auth/login",
+        content=login_body,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    if answer.status_code != 200:
+        raise BenchError(f"POST /auth/login answered {answer.status_code}: {answer.text[:300]}")
+    return str(answer.json()["access_token"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chat_search.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--pg-port", type=int, required=True)
     parser.add_argument("--chat", required=True, help="chat's base URL")
-    parser.add_argument("--token", required=True)
+    token = parser.add_mutually_exclusive_group(required=True)
+    token.add_argument("--token", help="an access token of the user")
+    token.add_argument(
+        "--login-body",
+        help="the user's login JSON: a fresh token is taken from --identity (bench.sh's logins run"
+        " before this step, and identity revokes a user's oldest sessions past its cap)",
+    )
+    parser.add_argument("--identity", default=None, help="identity's base URL, with --login-body")
     parser.add_argument("--user-id", type=uuid.UUID, required=True)
     parser.add_argument("--out", type=Path, default=None, help="where to keep the plan and results.json")
     args = parser.parse_args(argv)
@@ -364,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     try:
         chat = loopback(args.chat)
+        access = args.token or fresh_token(args.identity, args.login_body)
         dsn = service_dsn(args.state_dir, args.pg_port, "chat")
         began = time.monotonic()
         seeded = asyncio.run(seed(dsn, args.user_id))
@@ -374,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             f" COPY {seeded['copy_s']} s, VACUUM ANALYZE {seeded['vacuum_s']} s"
         )
         counted = asyncio.run(matches(dsn, args.user_id))
-        alone = sequential(chat, args.token)
+        alone = sequential(chat, access)
         print(
             f"\n  each query alone, {SEQUENTIAL_RUNS} requests one after another"
             f" (limit={PAGE}; client-side times):"
@@ -386,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {result['query']:<28} {result['matches']:>9,} {result['page_hits']:>5}"
                 f" {result['p50_ms']:>9.2f} {result['p99_ms']:>9.2f} {result['max_ms']:>9.2f}"
             )
-        loaded = under_load(chat, args.token, out)
+        loaded = under_load(chat, access, out)
         if loaded is None:
             print("\n  under load: skipped (wrk is not installed)")
         else:

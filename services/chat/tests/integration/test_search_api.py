@@ -425,3 +425,12 @@ async def test_an_erased_user_has_nothing_left_to_find(api, caller, seed, uow):
 
     assert (await found(api, alice, "diary"))["items"] == []
     assert len((await found(api, bob, "diary"))["items"]) == 2
+
+
+@pytest.mark.parametrize("raw", ["q=%FF%FE", "q=%ED%A0%80", "q=run&q=fast", "q=%25%27%22", "q=run&limit=1e3"])
+async def test_a_query_string_that_is_no_proper_text_is_a_4xx_or_a_search_never_a_500(api, caller, raw):
+    alice = caller()
+
+    answer = await api.get(f"{SEARCH}?{raw}", headers=alice.headers)
+
+    assert answer.status_code in (200, 400), answer.text

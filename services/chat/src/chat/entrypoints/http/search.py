@@ -58,7 +58,8 @@ async def search(
             description=(
                 "What to look for, as in a web search: words (matched by their stem: `running`"
                 ' finds "run"), `"a quoted phrase"`, `-word` to exclude, `or` between alternatives.'
-                f" 1 to {use_cases.MAX_QUERY_CHARS} characters; control characters count as spaces."
+                f" 1 to {use_cases.MAX_QUERY_CHARS} characters; control characters count as spaces (NUL is"
+                " refused)."
                 " A query with no searchable word (only stop words such as `the`, or punctuation)"
                 " finds nothing: an empty page."
             ),
