@@ -21,7 +21,15 @@ from chat.application.ports.replies import ReplyChunk, ReplyDone, ReplyError
 from chat.application.replies import PostMessage, post_message
 from chat.application.reply_streams import open_reply_stream
 from chat.domain.conversations import Conversation
-from shared.kernel.ai import ChatChunk, ChatCompletion, ChatRequest, Parameters, Timeouts, Usage
+from shared.kernel.ai import (
+    ChatChunk,
+    ChatCompletion,
+    ChatRequest,
+    ModelUnavailable,
+    Parameters,
+    Timeouts,
+    Usage,
+)
 from shared.kernel.clock import SystemClock
 from shared.kernel.ids import new_id
 from shared.messaging.streams import ensure_stream
@@ -247,3 +255,22 @@ async def _seq_is(generator: Generator, started, seq: int) -> bool:
 
 async def _gone(generator: Generator, started) -> bool:
     return started.reply.id not in generator._runs
+
+
+async def test_a_model_failure_mid_reply_fails_it_with_the_reason_and_the_partial_content(process, uow):
+    class Breaks(Tap):
+        async def stream(self, request):
+            yield ChatChunk(delta="half ")
+            raise ModelUnavailable("the provider went away")
+
+    generator = await process(Breaks())
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content) == ("failed", "half ")
+    assert reply.metadata["error"] == "the provider went away"
+    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
+    frames = [f async for f in stream.frames(0) if f is not None]
+    assert isinstance(frames[-1], ReplyError)
+    assert frames[-1].detail == "the provider went away"

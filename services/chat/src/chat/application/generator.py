@@ -36,7 +36,7 @@ from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel.ai import NO_USAGE, ModelError, Usage
 from shared.kernel.clock import Clock
-from shared.kernel.errors import NotFound
+from shared.kernel.errors import DomainError, NotFound
 
 FRAMES_KEY: Final = "frames"
 """Metadata of a finished reply: the ``seq`` of its terminal frame."""
@@ -57,6 +57,8 @@ class _Run:
     seq: int = 0
     dirty: bool = False
     stopping: bool = False
+    model_id: UUID | None = None
+    """The registry model that answered (the conversation may name none: the default did)."""
     abandoned: bool = False
     """Its row is gone (or finished elsewhere): nothing is left to finish."""
     task: asyncio.Task[None] | None = None
@@ -134,6 +136,7 @@ class Generator:
                 history = await uow.messages.of_conversation(run.conversation.id)
                 limits = await uow.settings.limits()
             resolved = await self._models.resolve(run.reply.model_id)
+            run.model_id = resolved.id
             request = reply_request(resolved, history, run.reply, limits)
             async for chunk in resolved.model.stream(request):
                 if chunk.delta:
@@ -152,7 +155,7 @@ class Generator:
                     usage = chunk.usage
         except asyncio.CancelledError:
             status, reason = ("stopped", "") if run.stopping else ("failed", SHUTDOWN)
-        except ModelError as exc:
+        except (ModelError, DomainError) as exc:  # the model failed, or is no longer available
             status, reason = "failed", exc.detail
         except Exception as exc:  # any other failure ends the reply; it must not stay in flight
             _log.exception("generation failed", message_id=str(run.reply.id))
@@ -182,6 +185,7 @@ class Generator:
             if reply is None or not reply.in_flight:
                 return False
             reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
+            reply.model_id = run.model_id or reply.model_id
             now = self._clock.now()
             if status == "completed":
                 reply.complete(content=content, usage=usage, now=now)
