@@ -172,11 +172,14 @@ async def attach_to_message(
     if not ids:
         return []
     found = {a.id: a for a in await uow.attachments.get_many(ids, owner_id, for_update=True)}
-    for attachment_id in ids:
+    for attachment_id in ids:  # every one checked before any changes
         attachment = found.get(attachment_id)
         if attachment is None:
             raise AttachmentNotAttachable(attachment_id, "no such attachment of yours")
-        attachment.attach_to(message_id)
+        if attachment.message_id is not None:
+            raise AttachmentNotAttachable(attachment_id, "it belongs to a message already")
+    for attachment_id in ids:
+        found[attachment_id].attach_to(message_id)
     await uow.attachments.attach(ids, message_id)
     return [found[i] for i in ids]
 

@@ -38,7 +38,8 @@ MEDIA_TYPES: Final[dict[str, Kind]] = {
 MAX_FILENAME_CHARS: Final = 255
 MAX_ATTACHMENTS_PER_MESSAGE: Final = 10
 UNNAMED: Final = "attachment"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# control characters, and the bidirectional overrides that make "evil\u202eTXT.exe" read "evilexe.TXT"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class UnsupportedMediaType(DomainError):
@@ -67,8 +68,9 @@ class AttachmentNotAttachable(Unprocessable):
 
 def display_name(raw: str | None) -> str:
     """The file name a client sent, made safe to show: its last path part, without control
-    characters or surrounding spaces and dots, at most 255 characters; ``attachment`` when
-    nothing is left. ``../../etc/passwd`` is ``passwd``. Never used to build a path."""
+    characters, bidirectional overrides or surrounding spaces and dots, at most 255
+    characters; ``attachment`` when nothing is left. ``../../etc/passwd`` is ``passwd``.
+    Never used to build a path."""
     name = unicodedata.normalize("NFC", raw or "")
     name = _CONTROL.sub("", name)
     name = re.split(r"[/\\]", name)[-1]

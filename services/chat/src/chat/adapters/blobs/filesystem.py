@@ -43,7 +43,7 @@ class FilesystemBlobStore:
     """:class:`~chat.application.ports.attachments.BlobStore` under ``root`` (created, mode 0700)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = root.absolute()  # a later change of working directory moves nothing
 
     def _owner_dir(self, owner_id: UUID) -> Path:
         return self.root / str(owner_id)
@@ -144,7 +144,8 @@ class FilesystemBlobStore:
 
 
 def _create(path: Path) -> BinaryIO:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the root
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     return os.fdopen(fd, "wb")
 
@@ -174,7 +175,8 @@ def _close_unlink(file: BinaryIO, path: Path) -> None:
 
 
 def _move_into_place(source: Path, target: Path) -> None:
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the owner's part
+    target.parent.mkdir(mode=0o700, exist_ok=True)
     # the same bytes under the same address: replacing is harmless and renews its time
     os.replace(source, target)
     _sync_dir(target.parent)

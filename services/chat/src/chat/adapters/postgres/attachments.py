@@ -22,7 +22,9 @@ _OWNER = attachments.c.owner_id == sa.bindparam("owner_id")
 _LOCK_OWNER = sa.select(
     sa.func.pg_advisory_xact_lock(
         sa.func.hashtextextended(
-            sa.literal("chat.attachments:") + sa.cast(sa.bindparam("owner_id"), sa.Text), 0
+            sa.literal("chat.attachments:")
+            + sa.cast(sa.bindparam("owner_id", type_=PgUUID(as_uuid=True)), sa.Text),
+            0,
         )
     )
 )

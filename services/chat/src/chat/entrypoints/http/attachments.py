@@ -150,7 +150,6 @@ class AttachmentsController(Controller):
         operation_id="download_attachment",
         summary="Download one of my attachments",
         responses=problems(400, 401, 404),
-        media_type="application/octet-stream",
     )
     async def download_attachment(
         self, attachment_id: AttachmentId, principal: CurrentPrincipal, uow: UnitOfWorkDep, blobs: BlobsDep
@@ -158,13 +157,13 @@ class AttachmentsController(Controller):
         """The attachment's bytes, as a download: `Content-Type` is its sniffed media type,
         `Content-Disposition: attachment` with its name, `X-Content-Type-Options: nosniff`."""
         attachment, chunks = await use_cases.open_attachment(principal.user_id, attachment_id, uow, blobs)
+        # X-Content-Type-Options: nosniff is on every answer already (shared.http.security_headers)
         return Stream(
             chunks,
             media_type=attachment.media_type,
             headers={
                 "Content-Disposition": content_disposition(attachment.filename),
                 "Content-Length": str(attachment.size_bytes),
-                "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "private, no-store",
             },
         )
