@@ -155,3 +155,28 @@ async def test_bad_frames_get_a_problem_and_the_socket_stays_usable(api, caller,
             assert answer["problem"]["status"] == 400, (bad, answer)
         await ws.send(json.dumps({"type": "ping"}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "pong"}
+
+
+async def test_a_socket_whose_token_expires_unrefreshed_is_closed_with_a_problem(
+    api, caller, server, jwks, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import token
+
+    from chat.entrypoints.http import reply_socket
+    from identity.adapters.crypto.jwt_tokens import DEFAULT_TTL
+
+    monkeypatch.setattr(reply_socket, "TOKEN_CHECK_S", 0.2)
+    # the verifier allows 30 s of clock skew: this token is refused 2 s from now
+    access, _, _ = token(jwks.keys, now=datetime.now(UTC) - DEFAULT_TTL - timedelta(seconds=28))
+    headers = {"authorization": f"Bearer {access}"}
+    conversation_id = (await api.post("/api/v1/conversations", json={}, headers=headers)).json()["id"]
+    async with socket(server, conversation_id, access) as ws:
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "pong"}
+        refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert refusal["type"] == "error"
+        assert refusal["problem"]["status"] == 401
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 10)

@@ -55,6 +55,8 @@ TOKEN_PREFIX: Final = "bearer."  # noqa: S105 (a prefix, not a secret)
 AUTH_WAIT_S: Final = 10.0
 MAX_FRAME_BYTES: Final = 1_048_576
 """The largest frame a client may send (a message of 200,000 characters fits)."""
+TOKEN_CHECK_S: Final = 5.0
+"""How often an open socket's token is checked again (expiry, revocation)."""
 POLICY_VIOLATION: Final = 1008
 """The close code for a socket refused (no or a bad token, not my conversation)."""
 
@@ -105,6 +107,8 @@ class _Session:
         self.replies = replies
         self.lock = asyncio.Lock()
         self.follows: dict[UUID, asyncio.Task[None]] = {}
+        self.token = ""
+        self.watch: asyncio.Task[None] | None = None
 
     async def send(self, frame: ServerFrame) -> None:
         async with self.lock:
@@ -128,12 +132,15 @@ class _Session:
                 return None
             token = first.token
         try:
-            return await verify_token(self.socket, token)
+            principal = await verify_token(self.socket, token)
         except Exception as exc:
             await self.refuse(exc)
             return None
+        self.token = token
+        return principal
 
     async def serve(self, principal: Principal, generator: GeneratorDep) -> None:
+        self.watch = asyncio.create_task(self._watch_token())
         while True:
             raw = await self.socket.receive_text()
             if len(raw) > MAX_FRAME_BYTES:
@@ -185,7 +192,7 @@ class _Session:
             renewed = await verify_token(self.socket, request.token)
             if renewed.user_id != principal.user_id:
                 raise NotAuthorizedException(detail="The token is another user's.")
-            principal = renewed
+            principal, self.token = renewed, request.token
         return principal
 
     def follow(self, message_id: UUID, after: int, principal: Principal) -> None:
@@ -220,7 +227,19 @@ class _Session:
         frame = ErrorFrame(conversation_id=self.conversation_id, message_id=message_id, problem=problem)
         await self.send(frame)
 
+    async def _watch_token(self) -> None:
+        """A socket lives as long as its token: an expired one (not refreshed by an ``auth``
+        frame) or a revoked session (a logout, a role change) closes it, as it would refuse a request."""
+        while True:
+            await asyncio.sleep(TOKEN_CHECK_S)
+            try:
+                await verify_token(self.socket, self.token)
+            except Exception as exc:
+                await self.refuse(exc)
+                return
+
     async def close(self) -> None:
-        for task in self.follows.values():
+        tasks = [*self.follows.values(), *([self.watch] if self.watch else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.follows.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
