@@ -13,6 +13,7 @@ import pytest
 
 from aiorch_devkit.testing.polling import eventually
 from chat.adapters.postgres.ownership import SqlAlchemyOwnership
+from chat.application.erasure import erase_users_data
 from chat.application.ports.ownership import ProjectFact, TaskFact
 from chat.entrypoints.consumers.ownership import NAME
 from shared.contracts import orchestrator
@@ -179,3 +180,28 @@ async def test_the_replica_moves_forward_only_even_applied_directly(uow):
         assert await replica.record_project(revived) is False
         assert await replica.owns_project(owner, project_id) is False
         await work.commit()
+
+
+async def test_erasing_a_user_tombstones_their_projects_and_tasks_for_good(uow):
+    owner, other = new_id(), new_id()
+    project_id, task_id, others_project = new_id(), new_id(), new_id()
+    async with uow() as work:
+        await work.ownership.record_project(
+            ProjectFact(project_id=project_id, owner_id=owner, deleted=False, at=T0)
+        )
+        await work.ownership.record_task(
+            TaskFact(task_id=task_id, project_id=project_id, owner_id=owner, deleted=False, at=T0)
+        )
+        await work.ownership.record_project(
+            ProjectFact(project_id=others_project, owner_id=other, deleted=False, at=T0)
+        )
+        await work.commit()
+    async with uow() as work:
+        await erase_users_data(work, owner)
+        await work.commit()
+    async with uow() as work:
+        late = ProjectFact(project_id=project_id, owner_id=owner, deleted=False, at=T0 + timedelta(days=1))
+        assert await work.ownership.record_project(late) is False
+        assert await work.ownership.owns_project(owner, project_id) is False
+        assert await work.ownership.project_of_task(owner, task_id) is None
+        assert await work.ownership.owns_project(other, others_project) is True

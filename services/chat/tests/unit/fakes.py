@@ -127,6 +127,15 @@ class FakeOwnership:
         known = _Known(fact.owner_id, fact.deleted, fact.at, project_id=fact.project_id)
         return _record(self.tasks, fact.task_id, known)
 
+    async def forget_owner(self, owner_id: UUID) -> int:
+        for task in self.tasks.values():
+            if task.owner_id == owner_id:
+                task.deleted = True
+        forgotten = [p for p in self.projects.values() if p.owner_id == owner_id and not p.deleted]
+        for project in forgotten:
+            project.deleted = True
+        return len(forgotten)
+
 
 def _record(table: dict[UUID, _Known], key: UUID, fact: _Known) -> bool:
     stored = table.get(key)

@@ -20,6 +20,7 @@ async def erase_users_data(uow: UnitOfWork, user_id: UUID) -> None:
     generations, budgets) adds its deletion here, through that table's repository on ``uow``.
     """
     await uow.conversations.delete_owned_by(user_id)
+    await uow.ownership.forget_owner(user_id)
     await uow.usage.delete_owned_by(user_id)
     # the rows here; their files go with the worker's next blob sweep, after this commits
     await uow.attachments.delete_owned_by(user_id)

@@ -60,6 +60,17 @@ _TOMBSTONE_TASKS_OF = (
     .values(deleted=True, changed_at=sa.func.greatest(task_replicas.c.changed_at, sa.bindparam("at")))
 )
 
+_FORGET_PROJECTS = (
+    project_replicas.update()
+    .where(project_replicas.c.owner_id == sa.bindparam("of_owner"), sa.not_(project_replicas.c.deleted))
+    .values(deleted=True)
+)
+_FORGET_TASKS = (
+    task_replicas.update()
+    .where(task_replicas.c.owner_id == sa.bindparam("of_owner"), sa.not_(task_replicas.c.deleted))
+    .values(deleted=True)
+)
+
 
 class SqlAlchemyOwnership:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -98,3 +109,7 @@ class SqlAlchemyOwnership:
             "changed_at": fact.at,
         }
         return (await self._conn.execute(statement, values)).first() is not None
+
+    async def forget_owner(self, owner_id: UUID) -> int:
+        await self._conn.execute(_FORGET_TASKS, {"of_owner": owner_id})
+        return (await self._conn.execute(_FORGET_PROJECTS, {"of_owner": owner_id})).rowcount

@@ -59,3 +59,9 @@ class Ownership(Protocol):
         """Stores the fact unless an equal or newer one (or a tombstone) is stored; ``True``
         when it changed the replica."""
         ...
+
+    async def forget_owner(self, owner_id: UUID) -> int:
+        """Tombstones every project and task of ``owner_id`` (their account is erased, and
+        orchestrator deletes their projects without an event each): no link to them is accepted
+        from now on and no late event revives them. Returns how many projects it tombstoned."""
+        ...
