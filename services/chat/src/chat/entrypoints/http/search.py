@@ -16,7 +16,7 @@ from chat.application import search as use_cases
 from chat.application.ports.search import SearchIndex, SearchPosition
 from chat.entrypoints.http.search_schemas import SearchHitResponse
 from shared.auth import BEARER_SECURITY, CurrentPrincipal
-from shared.http.openapi import problem_responses
+from shared.http.openapi import NO_NUL, problem_responses
 from shared.kernel.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT, Page, decode_cursor, encode_cursor
 
 SEARCH_INDEX: Final = "chat_search_index"
@@ -55,6 +55,7 @@ async def search(
         QueryParameter(
             min_length=1,
             max_length=use_cases.MAX_QUERY_CHARS,
+            pattern=NO_NUL,
             description=(
                 "What to look for, as in a web search: words (matched by their stem: `running`"
                 ' finds "run"), `"a quoted phrase"`, `-word` to exclude, `or` between alternatives.'
