@@ -194,6 +194,18 @@ async def test_what_was_read_is_reused_for_the_cache_time_then_read_again(seal_k
     assert replicas.reads == 2
 
 
+async def test_ids_that_name_no_model_are_not_remembered(seal_keys, http):
+    replicas = FakeReplicas()
+    models = catalog(replicas, seal_keys, http, cache_s=60.0)
+
+    for _ in range(3):
+        with pytest.raises(ModelNotAvailable):
+            await models.resolve(new_id())
+
+    assert models._read == {}  # type: ignore[attr-defined]
+    assert replicas.reads == 3
+
+
 async def test_without_a_cache_every_resolve_reads(seal_keys, http):
     replicas = FakeReplicas()
     models = catalog(replicas, seal_keys, http, cache_s=0)

@@ -121,7 +121,8 @@ class ReplicaModelCatalog:
         if cached is not None and now - cached[0] < self._cache_s:
             return cached[1], cached[2]
         limits, model = await self._read_replicas(model_id)
-        if self._cache_s > 0:
+        # a miss for a requested id is not kept: ids that name nothing would grow the cache without bound
+        if self._cache_s > 0 and (model is not None or model_id is None):
             self._read[model_id] = (now, limits, model)
         return limits, model
 
