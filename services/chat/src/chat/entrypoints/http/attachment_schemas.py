@@ -10,20 +10,24 @@ from uuid import UUID
 
 import msgspec
 from litestar.datastructures import UploadFile
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 
-from chat.domain.attachments import MAX_FILENAME_CHARS, Attachment
+from chat.domain.attachments import MAX_FILENAME_CHARS, MEDIA_TYPES, Attachment
 
 MAX_UPLOAD_BODY_BYTES: Final = 100 * 1024 * 1024 + 64 * 1024
 """The most bytes an upload request may carry (multipart framing included), whatever the limits:
 the settings' per-kind limits (``chat.attachments.*``) refuse most uploads far earlier."""
 
 
-@dataclass
-class UploadForm:
-    """``multipart/form-data`` with one part: ``file``."""
+class UploadForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``multipart/form-data`` with one part: ``file`` (any other part is refused with 400)."""
 
-    file: UploadFile
-    """The file. Its type is decided by its content; its name is kept for display only."""
+    file: Annotated[
+        UploadFile,
+        msgspec.Meta(
+            description="The file. Its type is decided by its content; its name is kept for display only."
+        ),
+    ]
 
 
 class AttachmentResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,3 +76,16 @@ def content_disposition(filename: str) -> str:
         "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in filename) or "attachment"
     )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@dataclass
+class DownloadOperation(Operation):
+    """The download's operation, its 200 listing every media type an attachment can be served as
+    (Litestar documents one, and a streamed body as JSON)."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse):
+            ok.description = "The attachment's bytes, as its sniffed media type."
+            binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            ok.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in MEDIA_TYPES}
