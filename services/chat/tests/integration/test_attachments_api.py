@@ -151,6 +151,24 @@ async def test_an_empty_file_or_no_file_part_is_a_400_problem(api, caller, blob_
     assert files_in(blob_dir) == []
 
 
+async def test_a_malformed_form_is_a_400_problem_never_a_server_error(api, caller, blob_dir, service_engine):
+    h = caller().headers
+    two_files = [("file", ("a.png", png(), "image/png")), ("file", ("b.png", png(), "image/png"))]
+    multipart = {**h, "content-type": "multipart/form-data; boundary=xx"}
+
+    for answer in (
+        await api.post(URL, files=two_files, headers=h),
+        await api.post(URL, files={"file": ("", png(), "image/png")}, headers=h),  # binary, no file name
+        await api.post(URL, files={"file": (None, "some text")}, headers=h),  # a plain field
+        await api.post(URL, content=b"--xx\r\nbroken", headers=multipart),
+        await api.post(URL, content=b"abc", headers={**h, "content-type": "application/octet-stream"}),
+    ):
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert await rows(service_engine) == 0
+    assert files_in(blob_dir) == []
+
+
 async def test_without_a_token_nothing_is_uploaded(api, service_engine):
     answer = await api.post(URL, files={"file": ("a.png", png(), "image/png")})
 

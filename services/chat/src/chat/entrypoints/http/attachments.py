@@ -70,11 +70,19 @@ def _unsupported(request: Request[Any, Any, Any], exc: UnsupportedMediaType) -> 
     return problem_response(request, 415, exc.detail, title=exc.title)
 
 
+def _not_text(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Problem]:
+    # Litestar decodes a part without a file name as UTF-8 text, and fails on binary bytes
+    detail = "A form part without a file name must be UTF-8 text; send the file with a filename."
+    return problem_response(request, 400, detail)
+
+
 ATTACHMENT_PROBLEMS: Final[ExceptionHandlersMap] = {
     AttachmentTooLarge: _too_large,
     UnsupportedMediaType: _unsupported,
+    UnicodeDecodeError: _not_text,
 }
-"""413 and 415 for the upload's refusals (the shared mapping would answer 400)."""
+"""413 and 415 for the upload's refusals (the shared mapping would answer 400), and 400 for a
+binary form part sent without a file name (Litestar's parser would fail with a 500)."""
 
 
 async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
