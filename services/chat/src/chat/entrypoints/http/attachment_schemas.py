@@ -10,7 +10,14 @@ from uuid import UUID
 
 import msgspec
 from litestar.datastructures import UploadFile
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 
 from chat.domain.attachments import MAX_FILENAME_CHARS, MEDIA_TYPES, Attachment
 
