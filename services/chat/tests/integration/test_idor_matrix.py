@@ -24,6 +24,7 @@ import msgspec
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from aiorch_devkit.testing.fuzzing import served
 
@@ -291,7 +292,8 @@ async def server(service_root, api_settings, nats_client, service_engine):
 def socket(server: str, conversation_id: str, who):
     token = who.headers["authorization"].removeprefix("Bearer ")
     return websockets.connect(
-        f"{server}/api/v1/conversations/{conversation_id}/ws", subprotocols=["aiorch.v1", f"bearer.{token}"]
+        f"{server}/api/v1/conversations/{conversation_id}/ws",
+        subprotocols=[Subprotocol("aiorch.v1"), Subprotocol(f"bearer.{token}")],
     )
 
 
