@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final, Literal
 from urllib.parse import quote
@@ -10,16 +9,8 @@ from uuid import UUID
 
 import msgspec
 from litestar.datastructures import UploadFile
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIResponse,
-    OpenAPIType,
-    Operation,
-    Schema,
-)
 
-from chat.domain.attachments import MAX_FILENAME_CHARS, MEDIA_TYPES, Attachment
+from chat.domain.attachments import MAX_FILENAME_CHARS, Attachment
 
 MAX_UPLOAD_BODY_BYTES: Final = 100 * 1024 * 1024 + 64 * 1024
 """The most bytes an upload request may carry (multipart framing included), whatever the limits:
@@ -83,16 +74,3 @@ def content_disposition(filename: str) -> str:
         "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in filename) or "attachment"
     )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-@dataclass
-class DownloadOperation(Operation):
-    """The download's operation, its 200 listing every media type an attachment can be served as
-    (Litestar documents one, and a streamed body as JSON)."""
-
-    def __post_init__(self) -> None:
-        ok = (self.responses or {}).get("200")
-        if isinstance(ok, OpenAPIResponse):
-            ok.description = "The attachment's bytes, as its sniffed media type."
-            binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-            ok.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in MEDIA_TYPES}
