@@ -65,6 +65,8 @@ async def test_an_upload_is_typed_by_its_content_whatever_the_client_says(
     assert (body["filename"], body["size_bytes"], body["message_id"]) == ("pretend.exe", len(data), None)
     sha = hashlib.sha256(data).hexdigest()
     assert files_in(blob_dir) == [blob_dir / str(alice.user_id) / sha[:2] / sha]
+    got = await api.get(f"{URL}/{body['id']}/content", headers=alice.headers)
+    assert (got.headers["content-type"], got.content) == (media_type, data)
 
 
 async def test_the_download_is_the_same_bytes_as_a_named_attachment_the_browser_will_not_sniff(api, caller):

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, SkipValidation
 from litestar.response import Stream
 from litestar.types import ExceptionHandlersMap
@@ -41,6 +42,14 @@ BlobsDep: TypeAlias = NamedDependency[SkipValidation[BlobStore]]
 """``blobs``: where attachments' bytes are kept (provided by the bootstrap)."""
 SnifferDep: TypeAlias = NamedDependency[SkipValidation[ContentSniffer]]
 """``sniffer``: tells what uploaded bytes are (provided by the bootstrap)."""
+
+DOWNLOAD: Final = ResponseSpec(
+    data_container=bytes,
+    media_type="*/*",
+    generate_examples=False,
+    description="The attachment's bytes; `Content-Type` is its sniffed media type (image/png, image/jpeg, "
+    "image/webp, image/gif, audio/mpeg, audio/wav, audio/ogg, audio/webm, text/plain or application/pdf).",
+)
 
 AttachmentId = Annotated[UUID, PathParameter(description="One of my attachments, by its `id`.")]
 
@@ -157,7 +166,7 @@ class AttachmentsController(Controller):
         "/{attachment_id:uuid}/content",
         operation_id="download_attachment",
         summary="Download one of my attachments",
-        responses=problems(400, 401, 404),
+        responses={200: DOWNLOAD, **problems(400, 401, 404)},
     )
     async def download_attachment(
         self, attachment_id: AttachmentId, principal: CurrentPrincipal, uow: UnitOfWorkDep, blobs: BlobsDep
@@ -168,8 +177,8 @@ class AttachmentsController(Controller):
         # X-Content-Type-Options: nosniff is on every answer already (shared.http.security_headers)
         return Stream(
             chunks,
-            media_type=attachment.media_type,
             headers={
+                "content-type": attachment.media_type,
                 "Content-Disposition": content_disposition(attachment.filename),
                 "Content-Length": str(attachment.size_bytes),
                 "Cache-Control": "private, no-store",
