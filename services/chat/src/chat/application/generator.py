@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 from uuid import UUID
-
-import structlog
 
 from chat.application.budgets import record_usage
 from chat.application.ports import UnitOfWork
@@ -46,7 +45,8 @@ LOST: Final = "generation lost: the process writing it stopped"
 GONE: Final = "the reply was deleted"
 SHUTDOWN: Final = "generation interrupted: the service stopped"
 
-_log = structlog.get_logger("chat.generations")
+# stdlib logging: the application layer imports no framework; shared.logging renders it as JSON
+_log = logging.getLogger("chat.generations")
 
 
 @dataclass(slots=True)
@@ -158,7 +158,7 @@ class Generator:
         except (ModelError, DomainError) as exc:  # the model failed, or is no longer available
             status, reason = "failed", exc.detail
         except Exception as exc:  # any other failure ends the reply; it must not stay in flight
-            _log.exception("generation failed", message_id=str(run.reply.id))
+            _log.exception("generation of reply %s failed", run.reply.id)
             status, reason = "failed", f"generation failed: {type(exc).__name__}"
         if run.abandoned:
             self._runs.pop(run.reply.id, None)
@@ -242,15 +242,15 @@ class Generator:
                     await uow.conversations.update(conversation)
                     await uow.commit()
         except ModelError as exc:
-            _log.warning("auto title failed", conversation_id=str(run.conversation.id), reason=exc.detail)
+            _log.warning("auto title of conversation %s failed: %s", run.conversation.id, exc.detail)
         except Exception:
-            _log.exception("auto title failed", conversation_id=str(run.conversation.id))
+            _log.exception("auto title of conversation %s failed", run.conversation.id)
 
     async def _publish(self, frame: ReplyFrame) -> None:
         try:
             await self._channel.publish(frame)
         except Exception as exc:  # the broker away: subscribers fall back to the stored content
-            _log.warning("reply frame not published", message_id=str(frame.message_id), error=str(exc))
+            _log.warning("a frame of reply %s was not published: %s", frame.message_id, exc)
 
     # -- the loops ---------------------------------------------------------------------------
 
