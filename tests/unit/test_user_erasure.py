@@ -198,8 +198,8 @@ async def test_the_consumer_erases_with_the_services_own_rule(service):
     assert spec.handler.keywords["erase_rule"] is rule
 
 
-class FakeConversations:
-    """Notes whose conversations were deleted (the real deletion: services/chat/tests/integration)."""
+class FakeOwnedRows:
+    """Notes whose rows were deleted (the real deletions: services/chat/tests/integration)."""
 
     def __init__(self) -> None:
         self.deleted_owners: list[UUID] = []
@@ -208,17 +208,26 @@ class FakeConversations:
         self.deleted_owners.append(owner_id)
         return 0
 
+    async def forget_owner(self, owner_id: UUID) -> None:
+        self.deleted_owners.append(owner_id)
 
-async def test_chats_rule_deletes_the_users_conversations_and_the_erasure_is_recorded():
+
+CHATS_OWNED_ROWS = ("conversations", "ownership", "usage", "attachments")
+
+
+async def test_chats_rule_deletes_everything_the_user_owns_and_the_erasure_is_recorded():
     # orchestrator's rule deletes projects: services/orchestrator/tests/integration/test_erasure_of_a_user.py
     rule = importlib.import_module("chat.application.erasure").erase_users_data
     seen: Seen = Seen()
-    uow = FakeUnitOfWork(seen=seen, erasures=FakeErasureLedger(seen), conversations=FakeConversations())
+    owned = {name: FakeOwnedRows() for name in CHATS_OWNED_ROWS}
+    uow = FakeUnitOfWork(seen=seen, erasures=FakeErasureLedger(seen), **owned)
     cmd = erase()
 
     await erase_user(cmd, uow, FixedClock(), rule)
 
-    assert uow.conversations.deleted_owners == [cmd.user_id]
+    assert {name: rows.deleted_owners for name, rows in owned.items()} == {
+        name: [cmd.user_id] for name in CHATS_OWNED_ROWS
+    }
     assert list(uow.erasures.rows) == [cmd.user_id]
     assert uow.commits == 1
 
