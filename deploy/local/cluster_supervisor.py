@@ -421,6 +421,10 @@ class Supervisor:
             )
             # the offline model streams at a pace a person can watch
             env.setdefault("ORCHESTRATOR_OFFLINE_PACE_MS", "15")
+        if service == "chat":
+            env.setdefault("CHAT_OFFLINE_PACE_MS", "15")
+            # attachments' bytes live with the cluster's other state
+            env.setdefault("CHAT_BLOB_DIR", str(self.state.root / "chat-blobs"))
         return env
 
     async def _run_to_end(self, name: str, argv: list[str], env: dict[str, str]) -> None:
