@@ -1,0 +1,453 @@
+"""``make bench``'s chat streaming step: 500 WebSocket streams at once on ONE chat API process.
+
+bench.sh runs it in its last configuration, against the private cluster it started; it prints
+figures and asserts nothing (bench.sh goes on if it fails).
+
+1. Starts ONE chat API process of its own (``chat_api.py``: one uvicorn worker, serving
+   in-process) with the offline model pacing :data:`PACE_MS` ms per token
+   (``CHAT_OFFLINE_PACE_MS``); everything else as ``make up`` starts chat (access log on, a pool
+   of 10 database connections, 10 more on a burst).
+2. Registers a user, raises the budgets (``chat_api.raise_budgets``: 500 clients post far more
+   than the default 200 messages a day) and creates :data:`CLIENTS` conversations through
+   ``POST /api/v1/conversations``, titled so that no auto title runs after the first reply.
+3. Warms the process up (:data:`WARM_UP` streams, one message each), reads its RSS, opens the
+   :data:`CLIENTS` conversation sockets (subprotocols ``aiorch.v1`` and ``bearer.<token>``),
+   reads the RSS again (sockets open, idle).
+4. Every client then sends ``{"type": "message", ...}``, reads the frames (``accepted``, the
+   ``chunk``s, ``done``) and, once its reply is done, sends the next message, for
+   :data:`RUN_S` s: about :data:`CLIENTS` replies stream at every moment after the start.
+   The client stamps each chunk as it reads it (one process, uvloop, a prefix check per chunk
+   frame, no JSON decoding of chunks).
+
+Figures: the **added latency per token**: for each reply, the gaps between consecutive chunks
+minus the model's pace (the offline model sleeps :data:`PACE_MS` ms before each token after the
+first), p50/p90/p99/max over every gap of every reply; the time from sending a message to its
+first chunk (the 500-at-once start and the later replies apart); how many replies were
+streaming at once; the RSS of the API process before, with the sockets open and at its peak
+while streaming, per stream; the CPU the API process, NATS and this client used.
+
+The machine: the API process, NATS, PostgreSQL and this client share the same cores (2 on the
+bench VM); the client's own event-loop lag is printed, since a late read is counted as added
+latency. Bounded: the whole step stops after :data:`DEADLINE_S` s.
+
+Run alone against a running cluster (``make up``)::
+
+    .venv/bin/python deploy/bench/chat_streams.py --state-dir .cluster --pg-port 15432 \\
+        --nats-port 14222 --identity http://127.0.0.1:8001 --orchestrator http://127.0.0.1:8003
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import psutil  # type: ignore[import-untyped]
+import uvloop
+from bench import API, BenchError, loopback
+from chat_api import Cluster, chat_api, raise_budgets, register
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+CLIENTS: Final = 500
+PACE_MS: Final = 20
+RUN_S: Final = 20.0
+WARM_UP: Final = 10
+OPENING_AT_ONCE: Final = 25  # handshakes in flight while the sockets open
+SAMPLE_S: Final = 0.1
+LAG_TICK_S: Final = 0.01
+DEADLINE_S: Final = 80.0  # the whole step, start-up of the API process included
+CHUNK_PREFIX: Final = '{"type":"chunk"'
+SUBPROTOCOL: Final = "aiorch.v1"
+
+
+@dataclass
+class Reply:
+    """One reply as one client saw it (``time.perf_counter()`` stamps)."""
+
+    sent: float
+    chunks: list[float] = field(default_factory=list)
+    done: float | None = None
+    error: str | None = None
+
+    @property
+    def first(self) -> float | None:
+        return self.chunks[0] if self.chunks else None
+
+
+@dataclass
+class Client:
+    index: int
+    conversation_id: str
+    replies: list[Reply] = field(default_factory=list)
+    failure: str | None = None
+
+
+@dataclass
+class Samples:
+    rss: list[int] = field(default_factory=list)
+    lag_ms: list[float] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def socket_url(chat: str, conversation_id: str) -> str:
+    return f"{chat.replace('http://', 'ws://', 1)}{API}/conversations/{conversation_id}/ws"
+
+
+async def create_conversations(chat: str, token: str, count: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    gate = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(base_url=f"{chat}{API}", headers=headers, timeout=30) as client:
+
+        async def one(number: int) -> str:
+            async with gate:
+                made = await client.post("/conversations", json={"title": f"Bench stream {number}"})
+            if made.status_code != 201:
+                raise BenchError(f"POST /conversations answered {made.status_code}: {made.text[:300]}")
+            return str(made.json()["id"])
+
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+async def open_socket(chat: str, token: str, conversation_id: str) -> ClientConnection:
+    return await connect(
+        socket_url(chat, conversation_id),
+        subprotocols=[SUBPROTOCOL, f"bearer.{token}"],  # type: ignore[list-item]
+        open_timeout=60,
+        ping_interval=None,  # no keep-alive pings during the run
+        max_size=2**20,
+    )
+
+
+async def converse(ws: ClientConnection, client: Client, content: str) -> Reply:
+    """One message and its reply, to the ``done`` frame."""
+    reply = Reply(sent=time.perf_counter())
+    client.replies.append(reply)
+    await ws.send(json.dumps({"type": "message", "content": content}))
+    chunks = reply.chunks
+    while True:
+        raw = await ws.recv()
+        now = time.perf_counter()
+        if isinstance(raw, str) and raw.startswith(CHUNK_PREFIX):
+            chunks.append(now)
+            continue
+        frame = json.loads(raw)
+        kind = frame.get("type")
+        if kind == "accepted":
+            continue
+        if kind == "done":
+            reply.done = now
+            return reply
+        reply.error = f"{kind}: {json.dumps(frame.get('problem', frame))[:300]}"
+        return reply
+
+
+def content_of(client: Client, number: int) -> str:
+    return (
+        f"Client {client.index}, message {number}: how should we roll out the new deployment"
+        " pipeline, and what does the rollback plan look like?"
+    )
+
+
+async def run_client(ws: ClientConnection, client: Client, start: asyncio.Event, until: list[float]) -> None:
+    await start.wait()
+    number = 0
+    try:
+        while time.perf_counter() < until[0]:
+            number += 1
+            reply = await converse(ws, client, content_of(client, number))
+            if reply.error is not None:
+                client.failure = reply.error
+                return
+    except (WebSocketException, OSError) as exc:
+        client.failure = f"{type(exc).__name__}: {exc}"
+
+
+async def sample(pid: int, samples: Samples, stop: asyncio.Event) -> None:
+    process = psutil.Process(pid)
+    while not stop.is_set():
+        samples.rss.append(process.memory_info().rss)
+        await asyncio.sleep(SAMPLE_S)
+
+
+async def lag(samples: Samples, stop: asyncio.Event) -> None:
+    """This client's own event-loop lag: how late a 10 ms sleep wakes up."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(LAG_TICK_S)
+        samples.lag_ms.append((time.perf_counter() - before - LAG_TICK_S) * 1000)
+
+
+def cpu_seconds(*processes: psutil.Process) -> float:
+    total = 0.0
+    for process in processes:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+async def measure(chat: str, token: str, api_pid: int, nats_pid: int | None) -> dict[str, Any]:
+    api = psutil.Process(api_pid)
+    nats = psutil.Process(nats_pid) if nats_pid else None
+    here = psutil.Process()
+    began = time.perf_counter()
+    ids = await create_conversations(chat, token, CLIENTS + WARM_UP)
+    created_s = time.perf_counter() - began
+
+    # warm-up: a few streams through every code path, so the baseline RSS is the warm process's
+    warm = [Client(-n - 1, conversation_id) for n, conversation_id in enumerate(ids[CLIENTS:])]
+
+    async def warm_one(client: Client) -> None:
+        ws = await open_socket(chat, token, client.conversation_id)
+        try:
+            await converse(ws, client, content_of(client, 1))
+        finally:
+            await ws.close()
+
+    await asyncio.gather(*(warm_one(client) for client in warm))
+    warm_errors = [r.error for c in warm for r in c.replies if r.error]
+    if warm_errors:
+        raise BenchError(f"the warm-up stream failed: {warm_errors[0]}")
+    await asyncio.sleep(1.0)
+    rss_before = api.memory_info().rss
+
+    clients = [Client(n, conversation_id) for n, conversation_id in enumerate(ids[:CLIENTS])]
+    gate = asyncio.Semaphore(OPENING_AT_ONCE)
+
+    async def opened(client: Client) -> ClientConnection:
+        async with gate:
+            return await open_socket(chat, token, client.conversation_id)
+
+    opening = time.perf_counter()
+    sockets = await asyncio.gather(*(opened(client) for client in clients))
+    open_s = time.perf_counter() - opening
+    extensions = sockets[0].response.headers.get("Sec-WebSocket-Extensions") if sockets[0].response else None
+    await asyncio.sleep(1.0)
+    rss_open = api.memory_info().rss
+
+    samples = Samples()
+    stop = asyncio.Event()
+    start = asyncio.Event()
+    until = [0.0]
+    watchers = [asyncio.create_task(sample(api_pid, samples, stop)), asyncio.create_task(lag(samples, stop))]
+    runs = [
+        asyncio.create_task(run_client(ws, c, start, until)) for ws, c in zip(sockets, clients, strict=True)
+    ]
+    await asyncio.sleep(0.2)  # every client waits on the start
+    cpu_before = (cpu_seconds(api), cpu_seconds(nats) if nats else 0.0, cpu_seconds(here))
+    started = time.perf_counter()
+    until[0] = started + RUN_S
+    start.set()
+    await asyncio.gather(*runs)
+    ended = time.perf_counter()
+    cpu_after = (cpu_seconds(api), cpu_seconds(nats) if nats else 0.0, cpu_seconds(here))
+    stop.set()
+    await asyncio.gather(*watchers)
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {
+        "clients": clients,
+        "samples": samples,
+        "started": started,
+        "ended": ended,
+        "created_s": created_s,
+        "open_s": open_s,
+        "extensions": extensions,
+        "rss_before": rss_before,
+        "rss_open": rss_open,
+        "cpu": [after - before for before, after in zip(cpu_before, cpu_after, strict=True)],
+    }
+
+
+def in_flight(clients: list[Client], at: float) -> int:
+    """Replies streaming at ``at``: their first chunk arrived, their ``done`` not yet."""
+    count = 0
+    for client in clients:
+        for reply in client.replies:
+            first = reply.first
+            if first is not None and first <= at and (reply.done is None or reply.done > at):
+                count += 1
+    return count
+
+
+def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
+    clients: list[Client] = result["clients"]
+    samples: Samples = result["samples"]
+    pace = PACE_MS / 1000
+    gaps = [
+        (later - earlier - pace) * 1000
+        for client in clients
+        for reply in client.replies
+        for earlier, later in zip(reply.chunks, reply.chunks[1:], strict=False)
+    ]
+    replies = [reply for client in clients for reply in client.replies]
+    finished = [r for r in replies if r.done is not None and r.error is None]
+    first_burst = [
+        c.replies[0].first - c.replies[0].sent for c in clients if c.replies and c.replies[0].first
+    ]
+    later = [r.first - r.sent for c in clients for r in c.replies[1:] if r.first is not None]
+    failures = [c.failure for c in clients if c.failure]
+    started, ended = result["started"], result["ended"]
+    firsts = [c.replies[0].first for c in clients if c.replies and c.replies[0].first is not None]
+    ramped = max(firsts) - started if len(firsts) == CLIENTS else None
+    window = [started + step * 0.25 for step in range(1, int(RUN_S / 0.25))]
+    concurrency = [in_flight(clients, at) for at in window if at <= ended]
+    tokens = sum(len(r.chunks) for r in replies)
+    seconds = ended - started
+    api_cpu, nats_cpu, client_cpu = result["cpu"]
+    peak = max(samples.rss) if samples.rss else result["rss_open"]
+    mib = 1024 * 1024
+
+    def ms(values: list[float], fraction: float) -> str:
+        return f"{percentile(values, fraction):.2f}"
+
+    print(
+        f"\n  {CLIENTS} clients, one conversation socket each, on ONE chat API process; offline model"
+        f" pacing {PACE_MS} ms/token;\n  {RUN_S:.0f} s of messages, each client's next one as soon as"
+        f" its reply is done (conversations created in {result['created_s']:.1f} s, {CLIENTS} sockets"
+        f" opened in {result['open_s']:.1f} s;\n  permessage-deflate:"
+        f" {result['extensions'] or 'not negotiated'})"
+    )
+    print(
+        f"\n  replies: {len(replies):,} sent, {len(finished):,} done, {tokens:,} chunks read"
+        f" ({tokens / seconds:,.0f}/s; {CLIENTS} streams at the model's pace would be"
+        f" {CLIENTS / pace:,.0f}/s while streaming)"
+    )
+    if concurrency:
+        print(
+            f"  replies streaming at once (every 250 ms of the {RUN_S:.0f} s): median"
+            f" {statistics.median(concurrency):.0f}, max {max(concurrency)};"
+            + (
+                f" every client had its first chunk {ramped:.1f} s after the start"
+                if ramped is not None
+                else f" {CLIENTS - len(firsts)} client(s) never had a first chunk"
+            )
+        )
+    print(f"\n  added latency per token (gap between chunks - {PACE_MS} ms), {len(gaps):,} gaps:")
+    print(f"  {'':<28} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'p99.9 ms':>9} {'max ms':>9}")
+    print(
+        f"  {'added per token':<28} {ms(gaps, 0.5):>9} {ms(gaps, 0.9):>9} {ms(gaps, 0.99):>9}"
+        f" {ms(gaps, 0.999):>9} {max(gaps, default=float('nan')):>9.2f}"
+    )
+    p99 = percentile(gaps, 0.99)
+    verdict = "meets" if p99 < 5 else "BELOW"
+    print(f"  p99 {p99:.2f} ms: {verdict} the goal (p99 < 5 ms over the model's own pace)")
+    first_ms = [value * 1000 for value in first_burst]
+    later_ms = [value * 1000 for value in later]
+    print("\n  time to first chunk (message sent → first chunk read):")
+    print(f"  {'':<28} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    for label, values in ((f"first {CLIENTS} at once", first_ms), ("later replies", later_ms)):
+        if values:
+            print(
+                f"  {label:<28} {ms(values, 0.5):>9} {ms(values, 0.9):>9} {ms(values, 0.99):>9}"
+                f" {max(values):>9.2f}"
+            )
+    print(
+        f"\n  API process RSS: {result['rss_before'] / mib:,.1f} MiB warm,"
+        f" {result['rss_open'] / mib:,.1f} MiB"
+        f" with {CLIENTS} sockets open ({(result['rss_open'] - result['rss_before']) / CLIENTS / 1024:,.1f}"
+        f" KiB per socket), peak {peak / mib:,.1f} MiB while streaming"
+        f" ({(peak - result['rss_before']) / CLIENTS / 1024:,.1f} KiB per open stream)"
+    )
+    print(
+        f"  CPU over the {seconds:.1f} s run (1.00 = one core): API process {api_cpu / seconds:.2f},"
+        f" NATS {nats_cpu / seconds:.2f}, this client {client_cpu / seconds:.2f}"
+        f" (machine: {psutil.cpu_count()} cores, load {' '.join(f'{v:.1f}' for v in psutil.getloadavg())})"
+    )
+    print(
+        f"  this client's own event-loop lag (a 10 ms sleep's oversleep): p50 {ms(samples.lag_ms, 0.5)} ms,"
+        f" p99 {ms(samples.lag_ms, 0.99)} ms: part of the added latency above is the client reading late"
+    )
+    if failures:
+        print(f"  {len(failures)} client(s) failed; the first: {failures[0]}")
+    print(f"\n  chat streams done in {took_s:.0f} s")
+    return {
+        "clients": CLIENTS,
+        "pace_ms": PACE_MS,
+        "run_s": round(seconds, 2),
+        "replies": len(replies),
+        "done": len(finished),
+        "chunks": tokens,
+        "added_ms": {
+            "p50": percentile(gaps, 0.5),
+            "p90": percentile(gaps, 0.9),
+            "p99": p99,
+            "p999": percentile(gaps, 0.999),
+            "max": max(gaps, default=None),
+        },
+        "first_chunk_ms": {
+            "burst_p50": percentile(first_ms, 0.5),
+            "burst_p99": percentile(first_ms, 0.99),
+            "later_p50": percentile(later_ms, 0.5),
+            "later_p99": percentile(later_ms, 0.99),
+        },
+        "streaming_at_once": {
+            "median": statistics.median(concurrency) if concurrency else None,
+            "max": max(concurrency, default=None),
+            "all_first_chunk_s": ramped,
+        },
+        "rss": {"warm": result["rss_before"], "open": result["rss_open"], "peak": peak},
+        "rss_per_socket_kib": (result["rss_open"] - result["rss_before"]) / CLIENTS / 1024,
+        "rss_per_stream_kib": (peak - result["rss_before"]) / CLIENTS / 1024,
+        "cpu_cores": {"api": api_cpu / seconds, "nats": nats_cpu / seconds, "client": client_cpu / seconds},
+        "client_lag_ms": {"p50": percentile(samples.lag_ms, 0.5), "p99": percentile(samples.lag_ms, 0.99)},
+        "failures": len(failures),
+    }
+
+
+def nats_pid(state_dir: Path) -> int | None:
+    try:
+        run = json.loads((state_dir / "run" / "cluster.json").read_text())
+        return int(run["processes"]["nats"]["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chat_streams.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--pg-port", type=int, required=True)
+    parser.add_argument("--nats-port", type=int, required=True)
+    parser.add_argument("--identity", required=True, help="identity's base URL")
+    parser.add_argument("--orchestrator", required=True, help="orchestrator's base URL")
+    parser.add_argument("--out", type=Path, default=None, help="where to keep the API's log and the figures")
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="chat-streams-"))
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    try:
+        cluster = Cluster(
+            args.state_dir, args.pg_port, args.nats_port, loopback(args.identity), loopback(args.orchestrator)
+        )
+        with chat_api(cluster, out, "chat-streams-api", {"CHAT_OFFLINE_PACE_MS": str(PACE_MS)}) as api:
+            (token,) = register(cluster.identity, 1)
+            raise_budgets(cluster, api.url, token)
+            left = DEADLINE_S - (time.monotonic() - began)
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                result = runner.run(
+                    asyncio.wait_for(measure(api.url, token, api.pid, nats_pid(args.state_dir)), left)
+                )
+        figures = report(result, time.monotonic() - began)
+        (out / "chat-streams.json").write_text(json.dumps(figures, indent=2) + "\n")
+    except TimeoutError:
+        print(f"bench: chat streams: not done within {DEADLINE_S:.0f} s", file=sys.stderr)
+        return 1
+    except (BenchError, OSError, httpx.HTTPError, psutil.Error, WebSocketException) as exc:
+        print(f"bench: chat streams: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
