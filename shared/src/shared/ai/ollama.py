@@ -7,6 +7,7 @@ the 200 arrives as an ``{"error": ...}`` line. Structured output is ``format: <J
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,10 +20,13 @@ from shared.ai.resilience import RetryPolicy, guarded
 from shared.kernel.ai import (
     ChatChunk,
     ChatCompletion,
+    ChatMessage,
     ChatRequest,
     FinishReason,
+    ImagePart,
     ModelUnavailable,
     Parameters,
+    TextPart,
     Timeouts,
     Usage,
     gather,
@@ -94,7 +98,7 @@ class OllamaModel:
             options["stop"] = list(parameters.stop)
         body: dict[str, Any] = {
             "model": request.model or self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [ollama_message(m) for m in request.messages],
             "stream": True,
         }
         if options:
@@ -141,3 +145,14 @@ class OllamaModel:
                 yield ChatChunk(delta="", finish_reason=finish, usage=usage)
                 return
         raise ModelUnavailable("the model provider's stream ended before the answer did")
+
+
+def ollama_message(message: ChatMessage) -> dict[str, Any]:
+    """A message as Ollama's chat API takes it: text parts joined to ``content``, images as
+    base64 in ``images``; audio it cannot take is left out."""
+    text = "\n\n".join([message.content, *(p.text for p in message.parts if isinstance(p, TextPart))])
+    body: dict[str, Any] = {"role": message.role, "content": text}
+    images = [base64.b64encode(p.data).decode("ascii") for p in message.parts if isinstance(p, ImagePart)]
+    if images:
+        body["images"] = images
+    return body

@@ -8,6 +8,7 @@ a chunk when the provider fails mid-answer, a last chunk with the usage when
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -29,10 +30,13 @@ from shared.ai.resilience import RetryPolicy, guarded
 from shared.kernel.ai import (
     ChatChunk,
     ChatCompletion,
+    ChatMessage,
     ChatRequest,
     FinishReason,
+    ImagePart,
     ModelUnavailable,
     Parameters,
+    TextPart,
     Timeouts,
     Usage,
     gather,
@@ -113,7 +117,7 @@ class OpenAICompatibleModel:
         parameters = merged(request.parameters, self._defaults)
         body: dict[str, Any] = {
             "model": request.model or self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [openai_message(m) for m in request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -191,3 +195,20 @@ class OpenAICompatibleModel:
             raise ModelUnavailable("the model provider's stream ended before the answer did")
         usage = usage or estimated_usage(request.messages, pieces)
         yield ChatChunk(delta="", finish_reason=finish, usage=usage)
+
+
+def openai_message(message: ChatMessage) -> dict[str, Any]:
+    """A message as OpenAI's chat API takes it: ``content`` a string, or, with parts, a list of
+    content parts (text, ``image_url`` with a data URL, ``input_audio``)."""
+    if not message.parts:
+        return {"role": message.role, "content": message.content}
+    content: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            content.append({"type": "image_url", "image_url": {"url": part.data_url()}})
+        else:
+            data = base64.b64encode(part.data).decode("ascii")
+            content.append({"type": "input_audio", "input_audio": {"data": data, "format": part.format}})
+    return {"role": message.role, "content": content}

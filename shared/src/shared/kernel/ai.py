@@ -12,6 +12,7 @@ connection; an adapter never swallows :class:`asyncio.CancelledError`.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
@@ -21,9 +22,43 @@ FinishReason = Literal["stop", "length", "cancelled", "error"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TextPart:
+    """More text after a message's ``content`` (an attached text file, say)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImagePart:
+    """An image for a model that sees (OpenAI ``image_url`` as a data URL; Ollama ``images``)."""
+
+    media_type: str
+    """``image/png``, ``image/jpeg``, ``image/webp`` or ``image/gif``."""
+    data: bytes
+
+    def data_url(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioPart:
+    """Audio for a model that hears (OpenAI ``input_audio``: wav or mp3 only)."""
+
+    format: Literal["wav", "mp3"]
+    data: bytes
+
+
+Part = TextPart | ImagePart | AudioPart
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatMessage:
     role: Role
     content: str
+    parts: tuple[Part, ...] = ()
+    """What the message carries beyond ``content``, in order after it. An adapter sends the parts
+    its provider takes (as content parts, or Ollama's images) and drops the others: the caller
+    only gives a model the parts it declared it takes, and says in ``content`` what it left out."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
