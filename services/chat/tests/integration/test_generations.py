@@ -149,6 +149,8 @@ async def test_a_reply_whose_process_is_gone_is_failed_by_a_sweep_with_its_parti
     dead_tap.release(2)
     await until(lambda: _seq_is(dead, started, 2))
     await dead.checkpoint()
+    dead_tap.release(1)  # streamed after the last checkpoint: the channel keeps it
+    await until(lambda: _seq_is(dead, started, 3))
     # the process "dies": it says nothing more, its task vanishes unfinished, its lease lapses
 
     async def silent(frame) -> None:
@@ -163,13 +165,16 @@ async def test_a_reply_whose_process_is_gone_is_failed_by_a_sweep_with_its_parti
     survivor = await process(live_tap, lease_s=0.5)
     assert await survivor.sweep() == 1
     reply = await stored(uow, started)
-    assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 w2 ", LOST)
+    assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 w2 w3 ", LOST)
 
     channel = survivor._channel
     stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, channel)
     frames = [frame async for frame in stream.frames(0) if frame is not None]
     assert isinstance(frames[-1], ReplyError)
     assert frames[-1].detail == LOST
+    # what a subscriber reads is what is stored, and the end comes after the last chunk
+    assert "".join(f.data for f in frames if isinstance(f, ReplyChunk)) == reply.content
+    assert frames[-1].seq == 4
 
 
 async def test_a_stop_reaches_the_process_writing_the_reply(process, uow):

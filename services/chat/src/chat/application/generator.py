@@ -41,6 +41,8 @@ FRAMES_KEY: Final = "frames"
 """Metadata of a finished reply: the ``seq`` of its terminal frame."""
 CHECKPOINT_SEQ_KEY: Final = "checkpoint_seq"
 """Metadata of an in-flight reply: the ``seq`` of the last frame its stored content includes."""
+ORPHAN_READ_QUIET_S: Final = 0.5
+"""Reading a dead process's kept chunks ends after this long without one."""
 LOST: Final = "generation lost: the process writing it stopped"
 GONE: Final = "the reply was deleted"
 SHUTDOWN: Final = "generation interrupted: the service stopped"
@@ -204,21 +206,44 @@ class Generator:
     async def _finish_orphan(
         self, message_id: UUID, owner_id: UUID, status: FinishedStatus, reason: str | None
     ) -> None:
-        """End a reply no process writes any more, with the content its last checkpoint stored."""
+        """End a reply no process writes any more with all the text it streamed: what its last
+        checkpoint stored, then the chunks the channel kept beyond it (read before the row is
+        locked: no transaction waits on the broker), so subscribers and storage agree."""
+        tail = await self._kept_chunks(message_id)
         async with self._uow() as uow:
             reply = await uow.messages.get(message_id, owner_id, for_update=True)
             if reply is None or not reply.in_flight:
                 return
-            seq = int(reply.metadata.get(CHECKPOINT_SEQ_KEY, 0)) + 1
+            seq = int(reply.metadata.get(CHECKPOINT_SEQ_KEY, 0))
+            content = reply.content
+            for chunk in tail:
+                if chunk.seq == seq + 1:
+                    content, seq = content + chunk.data, chunk.seq
+            seq += 1
             reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
             now = self._clock.now()
             if status == "stopped":
-                reply.stop(now=now)
+                reply.stop(content=content, now=now)
             else:
-                reply.fail(reason=reason or LOST, now=now)
+                reply.fail(reason=reason or LOST, content=content, now=now)
             await uow.messages.update(reply)
             await uow.commit()
         await self._publish(_terminal(reply, seq, status, NO_USAGE, reason or LOST))
+
+    async def _kept_chunks(self, message_id: UUID) -> list[ReplyChunk]:
+        """The chunks the channel still keeps of a reply, in order (none when it keeps nothing)."""
+        chunks: list[ReplyChunk] = []
+        try:
+            if not await self._channel.has_frames(message_id):
+                return chunks
+            async with self._channel.follow(message_id) as feed:
+                while (frame := await feed.next(ORPHAN_READ_QUIET_S)) is not None:
+                    if not isinstance(frame, ReplyChunk):
+                        break
+                    chunks.append(frame)
+        except Exception as exc:  # the broker away: the checkpoint alone stands
+            _log.warning("the kept frames of reply %s could not be read: %s", message_id, exc)
+        return chunks
 
     async def _auto_title(self, run: _Run) -> None:
         """After the first exchange the model titles the conversation, unless its owner did;
