@@ -2,7 +2,9 @@
 # make bench: identity's authenticated GET /api/v1/users/me, orchestrator's board read (200 tasks)
 # and task move (If-Match; task, activity and outbox rows), each against a bare endpoint doing the
 # same SQL on a raw asyncpg pool, in one run against one database; then logins per second; then
-# chat's search over 100,000 messages (chat_search.py: figures only, never fails the run).
+# chat's search over 100,000 messages (chat_search.py), 500 WebSocket streams on one chat API
+# process (chat_streams.py) and posting a message against a bare asyncpg endpoint (chat_post.py):
+# figures only, never failing the run.
 # Prints figures, asserts nothing. See deploy/bench/README.md.
 #
 #   bench.sh                    both configurations: tuned, then default (below)
@@ -52,6 +54,8 @@ BARE_PORT=
 SPY_PID=
 OUT=  # the output directory of the configuration being measured
 CHAT_SEARCH_OUT=  # chat_search.py's figures, printed after the summary
+CHAT_STREAMS_OUT=  # chat_streams.py's and chat_post.py's, after it
+CHAT_POST_OUT=
 
 say() { printf 'bench: %s\n' "$*"; }
 fail() { say "FAILED: $*" >&2; exit 1; }
@@ -327,6 +331,18 @@ run_config() {
             --out "$OUT" >"$OUT/chat-search.txt" 2>&1 \
             || say "the chat search step failed (the bench goes on): $(tail -n 5 "$OUT/chat-search.txt")"
         CHAT_SEARCH_OUT=$OUT/chat-search.txt
+        # chat's streams and posting, each on a chat API process of its own beside the cluster's;
+        # figures only, printed after the summary; bounded by timeout, a failure does not fail the bench
+        local chat_args=(--state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" --nats-port "$AIORCH_NATS_PORT"
+            --identity "$identity" --orchestrator "$orchestrator" --out "$OUT")
+        say "chat streams: 500 WebSocket streams on one chat API process (deploy/bench/chat_streams.py)"
+        timeout 150 "$PY" "$HERE/chat_streams.py" "${chat_args[@]}" >"$OUT/chat-streams.txt" 2>&1 \
+            || say "the chat streams step failed (the bench goes on): $(tail -n 5 "$OUT/chat-streams.txt")"
+        CHAT_STREAMS_OUT=$OUT/chat-streams.txt
+        say "chat post: posting a message against a bare asyncpg endpoint (deploy/bench/chat_post.py)"
+        timeout 120 "$PY" "$HERE/chat_post.py" "${chat_args[@]}" >"$OUT/chat-post.txt" 2>&1 \
+            || say "the chat post step failed (the bench goes on): $(tail -n 5 "$OUT/chat-post.txt")"
+        CHAT_POST_OUT=$OUT/chat-post.txt
     fi
     stop_bare
     stop_cluster 0
@@ -383,6 +399,16 @@ main() {
     if [ -n "$CHAT_SEARCH_OUT" ]; then
         echo "  chat search over 100,000 messages of one user (${CONFIGS[-1]} configuration; chat as make up starts it)"
         cat "$CHAT_SEARCH_OUT"
+        echo
+    fi
+    if [ -n "$CHAT_STREAMS_OUT" ]; then
+        echo "  chat: 500 WebSocket streams on one API process, offline model at 20 ms/token (${CONFIGS[-1]} configuration)"
+        cat "$CHAT_STREAMS_OUT"
+        echo
+    fi
+    if [ -n "$CHAT_POST_OUT" ]; then
+        echo "  chat: posting a message against a bare asyncpg endpoint (${CONFIGS[-1]} configuration)"
+        cat "$CHAT_POST_OUT"
         echo
     fi
     echo "idle check    $(cpu_busy)% of the CPU busy after the runs (other work skews the figures)"

@@ -34,7 +34,9 @@ from shared.db.provision import service_url
 
 REPO: Final = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy" / "local"))
-# the local cluster's first admin, which identity creates at start (deploy/local/README.md)
+# the marker `cluster.py down` finds the cluster's processes by, and the local cluster's first
+# admin, which identity creates at start (deploy/local/README.md)
+from cluster_config import MARKER_ENV  # type: ignore[import-not-found]  # noqa: E402
 from cluster_supervisor import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD  # type: ignore[import-not-found]  # noqa: E402
 
 MESSAGES_PER_WINDOW: Final = 100_000  # the settings' maxima
@@ -51,6 +53,11 @@ class Cluster:
     nats_port: int
     identity: str
     orchestrator: str
+
+    def marker(self) -> dict[str, str]:
+        """The variable marking a process as the cluster's: if a step is killed before it stops
+        its own processes, `cluster.py down` (bench.sh's clean-up) stops them with the rest."""
+        return {MARKER_ENV: str(self.state_dir.expanduser().resolve())}
 
     def chat_database_url(self) -> str:
         try:
@@ -92,10 +99,21 @@ def _environment(cluster: Cluster, port: int, settings: Mapping[str, str]) -> di
             "AIORCH_MODEL_SEAL_KEY_FILE": str(cluster.state_dir / "model-seal-key.json"),
             "CHAT_BLOB_DIR": str(cluster.state_dir / "chat-blobs"),
             "LOG_LEVEL": "INFO",
+            **cluster.marker(),
             **settings,
         }
     )
     return env
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM (bench.sh's ``timeout``) raises ``SystemExit``: the ``finally`` clauses that stop
+    the step's own processes run."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @contextmanager

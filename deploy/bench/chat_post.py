@@ -54,7 +54,7 @@ import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
 from bench import RESULT_LINE, BenchError, Run, loopback, median_run, parse_wrk, ports, service_dsn
-from chat_api import Cluster, chat_api, raise_budgets, register, user_id
+from chat_api import Cluster, chat_api, exit_on_sigterm, raise_budgets, register, user_id
 
 from shared.kernel.ids import new_id
 
@@ -165,10 +165,10 @@ async def statuses(dsn: str, owners: list[uuid.UUID]) -> dict[str, int]:
 
 
 @contextmanager
-def bare_app(dsn: str, out: Path) -> Iterator[tuple[str, int]]:
+def bare_app(dsn: str, out: Path, marker: dict[str, str]) -> Iterator[tuple[str, int]]:
     """bare_chat.py on one uvicorn worker (serving in-process): its base URL and pid. Stopped on exit."""
     port = ports(1)[0]
-    env = {**os.environ, "BARE_CHAT_DSN": dsn, "BARE_PORT": str(port), "BARE_WORKERS": "1"}
+    env = {**os.environ, **marker, "BARE_CHAT_DSN": dsn, "BARE_PORT": str(port), "BARE_WORKERS": "1"}
     env["BARE_POOL_SIZE"] = str(POOL)
     with (out / "chat-post-bare.log").open("wb") as log:
         process = subprocess.Popen(
@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="chat-post-"))
     out.mkdir(parents=True, exist_ok=True)
+    exit_on_sigterm()
     began = time.monotonic()
     try:
         cluster = Cluster(
@@ -254,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             "CHAT_ACCESS_LOG_SAMPLE": "0",
             "CHAT_DB_POOL_SIZE": str(POOL),
         }
-        with chat_api(cluster, out, "chat-post-api", settings) as api, bare_app(dsn, out) as (bare, bare_pid):
+        with (
+            chat_api(cluster, out, "chat-post-api", settings) as api,
+            bare_app(dsn, out, cluster.marker()) as (bare, bare_pid),
+        ):
             started = time.monotonic()
             tokens = register(cluster.identity, USERS)
             owners = [uuid.UUID(user_id(cluster.identity, token)) for token in tokens]

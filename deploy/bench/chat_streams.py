@@ -53,7 +53,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import uvloop
 from bench import API, BenchError, loopback
-from chat_api import Cluster, chat_api, raise_budgets, register
+from chat_api import Cluster, chat_api, exit_on_sigterm, raise_budgets, register
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -425,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="chat-streams-"))
     out.mkdir(parents=True, exist_ok=True)
+    exit_on_sigterm()
     began = time.monotonic()
     try:
         cluster = Cluster(
