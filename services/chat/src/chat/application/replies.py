@@ -53,10 +53,9 @@ async def post_message(cmd: PostMessage, uow: UnitOfWork, *, clock: Clock) -> St
     async with uow:
         conversation = await _locked_conversation(uow, cmd.conversation_id, cmd.owner_id)
         await _admit(uow, cmd.owner_id, cmd.content, clock)
-        messages = {m.id: m for m in await uow.messages.of_conversation(conversation.id)}
         parent_id = cmd.parent_id if cmd.parent_id is not None else conversation.selected_leaf_id
-        parent = messages.get(parent_id) if parent_id is not None else None
-        if parent_id is not None and parent is None:
+        parent = None if parent_id is None else await uow.messages.get(parent_id, cmd.owner_id)
+        if parent_id is not None and (parent is None or parent.conversation_id != conversation.id):
             raise InvalidInput(f"parent_id {parent_id} is not a message of this conversation")
         now = clock.now()
         user = conversation.post(id=new_id(), content=cmd.content, parent=parent, now=now)
