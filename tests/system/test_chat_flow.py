@@ -150,6 +150,7 @@ class Flow:
             assert accepted["type"] == "accepted", accepted
             reply = accepted["message_id"]
             before = await socket_frames(ws, reply, chunks=4)
+            ws.transport.abort()  # dropped, not closed: the server gets no close frame
         assert [f["type"] for f in before] == ["chunk"] * 4, before
         self.messages.append(accepted["user_message_id"])
         self.replies.append(reply)
