@@ -53,8 +53,6 @@ WORD = "quokka"  # in A's messages only: what search must find for A and never f
 def test_the_whole_chat_flow_on_real_processes(cluster: PrivateCluster) -> None:
     cluster.env |= {
         "CHAT_OFFLINE_PACE_MS": str(PACE_MS),
-        # the cluster runner sets no blob directory: keep the blobs in this cluster's state
-        "CHAT_BLOB_DIR": str(cluster.state_dir / "chat-blobs"),
         "CHAT_BLOB_SWEEP_EVERY_S": str(BLOB_SWEEP_S),
         "AIORCH_ADMIN_EMAIL": ADMIN[0],
         "AIORCH_ADMIN_PASSWORD": ADMIN[1],
