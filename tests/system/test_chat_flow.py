@@ -24,6 +24,7 @@ from uuid import UUID
 
 import asyncpg
 import pytest
+from nats.js.errors import NotFoundError
 from websockets.exceptions import ConnectionClosed
 
 from shared.messaging.connection import connect_nats
@@ -454,7 +455,7 @@ async def erasure_receipt(cluster: PrivateCluster, user_id: UUID) -> dict[str, A
         js = nc.jetstream()
         try:
             msg = await js.get_last_msg("CHAT", "chat.user.erased")
-        except Exception:  # none yet (or the stream not there yet)
+        except NotFoundError:  # none yet (or no stream yet)
             return None
         body: dict[str, Any] = json.loads(msg.data or b"{}")
         headers = msg.headers or {}
