@@ -15,6 +15,7 @@ from chat.entrypoints.http.openapi import problems
 from chat.entrypoints.http.parameters import ConversationId, MessageId
 from chat.entrypoints.http.reply_dependencies import GeneratorDep
 from chat.entrypoints.http.reply_schemas import (
+    MESSAGE_BODY_LIMIT,
     EditMessageRequest,
     PostMessageRequest,
     ReplyResponse,
@@ -36,6 +37,7 @@ class MessagePosting:
         summary="Send a message; the assistant's reply starts",
         status_code=202,
         responses=problems(400, 401, 404, 409, 413, 422, 429),
+        request_max_body_size=MESSAGE_BODY_LIMIT,
     )
     async def post_message(
         self,
@@ -75,6 +77,7 @@ class MessageRepliesController(Controller):
         summary="Edit a message: a new branch and its reply",
         status_code=202,
         responses=problems(400, 401, 404, 409, 413, 422, 429),
+        request_max_body_size=MESSAGE_BODY_LIMIT,
     )
     async def edit(
         self,

@@ -20,13 +20,21 @@ from shared.http.problems import Problem
 CONTENT_MAX = 200_000
 """The schema's bound; the setting ``chat.max_message_chars`` (≤ 200,000) is the one enforced."""
 ATTACHMENTS_MAX = 10
+CONTENT_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+"""Some character that is not whitespace (the domain's rule: Python's ``re`` reads ``\\s`` as
+``str.isspace``, as ``str.strip`` does), and no NUL (refused anywhere in a request)."""
+MESSAGE_BODY_LIMIT = 12 * (CONTENT_MAX + 40 * (ATTACHMENTS_MAX + 1)) + 4096
+"""Bytes of the longest valid posting or edit (each character a JSON-escaped surrogate pair, 12
+bytes): a message within the documented length is never refused as too large (413)."""
 
 Content = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
         max_length=CONTENT_MAX,
-        description="The message's text; at most the `chat.max_message_chars` setting (32,000 by default).",
+        pattern=CONTENT_PATTERN,
+        description="The message's text, not only whitespace; at most the `chat.max_message_chars` "
+        "setting (32,000 by default).",
     ),
 ]
 
