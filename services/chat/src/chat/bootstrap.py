@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import chat
 from chat import SERVICE, __version__
 from chat.adapters.ai.catalog import ReplicaModelCatalog, open_seal_keys, reading
+from chat.adapters.ai.offline_titles import WRITERS
 from chat.adapters.blobs.filesystem import FilesystemBlobStore
 from chat.adapters.blobs.sniffing import FileTypeSniffer
 from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
@@ -91,6 +92,7 @@ async def live_resources(
                 seal_keys=open_seal_keys(settings.model_seal_key_file),
                 http=http,
                 offline_pace_s=settings.offline_pace_ms / 1000,
+                offline_writers=WRITERS,
                 cache_s=settings.model_cache_ms / 1000,
             )
         generator = Generator(uow=units, models=catalog, channel=channel, clock=SystemClock())

@@ -30,7 +30,7 @@ from chat.application.ports.replies import (
     ReplyError,
     ReplyFrame,
 )
-from chat.application.prompts import reply_request, title_request
+from chat.application.prompts import reply_request, title_of, title_request
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel.ai import NO_USAGE, ModelError, Usage
@@ -261,7 +261,7 @@ class Generator:
                     run.conversation.id, run.conversation.owner_id, for_update=True
                 )
                 titled = conversation is not None and conversation.auto_title(
-                    completion.content, self._clock.now()
+                    title_of(completion.content), self._clock.now()
                 )
                 if conversation is not None and titled:
                     await uow.conversations.update(conversation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
@@ -12,10 +13,21 @@ from chat.domain.messages import Message, path_to
 from shared.kernel.ai import ChatMessage, ChatRequest
 
 TITLE_INSTRUCTION: Final = (
-    "Write a title of at most six words for the conversation below. "
-    "Answer with the title only: no quotes, no punctuation at the end."
+    "Write a title of at most six words for the conversation below, in the language of the "
+    'user\'s message. Answer with JSON: {"title": "..."}.'
 )
-TITLE_MAX_TOKENS: Final = 24
+TITLE_SCHEMA_NAME: Final = "conversation_title"
+"""The title's JSON Schema ``title``: what the offline model's writer is registered under."""
+TITLE_SCHEMA: Final = json.dumps(
+    {
+        "title": TITLE_SCHEMA_NAME,
+        "type": "object",
+        "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 60}},
+        "required": ["title"],
+        "additionalProperties": False,
+    }
+)
+TITLE_MAX_TOKENS: Final = 40
 
 
 def branch_messages(history: Sequence[Message], reply: Message) -> list[ChatMessage]:
@@ -39,6 +51,8 @@ def reply_request(
 
 
 def title_request(resolved: ResolvedModel, history: Sequence[Message], reply: Message) -> ChatRequest:
+    """The first exchange, the user's words first, and a structured answer asked for (a model
+    answering in prose still gives a usable title: see :func:`title_of`)."""
     exchange = path_to(history, reply.id)[-2:]
     transcript = "\n\n".join(f"{m.sender}: {m.content[:2000]}" for m in exchange)
     return ChatRequest(
@@ -47,5 +61,16 @@ def title_request(resolved: ResolvedModel, history: Sequence[Message], reply: Me
             ChatMessage(role="system", content=TITLE_INSTRUCTION),
             ChatMessage(role="user", content=transcript),
         ],
-        parameters=replace(resolved.parameters, max_tokens=TITLE_MAX_TOKENS, json_schema=None),
+        parameters=replace(resolved.parameters, max_tokens=TITLE_MAX_TOKENS, json_schema=TITLE_SCHEMA),
     )
+
+
+def title_of(answer: str) -> str:
+    """The title in a model's answer: its JSON ``title``, else the answer's first line."""
+    try:
+        decoded = json.loads(answer)
+    except ValueError:
+        decoded = None
+    if isinstance(decoded, dict) and isinstance(decoded.get("title"), str):
+        return str(decoded["title"])
+    return answer.strip().splitlines()[0] if answer.strip() else ""

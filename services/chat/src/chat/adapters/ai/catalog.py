@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from chat.adapters.postgres.setting_replicas import LIMITS
 from chat.application.ports.replicas import ModelNotAvailable, ModelReplica, ResolvedModel
 from chat.domain.limits import ChatLimits, limits_from
 from shared.ai.factory import ModelConfig, build_model
-from shared.ai.offline import OfflineModel
+from shared.ai.offline import AnswerWriter, OfflineModel
 from shared.crypto.key_file import KeyFile
 from shared.crypto.sealing import Unreadable, unseal_api_key
 from shared.kernel.ai import ModelAuthenticationFailed, ModelRequestRejected, Parameters, Timeouts
@@ -69,6 +70,7 @@ class ReplicaModelCatalog:
         seal_keys: KeyFile,
         http: httpx.AsyncClient,
         offline_pace_s: float = 0.0,
+        offline_writers: Mapping[str, AnswerWriter] = MappingProxyType({}),
         cache_s: float = 1.0,
         timeouts: Timeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -77,11 +79,12 @@ class ReplicaModelCatalog:
         self._seal_keys = seal_keys
         self._http = http
         self._pace_s = offline_pace_s
+        self._writers = offline_writers
         self._cache_s = cache_s
         self._timeouts = timeouts or Timeouts()
         self._clock = clock
         self._read: dict[UUID | None, _Snapshot] = {}
-        self._offline = OfflineModel(pace_s=offline_pace_s, name=BUILT_IN)
+        self._offline = OfflineModel(pace_s=offline_pace_s, writers=offline_writers, name=BUILT_IN)
 
     async def resolve(self, model_id: UUID | None = None) -> ResolvedModel:
         limits, model = await self._snapshot(model_id)
@@ -108,7 +111,9 @@ class ReplicaModelCatalog:
             name=model.name,
         )
         try:
-            chat = build_model(config, http=self._http, offline_pace_s=self._pace_s)
+            chat = build_model(
+                config, http=self._http, offline_pace_s=self._pace_s, offline_writers=self._writers
+            )
         except ValueError as exc:  # a provider this build does not know, a local one without a URL
             raise ModelRequestRejected(f"model {model.name}: {exc}") from None
         return ResolvedModel(
