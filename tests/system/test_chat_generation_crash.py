@@ -5,8 +5,8 @@ On a private cluster as `make up` starts it, the offline model streaming slowly.
 followed over the WebSocket; once a checkpoint has stored some of it, chat's only API process is
 SIGKILLed (no shutdown runs: nothing marks the reply). The supervisor starts the process again;
 its sweep finds the reply's lapsed lease (10 s, renewed by the checkpoint every second) and fails
-it, keeping the checkpointed content. The follower, reconnected and subscribed after the last
-seq it held, gets the `error` frame.
+it, keeping all the text it streamed (the checkpoint's, then the chunks the reply channel kept).
+The follower, reconnected and subscribed after the last seq it held, gets the `error` frame.
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ async def _scenario(cluster: PrivateCluster, user: User) -> dict[str, Any]:
     assert followed == list(range(1, len(followed) + 1)), followed
     assert message["content"], "the partial content is kept"
     assert message["content"].startswith(before_kill["content"]), (message["content"], before_kill["content"])
-    assert streamed.startswith(message["content"]), (streamed, message["content"])
+    # all the text it streamed: the checkpoint's, then the chunks the channel kept beyond it
+    assert streamed == message["content"], (streamed, message["content"])
     assert message["metadata"]["error"] == LOST, message["metadata"]
     assert message["finished_at"] is not None
     error = frames[-1]
@@ -129,14 +130,12 @@ async def _scenario(cluster: PrivateCluster, user: User) -> dict[str, Any]:
     assert error["problem"]["status"] == 502
     assert error["problem"]["detail"] == LOST
     assert [f["type"] for f in frames[:-1]] == ["chunk"] * (len(frames) - 1), frames
-    # a subscriber arriving now gets the partial content, then the error. (Today the chunks streamed
-    # after the last checkpoint are still in the reply channel and are replayed as well, so their
-    # text can run past the stored content, and the error's seq, the checkpoint's + 1, can be
-    # below the last chunk's: the figures show both.)
+    # a subscriber arriving now gets exactly the stored content, then the error after the last chunk
     late = await sse_frames(user, f"/api/v1/messages/{reply}/stream")
     assert late[-1]["type"] == "error", late
     assert late[-1]["problem"]["detail"] == LOST
-    assert text_of(late).startswith(message["content"]), (late, message["content"])
+    assert text_of(late) == message["content"], (late, message["content"])
+    assert late[-1]["seq"] == max(chunk_seqs(late), default=0) + 1, late
     figures["late_subscriber_chars_vs_stored"] = [len(text_of(late)), len(message["content"])]
     figures["late_subscriber_last_chunk_and_error_seq"] = [max(chunk_seqs(late), default=0), late[-1]["seq"]]
     figures["chunks_before_kill_missed"] = [len(seqs), len(chunk_seqs(frames))]
