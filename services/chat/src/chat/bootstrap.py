@@ -64,7 +64,7 @@ async def api_resources(settings: Settings, engine: AsyncEngine) -> AsyncIterato
         settings.database_url,
         schema=settings.db_schema,
         application_name=f"{SERVICE}-api-reads",
-        size=settings.db_pool_size,
+        size=settings.db_read_pool_size,
     )
     async with read_pool:
         yield {

@@ -8,7 +8,7 @@ from typing import Annotated, Final
 
 import msgspec
 
-from shared.service_settings import Port, TokenVerifyingSettings
+from shared.service_settings import Port, Positive, TokenVerifyingSettings
 
 DEFAULT_SEAL_KEY_FILE: Final = ".cluster/model-seal-key.json"
 
@@ -16,6 +16,10 @@ DEFAULT_SEAL_KEY_FILE: Final = ".cluster/model-seal-key.json"
 class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     http_port: Port = 8002
     """Port chat's API listens on (``CHAT_HTTP_PORT``)."""
+
+    db_read_pool_size: Positive = 16
+    """Connections of the API process's raw read pool, which serves search
+    (``CHAT_DB_READ_POOL_SIZE``): as many as the searches it answers at once."""
 
     model_seal_key_file: str = DEFAULT_SEAL_KEY_FILE
     """The key that unseals the API keys in ``orchestrator.ai_model.*`` events (``CHAT_MODEL_SEAL_KEY_FILE``,
