@@ -28,7 +28,7 @@ from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
 from chat.adapters.messaging.translators import to_contract
 from chat.adapters.postgres.search import AsyncpgSearchIndex
 from chat.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
-from chat.application.attachments import sweep_blobs
+from chat.application.attachments import sweep_blobs, sweep_ownerless_blobs
 from chat.application.erasure import erase_users_data
 from chat.application.generator import Generator
 from chat.entrypoints.consumers.models import model_registry
@@ -115,7 +115,11 @@ def worker_chores(settings: Settings, engine: AsyncEngine) -> list[Chore]:
     uow = SqlAlchemyUnitOfWork.from_engine(engine, OutboxWriter(f"/aiorch/{SERVICE}"), to_contract)
     blobs = FilesystemBlobStore(Path(settings.blob_dir))
     sweep = partial(sweep_blobs, uow, blobs, SystemClock())
-    return [Chore(name="attachment-blobs", every_s=settings.blob_sweep_every_s, work=sweep)]
+    ownerless = partial(sweep_ownerless_blobs, uow, blobs)
+    return [
+        Chore(name="attachment-blobs", every_s=settings.blob_sweep_every_s, work=sweep),
+        Chore(name="erased-attachment-blobs", every_s=settings.erased_blobs_sweep_every_s, work=ownerless),
+    ]
 
 
 ROOT = ServiceRoot(

@@ -40,6 +40,10 @@ class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     directories mode 0700, files 0600. Every API process and the worker must see the same
     directory (a shared volume when they run on several machines)."""
 
-    blob_sweep_every_s: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 30
-    """Seconds between the worker's sweeps of blobs no attachment names any more (deleted with
-    their message, conversation or user) (``CHAT_BLOB_SWEEP_EVERY_S``)."""
+    blob_sweep_every_s: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 300
+    """Seconds between the worker's full sweeps of blobs no attachment names any more (deleted
+    with their message or conversation) (``CHAT_BLOB_SWEEP_EVERY_S``): it lists every owner's blobs."""
+
+    erased_blobs_sweep_every_s: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 3
+    """Seconds between the worker's sweeps of owners with blobs but no attachment left, an erased
+    user's say (``CHAT_ERASED_BLOBS_SWEEP_EVERY_S``): one directory listing and one query a round."""

@@ -103,14 +103,16 @@ async def test_an_erased_users_attachments_go_and_the_workers_sweep_removes_thei
         EraseUser(user_id=erased, cause_event_id=new_id()), uow(), SystemClock(), erase_users_data
     )
     settings = msgspec.structs.replace(api_settings, blob_dir=str(blobs.root))
-    (sweep,) = worker_chores(settings, service_engine)
-    assert sweep.name == "attachment-blobs"
-    assert await sweep.work() == 2
+    full, quick = worker_chores(settings, service_engine)
+    assert (full.name, quick.name) == ("attachment-blobs", "erased-attachment-blobs")
+    assert quick.every_s <= 5
+    assert await quick.work() == 2
 
     assert await blobs.owners() == [kept]
     assert not (blobs.root / str(erased)).exists()
     assert await blobs.read(kept, keeper.sha256) == png()
-    assert await sweep.work() == 0
+    assert await quick.work() == 0
+    assert await full.work() == 0
 
 
 async def test_a_blob_whose_upload_never_committed_is_swept_but_not_one_a_row_names(uow, blobs):

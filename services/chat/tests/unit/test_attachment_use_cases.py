@@ -147,6 +147,9 @@ class FakeAttachments:
     async def blobs_of(self, owner_id: UUID) -> set[str]:
         return {a.sha256 for a in self.rows.values() if a.owner_id == owner_id}
 
+    async def without_attachments(self, owner_ids: Collection[UUID]) -> set[UUID]:
+        return set(owner_ids) - {a.owner_id for a in self.rows.values()}
+
 
 @dataclass
 class FakeSettings:
@@ -362,6 +365,20 @@ async def test_a_sweep_removes_the_blobs_whose_rows_vanished_and_the_part_of_an_
     assert removed == 2
     assert blobs.blobs == {kept_owner: {kept.sha256: png()}}
     assert await use_cases.sweep_blobs(uow, blobs, FixedClock()) == 0
+
+
+async def test_the_quick_sweep_removes_only_the_parts_of_owners_without_any_attachment(uow, blobs):
+    kept_owner, erased_owner = new_id(), new_id()
+    kept = await upload(uow, blobs, png(), kept_owner)
+    gone = await upload(uow, blobs, text(), kept_owner)
+    await upload(uow, blobs, wav(), erased_owner)
+    del uow.attachments.rows[gone.id]
+    await uow.attachments.delete_owned_by(erased_owner)
+
+    assert await use_cases.sweep_ownerless_blobs(uow, blobs) == 1
+
+    assert set(blobs.blobs) == {kept_owner}
+    assert set(blobs.blobs[kept_owner]) == {kept.sha256, gone.sha256}  # the full sweep's business
 
 
 async def test_reading_an_attachment_whose_blob_is_gone_gives_nothing(uow, blobs):

@@ -50,6 +50,11 @@ _OF_MESSAGES = (
 _DELETE = attachments.delete().where(attachments.c.id == sa.bindparam("id"))
 _DELETE_OWNED = attachments.delete().where(_OWNER)
 _BLOBS_OF = sa.select(attachments.c.sha256).where(_OWNER).distinct()
+_OWNERS = sa.bindparam("owner_ids", type_=ARRAY(PgUUID(as_uuid=True)))
+# attachments_owner_id_idx answers each owner's EXISTS
+_WITHOUT_ATTACHMENTS = sa.select(sa.func.unnest(_OWNERS).column_valued("owner_id")).except_(
+    sa.select(attachments.c.owner_id).where(attachments.c.owner_id == sa.func.any(_OWNERS))
+)
 
 
 def attachment_from_row(row: Mapping[Any, Any]) -> Attachment:
@@ -130,3 +135,9 @@ class SqlAlchemyAttachmentRepository:
 
     async def blobs_of(self, owner_id: UUID) -> set[str]:
         return set((await self._conn.execute(_BLOBS_OF, {"owner_id": owner_id})).scalars())
+
+    async def without_attachments(self, owner_ids: Collection[UUID]) -> set[UUID]:
+        if not owner_ids:
+            return set()
+        result = await self._conn.execute(_WITHOUT_ATTACHMENTS, {"owner_ids": list(owner_ids)})
+        return set(result.scalars())

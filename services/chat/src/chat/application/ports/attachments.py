@@ -61,6 +61,10 @@ class AttachmentRepository(Protocol):
         """The SHA-256 of every blob a row of ``owner_id`` names."""
         ...
 
+    async def without_attachments(self, owner_ids: Collection[UUID]) -> set[UUID]:
+        """Those of ``owner_ids`` that have no attachment at all, in one query."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StagedBlob:
