@@ -94,6 +94,10 @@ def png_with_a_bad_crc() -> bytes:
     return bytes(good)
 
 
+def gif_with_a_script_after_the_trailer() -> bytes:
+    return gif() + b"alert(document.cookie);"
+
+
 def elf() -> bytes:
     return b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 44
 
@@ -139,6 +143,7 @@ REFUSED = {
     "png header on a script": png_header_on_a_script,
     "png with a script after IEND": png_with_a_script_after_iend,
     "png with a bad CRC": png_with_a_bad_crc,
+    "gif with a script after the trailer": gif_with_a_script_after_the_trailer,
     "ELF executable": elf,
     "Windows executable": windows_exe,
     "HTML": html,

@@ -3,7 +3,7 @@
 A magic number is a claim, not proof: a shell script behind a PNG signature has one. So each
 accepted format is also walked far enough to know it is one: a PNG's chunks (IHDR first, every
 CRC, IEND last, nothing after), a JPEG's segments up to the scan and its end marker, a GIF's
-screen and trailer, the RIFF sizes of WebP and WAV, an MP3's frame headers, an Ogg's pages and
+blocks up to its trailer (nothing after), the RIFF sizes of WebP and WAV, an MP3's frame headers, an Ogg's pages and
 codec, a WebM's EBML doc type, a PDF's header and end marker. Text is what is left: UTF-8
 without NUL or other control bytes, and not markup a browser would run (HTML, SVG, XML).
 Everything else (executables, archives, HTML...) is refused.
@@ -152,8 +152,38 @@ def _gif(file: BinaryIO) -> bool:
     width, height = struct.unpack("<HH", header[6:10])
     if not (width and height):
         return False
-    file.seek(-1, 2)
-    return file.read(1) == b";"
+    if header[10] & 0x80:  # global colour table
+        file.seek(3 << ((header[10] & 0x07) + 1), 1)
+    images = 0
+    while True:
+        introducer = file.read(1)
+        if introducer == b";":  # the trailer, and nothing after it: no polyglot tail
+            return images > 0 and file.read(1) == b""
+        if introducer == b"!":  # an extension: its label, then sub-blocks
+            if len(file.read(1)) != 1 or not _gif_sub_blocks(file):
+                return False
+        elif introducer == b",":  # an image: descriptor, local colour table, LZW size, sub-blocks
+            descriptor = file.read(9)
+            if len(descriptor) != 9:
+                return False
+            if descriptor[8] & 0x80:
+                file.seek(3 << ((descriptor[8] & 0x07) + 1), 1)
+            if len(file.read(1)) != 1 or not _gif_sub_blocks(file):
+                return False
+            images += 1
+        else:
+            return False
+
+
+def _gif_sub_blocks(file: BinaryIO) -> bool:
+    while True:
+        size = file.read(1)
+        if not size:
+            return False
+        if size == b"\x00":
+            return True
+        if len(file.read(size[0])) != size[0]:
+            return False
 
 
 def _riff(file: BinaryIO, form: bytes) -> bytes | None:
