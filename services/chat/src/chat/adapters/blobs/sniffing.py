@@ -3,10 +3,13 @@
 A magic number is a claim, not proof: a shell script behind a PNG signature has one. So each
 accepted format is also walked far enough to know it is one: a PNG's chunks (IHDR first, every
 CRC, IEND last, nothing after), a JPEG's segments up to the scan and its end marker, a GIF's
-blocks up to its trailer (nothing after), the RIFF sizes of WebP and WAV, an MP3's frame headers, an Ogg's pages and
-codec, a WebM's EBML doc type, a PDF's header and end marker. Text is what is left: UTF-8
-without NUL or other control bytes, and not markup a browser would run (HTML, SVG, XML).
-Everything else (executables, archives, HTML...) is refused.
+blocks up to its trailer (nothing after), the RIFF sizes of WebP and WAV, an MP3's frame
+headers, an Ogg's pages and codec, a WebM's EBML doc type, a PDF's header and end marker. Text
+is what is left: UTF-8 without NUL or other control bytes, and not markup a browser would run
+(HTML, SVG, XML). Everything else (executables, archives, HTML...) is refused.
+
+Strict on purpose: a file with bytes after its format's end (where a polyglot hides its script)
+is refused, even though some sloppy encoders write such files and browsers would show them.
 """
 
 from __future__ import annotations
