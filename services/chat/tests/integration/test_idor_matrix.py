@@ -281,6 +281,12 @@ async def test_user_b_gets_what_an_unknown_id_gets_on_every_operation_naming_use
     for attachment_id in (a["attachment_id"], a["loose_attachment_id"]):
         download = await api.get(f"/api/v1/attachments/{attachment_id}/content", headers=alice.headers)
         assert (download.status_code, download.content) == (200, a_png())
+    # and what B's lists showed none of is there for A: the check above was not vacuous
+    found = await api.get("/api/v1/search", params=QUERIES["search"], headers=alice.headers)
+    assert a["conversation_id"] in found.text
+    listed = await api.get("/api/v1/attachments", headers=alice.headers)
+    assert a["loose_attachment_id"] in listed.text
+    assert a["conversation_id"] in (await api.get("/api/v1/conversations", headers=alice.headers)).text
 
 
 @pytest.fixture
