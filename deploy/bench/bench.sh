@@ -256,6 +256,8 @@ run_config() {
     [ "$config" = default ] && [ "$workers" -eq 1 ] || export IDENTITY_HTTP_WORKERS=$workers ORCHESTRATOR_HTTP_WORKERS=$workers
     echo "   the bare app on $workers worker(s) too"
 
+    # chat_streams.py signs up 50 users from 127.0.0.1 (identity takes 20 per IP and window by default)
+    export IDENTITY_REGISTRATION_MAX_PER_CLIENT=100
     local ports
     read -r -a ports <<<"$("$PY" "$HERE/bench.py" ports 6)"
     STATE_ROOT=$(mktemp -d /tmp/aiorch-bench-XXXXXX)

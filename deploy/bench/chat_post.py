@@ -64,6 +64,7 @@ ROUNDS: Final = 3
 DURATION_S: Final = 5
 WARMUP_S: Final = 2
 CONVERSATIONS: Final = {"chat": 1_000, "bare": 2_000}  # per user; reused as follow-ups past the end
+TITLES: Final = {"chat": "Bench chat", "bare": "Bench bare"}  # which endpoint's a conversation is
 GOAL: Final = 0.50
 CONTENT: Final = (
     "Could you summarise what changed in the deployment pipeline last week, and whether the"
@@ -126,7 +127,7 @@ async def seed(dsn: str, owners: list[uuid.UUID]) -> dict[str, list[list[uuid.UU
         for owner in owners:
             ids = [new_id() for _ in range(count)]
             made[kind].append(ids)
-            rows += [(i, owner, "Bench", "user", False, False, 0, start, start) for i in ids]
+            rows += [(i, owner, TITLES[kind], "user", False, False, 0, start, start) for i in ids]
     conn = await asyncpg.connect(dsn)
     try:
         await conn.copy_records_to_table("conversations", records=rows, columns=CONVERSATION_COLUMNS)
@@ -136,32 +137,48 @@ async def seed(dsn: str, owners: list[uuid.UUID]) -> dict[str, list[list[uuid.UU
     return made
 
 
+_CHAT_REPLIES: Final = (
+    "FROM messages JOIN conversations ON conversations.id = messages.conversation_id"
+    " WHERE messages.owner_id = ANY($1::uuid[]) AND messages.sender = 'assistant'"
+    f" AND conversations.title = '{TITLES['chat']}'"
+)
+
+
 async def unwritten(dsn: str, owners: list[uuid.UUID]) -> int:
-    """The chat users' replies not yet finished (pending or streaming)."""
+    """The replies of chat's posts not yet written (pending or streaming)."""
     conn = await asyncpg.connect(dsn)
     try:
-        return int(
-            await conn.fetchval(
-                "SELECT count(*) FROM messages WHERE owner_id = ANY($1::uuid[])"
-                " AND sender = 'assistant' AND status IN ('pending', 'streaming')",
-                owners,
-            )
-        )
+        query = f"SELECT count(*) {_CHAT_REPLIES} AND messages.status IN ('pending', 'streaming')"
+        return int(await conn.fetchval(query, owners))
     finally:
         await conn.close()
 
 
 async def statuses(dsn: str, owners: list[uuid.UUID]) -> dict[str, int]:
+    """The replies of chat's posts by status."""
     conn = await asyncpg.connect(dsn)
     try:
-        rows = await conn.fetch(
-            "SELECT status, count(*) FROM messages WHERE owner_id = ANY($1::uuid[]) AND sender = 'assistant'"
-            " GROUP BY status",
-            owners,
-        )
+        rows = await conn.fetch(f"SELECT messages.status, count(*) {_CHAT_REPLIES} GROUP BY 1", owners)
     finally:
         await conn.close()
     return {row[0]: int(row[1]) for row in rows}
+
+
+async def settle_bare(dsn: str, owners: list[uuid.UUID]) -> None:
+    """The bare endpoint's pending replies, which no generation will ever write, marked stopped
+    between runs: otherwise the chat processes' sweeps (every 5 s, replies unleased for 10 s)
+    would fail them during the chat rounds, work the chat figure should not carry."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "UPDATE messages SET status = 'stopped', finished_at = now() FROM conversations"
+            " WHERE conversations.id = messages.conversation_id AND conversations.title = $2"
+            " AND messages.owner_id = ANY($1::uuid[]) AND messages.status = 'pending'",
+            owners,
+            TITLES["bare"],
+        )
+    finally:
+        await conn.close()
 
 
 @contextmanager
@@ -283,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             for kind in ("chat", "bare"):
                 url, pid = targets[kind]
                 run_wrk(kind, url, WARMUP_S, work, script, None, pid)
+            asyncio.run(settle_bare(dsn, owners))
             backlog: list[int] = []
             for number in range(1, ROUNDS + 1):
                 order = ("chat", "bare") if number % 2 else ("bare", "chat")
@@ -291,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                     run_wrk(kind, url, DURATION_S, work, script, out / f"chat-post-{kind}.{number}", pid)
                     if kind == "chat":
                         backlog.append(asyncio.run(unwritten(dsn, owners)))
+                    else:
+                        asyncio.run(settle_bare(dsn, owners))
             drained = time.monotonic()
             while asyncio.run(unwritten(dsn, owners)) and time.monotonic() - drained < 15:
                 time.sleep(0.2)

@@ -7,9 +7,13 @@ figures and asserts nothing (bench.sh goes on if it fails).
    in-process) with the offline model pacing :data:`PACE_MS` ms per token
    (``CHAT_OFFLINE_PACE_MS``); everything else as ``make up`` starts chat (access log on, a pool
    of 10 database connections, 10 more on a burst).
-2. Registers a user, raises the budgets (``chat_api.raise_budgets``: 500 clients post far more
-   than the default 200 messages a day) and creates :data:`CLIENTS` conversations through
-   ``POST /api/v1/conversations``, titled so that no auto title runs after the first reply.
+2. Registers :data:`USERS` users (ten clients each: one user's posts and reply completions all
+   take its budget row in turn, so a single user's 500 streams would measure that lock, not the
+   streaming; identity must take that many sign-ups from one IP, which bench.sh allows its
+   cluster; with fewer, the step makes do and says how many), raises the budgets
+   (``chat_api.raise_budgets``: the clients post far more than the default 200 messages a day)
+   and creates :data:`CLIENTS` conversations through ``POST /api/v1/conversations``, titled so
+   that no auto title runs after the first reply.
 3. Warms the process up (:data:`WARM_UP` streams, one message each), reads its RSS, opens the
    :data:`CLIENTS` conversation sockets (subprotocols ``aiorch.v1`` and ``bearer.<token>``),
    reads the RSS again (sockets open, idle).
@@ -58,8 +62,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 CLIENTS: Final = 500
+USERS: Final = 50  # the clients' owners, 10 conversations each (bench.sh lets identity take the sign-ups)
 PACE_MS: Final = 20
-RUN_S: Final = 20.0
+RUN_S: Final = 15.0
 WARM_UP: Final = 10
 OPENING_AT_ONCE: Final = 25  # handshakes in flight while the sockets open
 SAMPLE_S: Final = 0.1
@@ -86,6 +91,7 @@ class Reply:
 @dataclass
 class Client:
     index: int
+    token: str
     conversation_id: str
     replies: list[Reply] = field(default_factory=list)
     failure: str | None = None
@@ -106,17 +112,22 @@ def socket_url(chat: str, conversation_id: str) -> str:
     return f"{chat.replace('http://', 'ws://', 1)}{API}/conversations/{conversation_id}/ws"
 
 
-async def create_conversations(chat: str, token: str, count: int) -> list[str]:
-    headers = {"Authorization": f"Bearer {token}"}
+async def create_conversations(chat: str, tokens: list[str], count: int) -> list[tuple[str, str]]:
+    """``count`` conversations, the n-th of the n-th user modulo their number: (token, id) pairs."""
     gate = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(base_url=f"{chat}{API}", headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=f"{chat}{API}", timeout=30) as client:
 
-        async def one(number: int) -> str:
+        async def one(number: int) -> tuple[str, str]:
+            token = tokens[number % len(tokens)]
             async with gate:
-                made = await client.post("/conversations", json={"title": f"Bench stream {number}"})
+                made = await client.post(
+                    "/conversations",
+                    json={"title": f"Bench stream {number}"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             if made.status_code != 201:
                 raise BenchError(f"POST /conversations answered {made.status_code}: {made.text[:300]}")
-            return str(made.json()["id"])
+            return token, str(made.json()["id"])
 
         return list(await asyncio.gather(*(one(n) for n in range(count))))
 
@@ -198,19 +209,21 @@ def cpu_seconds(*processes: psutil.Process) -> float:
     return total
 
 
-async def measure(chat: str, token: str, api_pid: int, nats_pid: int | None) -> dict[str, Any]:
+async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | None) -> dict[str, Any]:
     api = psutil.Process(api_pid)
     nats = psutil.Process(nats_pid) if nats_pid else None
     here = psutil.Process()
     began = time.perf_counter()
-    ids = await create_conversations(chat, token, CLIENTS + WARM_UP)
+    ids = await create_conversations(chat, tokens, CLIENTS + WARM_UP)
     created_s = time.perf_counter() - began
 
     # warm-up: a few streams through every code path, so the baseline RSS is the warm process's
-    warm = [Client(-n - 1, conversation_id) for n, conversation_id in enumerate(ids[CLIENTS:])]
+    warm = [
+        Client(-n - 1, token, conversation_id) for n, (token, conversation_id) in enumerate(ids[CLIENTS:])
+    ]
 
     async def warm_one(client: Client) -> None:
-        ws = await open_socket(chat, token, client.conversation_id)
+        ws = await open_socket(chat, client.token, client.conversation_id)
         try:
             await converse(ws, client, content_of(client, 1))
         finally:
@@ -223,12 +236,12 @@ async def measure(chat: str, token: str, api_pid: int, nats_pid: int | None) -> 
     await asyncio.sleep(1.0)
     rss_before = api.memory_info().rss
 
-    clients = [Client(n, conversation_id) for n, conversation_id in enumerate(ids[:CLIENTS])]
+    clients = [Client(n, token, conversation_id) for n, (token, conversation_id) in enumerate(ids[:CLIENTS])]
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
 
     async def opened(client: Client) -> ClientConnection:
         async with gate:
-            return await open_socket(chat, token, client.conversation_id)
+            return await open_socket(chat, client.token, client.conversation_id)
 
     opening = time.perf_counter()
     sockets = await asyncio.gather(*(opened(client) for client in clients))
@@ -264,6 +277,7 @@ async def measure(chat: str, token: str, api_pid: int, nats_pid: int | None) -> 
         "created_s": created_s,
         "open_s": open_s,
         "extensions": extensions,
+        "users": len(tokens),
         "rss_before": rss_before,
         "rss_open": rss_open,
         "cpu": [after - before for before, after in zip(cpu_before, cpu_after, strict=True)],
@@ -313,7 +327,8 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
         return f"{percentile(values, fraction):.2f}"
 
     print(
-        f"\n  {CLIENTS} clients, one conversation socket each, on ONE chat API process; offline model"
+        f"\n  {CLIENTS} clients of {result['users']} users, one conversation socket each, on ONE chat API"
+        " process; offline model"
         f" pacing {PACE_MS} ms/token;\n  {RUN_S:.0f} s of messages, each client's next one as soon as"
         f" its reply is done (conversations created in {result['created_s']:.1f} s, {CLIENTS} sockets"
         f" opened in {result['open_s']:.1f} s;\n  permessage-deflate:"
@@ -432,12 +447,12 @@ def main(argv: list[str] | None = None) -> int:
             args.state_dir, args.pg_port, args.nats_port, loopback(args.identity), loopback(args.orchestrator)
         )
         with chat_api(cluster, out, "chat-streams-api", {"CHAT_OFFLINE_PACE_MS": str(PACE_MS)}) as api:
-            (token,) = register(cluster.identity, 1)
-            raise_budgets(cluster, api.url, token)
+            tokens = register(cluster.identity, USERS, at_least=1)
+            raise_budgets(cluster, api.url, tokens[0])
             left = DEADLINE_S - (time.monotonic() - began)
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 result = runner.run(
-                    asyncio.wait_for(measure(api.url, token, api.pid, nats_pid(args.state_dir)), left)
+                    asyncio.wait_for(measure(api.url, tokens, api.pid, nats_pid(args.state_dir)), left)
                 )
         figures = report(result, time.monotonic() - began)
         (out / "chat-streams.json").write_text(json.dumps(figures, indent=2) + "\n")
