@@ -8,24 +8,13 @@ from urllib.parse import quote
 from uuid import UUID
 
 import msgspec
-from litestar.datastructures import UploadFile
 
 from chat.domain.attachments import MAX_FILENAME_CHARS, Attachment
 
-MAX_UPLOAD_BODY_BYTES: Final = 100 * 1024 * 1024 + 64 * 1024
-"""The most bytes an upload request may carry (multipart framing included), whatever the limits:
-the settings' per-kind limits (``chat.attachments.*``) refuse most uploads far earlier."""
-
-
-class UploadForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``multipart/form-data`` with one part: ``file`` (any other part is refused with 400)."""
-
-    file: Annotated[
-        UploadFile,
-        msgspec.Meta(
-            description="The file. Its type is decided by its content; its name is kept for display only."
-        ),
-    ]
+MAX_UPLOAD_BODY_BYTES: Final = 500 * 1024 * 1024 + 1024 * 1024
+"""The most bytes an upload request may carry, framing included, whatever the settings say: the
+largest limit orchestrator's registry allows (500 MiB of audio) and a margin. The settings'
+limits (``chat.attachments.*``) stop the reading far earlier, as the file arrives."""
 
 
 class AttachmentResponse(msgspec.Struct, frozen=True, kw_only=True):

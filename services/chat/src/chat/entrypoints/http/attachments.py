@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, TypeAlias
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, PathParameter, SkipValidation
+from litestar.params import PathParameter, SkipValidation
 from litestar.response import Stream
 from litestar.types import ExceptionHandlersMap
 
@@ -21,9 +20,9 @@ from chat.domain.attachments import AttachmentTooLarge, UnsupportedMediaType
 from chat.entrypoints.http.attachment_schemas import (
     MAX_UPLOAD_BODY_BYTES,
     AttachmentResponse,
-    UploadForm,
     content_disposition,
 )
+from chat.entrypoints.http.attachment_upload import UploadedFile, UploadOperation
 from chat.entrypoints.http.dependencies import UnitOfWorkDep
 from chat.entrypoints.http.openapi import problems
 from chat.entrypoints.http.parameters import Cursor, Limit
@@ -79,24 +78,11 @@ def _unsupported(request: Request[Any, Any, Any], exc: UnsupportedMediaType) -> 
     return problem_response(request, 415, exc.detail, title=exc.title)
 
 
-def _not_text(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Problem]:
-    # Litestar decodes a part without a file name as UTF-8 text, and fails on binary bytes
-    detail = "A form part without a file name must be UTF-8 text; send the file with a filename."
-    return problem_response(request, 400, detail)
-
-
 ATTACHMENT_PROBLEMS: Final[ExceptionHandlersMap] = {
     AttachmentTooLarge: _too_large,
     UnsupportedMediaType: _unsupported,
-    UnicodeDecodeError: _not_text,
 }
-"""413 and 415 for the upload's refusals (the shared mapping would answer 400), and 400 for a
-binary form part sent without a file name (Litestar's parser would fail with a 500)."""
-
-
-async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await file.read(READ_CHUNK):
-        yield chunk
+"""413 and 415 for the upload's refusals (the shared mapping would answer 400)."""
 
 
 class AttachmentsController(Controller):
@@ -111,11 +97,12 @@ class AttachmentsController(Controller):
         summary="Upload a file",
         responses=problems(400, 401, 413, 415),
         request_max_body_size=MAX_UPLOAD_BODY_BYTES,
+        operation_class=UploadOperation,
         status_code=201,
     )
     async def upload_attachment(
         self,
-        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         uow: UnitOfWorkDep,
         blobs: BlobsDep,
@@ -126,16 +113,15 @@ class AttachmentsController(Controller):
         audio (mp3, wav, ogg, webm), UTF-8 text or a PDF, well-formed; anything else is a 415
         and nothing is kept. 413 past the limit of its kind (`chat.attachments.max_image_bytes`,
         `max_audio_bytes`, `max_document_bytes` for text and PDF) or past my total
-        (`max_bytes_per_user`); 400 for an empty file or no `file` part. The file name is kept
-        for display only."""
-        try:
-            command = use_cases.UploadAttachment(
-                owner_id=principal.user_id, filename=data.file.filename, chunks=_chunks(data.file)
-            )
-            attachment = await use_cases.upload_attachment(command, uow, blobs, sniffer, SystemClock())
-        finally:
-            await data.file.close()
-        return AttachmentResponse.of(attachment)
+        (`max_bytes_per_user`), found while the file arrives; 400 for an empty file, no `file`
+        part, or a second file. The file name is kept for display only."""
+        uploaded = await UploadedFile.of(request)
+        command = use_cases.UploadAttachment(
+            owner_id=principal.user_id, filename=uploaded.filename, chunks=uploaded.chunks()
+        )
+        return AttachmentResponse.of(
+            await use_cases.upload_attachment(command, uow, blobs, sniffer, SystemClock())
+        )
 
     @get("/", operation_id="list_attachments", summary="My attachments", responses=problems(400, 401))
     async def list_attachments(
