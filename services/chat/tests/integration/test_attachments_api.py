@@ -122,6 +122,20 @@ async def test_past_its_kinds_limit_an_upload_is_a_413_problem_and_nothing_is_st
     assert [p.name for p in files_in(blob_dir)] == [hashlib.sha256(text()).hexdigest()]
 
 
+async def test_a_file_larger_than_any_kind_may_be_is_refused_as_it_arrives(
+    api, caller, uow, blob_dir, service_engine
+):
+    for name in ("max_image_bytes", "max_audio_bytes", "max_document_bytes"):
+        await set_limit(uow, name, 2048)
+
+    refused = await upload(api, caller(), text() * 1000)
+
+    assert refused.status_code == 413, refused.text
+    assert "at most 2048 bytes" in refused.json()["detail"]
+    assert await rows(service_engine) == 0
+    assert files_in(blob_dir) == []  # the staged part too
+
+
 async def test_past_the_users_total_an_upload_is_a_413_problem_and_another_user_still_uploads(
     api, caller, uow, service_engine
 ):
