@@ -13,6 +13,7 @@ from uuid import UUID
 
 from chat.application.attachments import attach_to_message
 from chat.application.budgets import check_budget, record_usage
+from chat.application.conversations import UnusableReference
 from chat.application.ports import UnitOfWork
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
@@ -56,7 +57,9 @@ async def post_message(cmd: PostMessage, uow: UnitOfWork, *, clock: Clock) -> St
         parent_id = cmd.parent_id if cmd.parent_id is not None else conversation.selected_leaf_id
         parent = None if parent_id is None else await uow.messages.get(parent_id, cmd.owner_id)
         if parent_id is not None and (parent is None or parent.conversation_id != conversation.id):
-            raise InvalidInput(f"parent_id {parent_id} is not a message of this conversation")
+            raise UnusableReference(
+                "parent_id", f"parent_id {parent_id} is not a message of this conversation"
+            )
         now = clock.now()
         user = conversation.post(id=new_id(), content=cmd.content, parent=parent, now=now)
         reply = conversation.start_reply(id=new_id(), to=user, now=now)

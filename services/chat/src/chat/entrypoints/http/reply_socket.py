@@ -33,6 +33,7 @@ from chat.application.replies import PostMessage, post_message
 from chat.application.reply_streams import open_reply_stream
 from chat.entrypoints.http.reply_dependencies import GeneratorDep, ReplyChannelDep, UnitsOfWorkDep
 from chat.entrypoints.http.reply_schemas import (
+    MESSAGE_BODY_LIMIT,
     AcceptedFrame,
     AuthRequest,
     ClientFrame,
@@ -53,8 +54,8 @@ from shared.kernel.errors import NotFound
 SUBPROTOCOL: Final = "aiorch.v1"
 TOKEN_PREFIX: Final = "bearer."  # noqa: S105 (a prefix, not a secret)
 AUTH_WAIT_S: Final = 10.0
-MAX_FRAME_BYTES: Final = 1_048_576
-"""The largest frame a client may send (a message of 200,000 characters fits)."""
+MAX_FRAME_CHARS: Final = MESSAGE_BODY_LIMIT
+"""The largest frame a client may send: what the REST post takes (the longest message, escaped)."""
 TOKEN_CHECK_S: Final = 5.0
 """How often an open socket's token is checked again (expiry, revocation)."""
 POLICY_VIOLATION: Final = 1008
@@ -143,7 +144,7 @@ class _Session:
         self.watch = asyncio.create_task(self._watch_token())
         while True:
             raw = await self.socket.receive_text()
-            if len(raw) > MAX_FRAME_BYTES:
+            if len(raw) > MAX_FRAME_CHARS:
                 too_large = Problem(title="Payload too large", status=413, detail="frame too large")
                 await self.error(None, too_large)
                 continue
