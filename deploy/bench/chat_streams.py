@@ -45,10 +45,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -421,6 +423,20 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
     }
 
 
+async def bounded(work: Coroutine[Any, Any, dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """``work`` within ``seconds``; SIGTERM cancels it (an exception raised by a signal handler
+    would be swallowed by the transport callback it interrupts, under uvloop)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await asyncio.wait_for(work, seconds)
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        exit_on_sigterm()  # removing the loop's handler left the default (die at once) in place
+
+
 def nats_pid(state_dir: Path) -> int | None:
     try:
         run = json.loads((state_dir / "run" / "cluster.json").read_text())
@@ -452,13 +468,16 @@ def main(argv: list[str] | None = None) -> int:
             left = DEADLINE_S - (time.monotonic() - began)
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 result = runner.run(
-                    asyncio.wait_for(measure(api.url, tokens, api.pid, nats_pid(args.state_dir)), left)
+                    bounded(measure(api.url, tokens, api.pid, nats_pid(args.state_dir)), left)
                 )
         figures = report(result, time.monotonic() - began)
         (out / "chat-streams.json").write_text(json.dumps(figures, indent=2) + "\n")
     except TimeoutError:
         print(f"bench: chat streams: not done within {DEADLINE_S:.0f} s", file=sys.stderr)
         return 1
+    except asyncio.CancelledError:
+        print("bench: chat streams: stopped (SIGTERM)", file=sys.stderr)
+        return 143
     except (BenchError, OSError, httpx.HTTPError, psutil.Error, WebSocketException) as exc:
         print(f"bench: chat streams: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
