@@ -134,6 +134,10 @@ async def create_conversations(chat: str, tokens: list[str], count: int) -> list
         return list(await asyncio.gather(*(one(n) for n in range(count))))
 
 
+class Options:
+    deflate = True  # offer permessage-deflate, as browsers do (--no-deflate: plain frames)
+
+
 async def open_socket(chat: str, token: str, conversation_id: str) -> ClientConnection:
     return await connect(
         socket_url(chat, conversation_id),
@@ -141,6 +145,7 @@ async def open_socket(chat: str, token: str, conversation_id: str) -> ClientConn
         open_timeout=60,
         ping_interval=None,  # no keep-alive pings during the run
         max_size=2**20,
+        compression="deflate" if Options.deflate else None,
     )
 
 
@@ -453,7 +458,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity", required=True, help="identity's base URL")
     parser.add_argument("--orchestrator", required=True, help="orchestrator's base URL")
     parser.add_argument("--out", type=Path, default=None, help="where to keep the API's log and the figures")
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="do not offer permessage-deflate (browsers offer it)"
+    )
     args = parser.parse_args(argv)
+    Options.deflate = not args.no_deflate
     out = args.out or Path(tempfile.mkdtemp(prefix="chat-streams-"))
     out.mkdir(parents=True, exist_ok=True)
     exit_on_sigterm()
