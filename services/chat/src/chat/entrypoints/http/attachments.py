@@ -35,7 +35,6 @@ BLOBS: Final = "chat_blobs"
 """``app.state`` key of the :class:`BlobStore` the bootstrap's resources open."""
 SNIFFER: Final = "chat_sniffer"
 """``app.state`` key of the :class:`ContentSniffer`."""
-READ_CHUNK: Final = 1 << 16
 
 BlobsDep: TypeAlias = NamedDependency[SkipValidation[BlobStore]]
 """``blobs``: where attachments' bytes are kept (provided by the bootstrap)."""
