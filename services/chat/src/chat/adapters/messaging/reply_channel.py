@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final, Literal
 from uuid import UUID
@@ -31,7 +31,14 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType
 from nats.js.errors import NotFoundError
 
-from chat.application.ports.replies import FeedOverflow, ReplyChunk, ReplyDone, ReplyError, ReplyFrame
+from chat.application.ports.replies import (
+    TERMINAL,
+    FeedOverflow,
+    ReplyChunk,
+    ReplyDone,
+    ReplyError,
+    ReplyFrame,
+)
 from shared.kernel.ai import Usage
 from shared.messaging.streams import StreamSpec
 
@@ -44,6 +51,8 @@ KEPT: Final = timedelta(minutes=15)
 BACKLOG: Final = 10_000
 """Frames a subscriber may fall behind by before its feed ends (it resumes from its last seq)."""
 STOP_WAIT_S: Final = 5.0
+LOCAL_KEEP_S: Final = 60.0
+"""How long after its end a reply written here is still served from memory."""
 
 _log = structlog.get_logger("chat.replies")
 
@@ -118,27 +127,71 @@ class _Feed:
     queue: asyncio.Queue[ReplyFrame | None]
 
     async def next(self, quiet_s: float) -> ReplyFrame | None:
-        try:
-            frame = await asyncio.wait_for(self.queue.get(), quiet_s)
-        except TimeoutError:
-            return None
+        if self.queue.empty():
+            try:
+                frame = await asyncio.wait_for(self.queue.get(), quiet_s)
+            except TimeoutError:
+                return None
+        else:  # the common case under load: no timer, no task
+            frame = self.queue.get_nowait()
         if frame is None:
             raise FeedOverflow
         return frame
 
 
+@dataclass(slots=True)
+class _Local:
+    """A reply this process writes: its frames so far and the subscribers in this process."""
+
+    frames: list[ReplyFrame] = field(default_factory=list)
+    queues: set[asyncio.Queue[ReplyFrame | None]] = field(default_factory=set)
+
+    def deliver(self, frame: ReplyFrame) -> None:
+        self.frames.append(frame)
+        for queue in self.queues:
+            if queue.qsize() < BACKLOG:
+                queue.put_nowait(frame)
+            elif queue.qsize() == BACKLOG:
+                queue.put_nowait(None)  # too far behind: its feed ends
+
+
 class NatsReplyChannel:
-    """``ReplyChannel`` on the API process's NATS connection."""
+    """``ReplyChannel`` on the API process's NATS connection.
+
+    A subscriber in the process that writes the reply is served from that process's memory
+    (the frames it published, then live ones): the same frames in the same order, without a
+    round trip through the broker and a consumer each. They are kept :data:`LOCAL_KEEP_S`
+    after the reply's end; every other subscriber reads the stream.
+    """
 
     def __init__(self, nc: Client) -> None:
         self._nc = nc
         self._js = nc.jetstream()
+        self._local: dict[UUID, _Local] = {}
 
     async def publish(self, frame: ReplyFrame) -> None:
+        local = self._local.get(frame.message_id)
+        if local is None and frame.seq == 1:  # written here from its start (not a dead process's end)
+            local = self._local[frame.message_id] = _Local()
+        if local is not None:
+            local.deliver(frame)
+            if isinstance(frame, TERMINAL):
+                asyncio.get_running_loop().call_later(LOCAL_KEEP_S, self._local.pop, frame.message_id, None)
         await self._nc.publish(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
 
     @contextlib.asynccontextmanager
     async def follow(self, message_id: UUID) -> AsyncIterator[_Feed]:
+        local = self._local.get(message_id)
+        if local is not None:
+            mine: asyncio.Queue[ReplyFrame | None] = asyncio.Queue()
+            for frame in local.frames:
+                mine.put_nowait(frame)
+            local.queues.add(mine)
+            try:
+                yield _Feed(mine)
+            finally:
+                local.queues.discard(mine)
+            return
         queue: asyncio.Queue[ReplyFrame | None] = asyncio.Queue()
         overflowed = False
 
@@ -173,6 +226,8 @@ class NatsReplyChannel:
                     await subscription.unsubscribe()
 
     async def has_frames(self, message_id: UUID) -> bool:
+        if message_id in self._local:
+            return True
         try:
             await self._js.get_last_msg(STREAM, f"{SUBJECT_PREFIX}{message_id}")
         except NotFoundError:
