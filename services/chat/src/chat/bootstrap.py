@@ -95,7 +95,9 @@ async def live_resources(
                 offline_writers=WRITERS,
                 cache_s=settings.model_cache_ms / 1000,
             )
-        generator = Generator(uow=units, models=catalog, channel=channel, clock=SystemClock())
+        generator = Generator(
+            uow=units, models=catalog, channel=channel, clock=SystemClock(), blobs=state[BLOBS]
+        )
         await stack.enter_async_context(generator.running())
         yield {MODELS: catalog, GENERATOR: generator, REPLY_CHANNEL: channel, UNITS_OF_WORK: units}
 

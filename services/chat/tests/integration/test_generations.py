@@ -12,7 +12,9 @@ from datetime import timedelta
 import nats
 import pytest
 import sqlalchemy as sa
+from services.chat.tests.attachment_samples import png
 
+from chat.adapters.blobs.filesystem import FilesystemBlobStore
 from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
 from chat.adapters.postgres.tables import messages
 from chat.application.generator import LOST, SHUTDOWN, Generator
@@ -20,11 +22,13 @@ from chat.application.ports.replicas import ResolvedModel
 from chat.application.ports.replies import ReplyChunk, ReplyDone, ReplyError
 from chat.application.replies import PostMessage, post_message
 from chat.application.reply_streams import open_reply_stream
+from chat.domain.attachments import Attachment
 from chat.domain.conversations import Conversation
 from shared.kernel.ai import (
     ChatChunk,
     ChatCompletion,
     ChatRequest,
+    ImagePart,
     ModelUnavailable,
     Parameters,
     Timeouts,
@@ -63,12 +67,18 @@ class Tap:
 
 
 class Catalog:
-    def __init__(self, model: Tap) -> None:
+    def __init__(self, model: Tap, *, vision: bool = False) -> None:
         self.model = model
+        self.vision = vision
 
     async def resolve(self, model_id=None) -> ResolvedModel:
         return ResolvedModel(
-            id=None, name="tap", model=self.model, parameters=Parameters(), timeouts=Timeouts()
+            id=None,
+            name="tap",
+            model=self.model,
+            parameters=Parameters(),
+            timeouts=Timeouts(),
+            vision=self.vision,
         )
 
 
@@ -77,15 +87,23 @@ async def process(servers, uow):
     """Builds generator "processes" (each with its own NATS connection), closed after the test."""
     async with AsyncExitStack() as stack:
 
-        async def start(model: Tap, *, lease_s: float = 10.0, checkpoint_s: float = 3600.0) -> Generator:
+        async def start(
+            model: Tap,
+            *,
+            lease_s: float = 10.0,
+            checkpoint_s: float = 3600.0,
+            blobs=None,
+            vision: bool = False,
+        ) -> Generator:
             nc = await nats.connect(servers.nats_url)
             stack.push_async_callback(nc.close)
             await ensure_stream(nc.jetstream(), reply_stream())
             generator = Generator(
                 uow=uow,
-                models=Catalog(model),
+                models=Catalog(model, vision=vision),
                 channel=NatsReplyChannel(nc),
                 clock=CLOCK,
+                blobs=blobs,
                 lease_s=lease_s,
                 checkpoint_s=checkpoint_s,
             )
@@ -95,14 +113,21 @@ async def process(servers, uow):
         yield start
 
 
-async def a_reply(uow, owner_id=None):
+async def a_reply(uow, owner_id=None, attachment_ids=()):
     owner_id = owner_id or new_id()
     async with uow() as work:
         conversation = Conversation.create(id=new_id(), owner_id=owner_id, now=CLOCK.now())
         await work.conversations.add(conversation)
         await work.commit()
     started = await post_message(
-        PostMessage(conversation_id=conversation.id, owner_id=owner_id, content="Hello"), uow(), clock=CLOCK
+        PostMessage(
+            conversation_id=conversation.id,
+            owner_id=owner_id,
+            content="Hello",
+            attachment_ids=tuple(attachment_ids),
+        ),
+        uow(),
+        clock=CLOCK,
     )
     return started
 
@@ -279,3 +304,45 @@ async def test_a_model_failure_mid_reply_fails_it_with_the_reason_and_the_partia
     frames = [f async for f in stream.frames(0) if f is not None]
     assert isinstance(frames[-1], ReplyError)
     assert frames[-1].detail == "the provider went away"
+
+
+async def test_an_image_attached_to_the_message_reaches_a_vision_model_as_a_part(process, uow, tmp_path):
+    class Recording(Tap):
+        requests: list = []
+
+        async def stream(self, request):
+            self.requests.append(request)
+            yield ChatChunk(
+                delta="a cat", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=2)
+            )
+
+    owner_id = new_id()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    picture = png()
+    attachment = Attachment(
+        id=new_id(),
+        owner_id=owner_id,
+        message_id=None,
+        kind="image",
+        media_type="image/png",
+        filename="cat.png",
+        size_bytes=len(picture),
+        sha256=await blobs.put(owner_id, picture),
+        created_at=CLOCK.now(),
+    )
+    async with uow() as work:
+        await work.attachments.add(attachment)
+        await work.commit()
+    model = Recording()
+    generator = await process(model, blobs=blobs, vision=True)
+    started = await a_reply(uow, owner_id, attachment_ids=[attachment.id])
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+
+    (request,) = model.requests
+    (said,) = request.messages
+    assert said.content == "Hello"
+    (part,) = said.parts
+    assert isinstance(part, ImagePart)
+    assert (part.media_type, part.data) == ("image/png", picture)
+    assert (await stored(uow, started)).status == "completed"

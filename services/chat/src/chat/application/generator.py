@@ -19,8 +19,10 @@ from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
+from chat.application.attachments import attachments_of
 from chat.application.budgets import record_usage
 from chat.application.ports import UnitOfWork
+from chat.application.ports.attachments import BlobStore
 from chat.application.ports.replicas import ModelCatalog
 from chat.application.ports.replies import (
     FinishedStatus,
@@ -30,7 +32,7 @@ from chat.application.ports.replies import (
     ReplyError,
     ReplyFrame,
 )
-from chat.application.prompts import reply_request, title_of, title_request
+from chat.application.prompts import branch, reply_request, title_of, title_request
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel.ai import NO_USAGE, ModelError, Usage
@@ -80,6 +82,7 @@ class Generator:
         models: ModelCatalog,
         channel: ReplyChannel,
         clock: Clock,
+        blobs: BlobStore | None = None,
         lease_s: float = 10.0,
         checkpoint_s: float = 1.0,
     ) -> None:
@@ -87,6 +90,7 @@ class Generator:
         self._models = models
         self._channel = channel
         self._clock = clock
+        self._blobs = blobs
         self._lease = timedelta(seconds=lease_s)
         self._checkpoint_s = checkpoint_s
         self._runs: dict[UUID, _Run] = {}
@@ -135,11 +139,13 @@ class Generator:
         reason = ""
         try:
             async with self._uow() as uow:
-                history = await uow.messages.of_conversation(run.conversation.id)
+                path = branch(await uow.messages.of_conversation(run.conversation.id), run.reply)
                 limits = await uow.settings.limits()
+                said = [m.id for m in path if m.sender == "user"]
+                attached = await attachments_of(uow, said) if self._blobs is not None else {}
             resolved = await self._models.resolve(run.reply.model_id)
             run.model_id = resolved.id
-            request = reply_request(resolved, history, run.reply, limits)
+            request = await reply_request(resolved, path, limits, attachments=attached, blobs=self._blobs)
             async for chunk in resolved.model.stream(request):
                 if chunk.delta:
                     run.parts.append(chunk.delta)

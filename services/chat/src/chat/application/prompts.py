@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Final
+from uuid import UUID
 
+from chat.application.attachment_parts import ModelSenses, with_attachments
+from chat.application.ports.attachments import BlobStore
 from chat.application.ports.replicas import ResolvedModel
+from chat.domain.attachments import Attachment
 from chat.domain.limits import ChatLimits
 from chat.domain.messages import Message, path_to
 from shared.kernel.ai import ChatMessage, ChatRequest
@@ -30,24 +35,35 @@ TITLE_SCHEMA: Final = json.dumps(
 TITLE_MAX_TOKENS: Final = 40
 
 
-def branch_messages(history: Sequence[Message], reply: Message) -> list[ChatMessage]:
+def branch(history: Sequence[Message], reply: Message) -> list[Message]:
     """The messages from the root to the one ``reply`` answers (the reply itself excluded);
     replies that ended with no content are left out (a model would read them as empty turns)."""
     path = path_to(history, reply.parent_id)
-    return [
-        ChatMessage(role=message.sender, content=message.content)
-        for message in path
-        if message.content or message.sender == "user"
-    ]
+    return [message for message in path if message.content or message.sender == "user"]
 
 
-def reply_request(
-    resolved: ResolvedModel, history: Sequence[Message], reply: Message, limits: ChatLimits
+async def reply_request(
+    resolved: ResolvedModel,
+    path: Sequence[Message],
+    limits: ChatLimits,
+    *,
+    attachments: Mapping[UUID, Sequence[Attachment]] = MappingProxyType({}),
+    blobs: BlobStore | None = None,
 ) -> ChatRequest:
+    """The branch as the model takes it: each user message with its attachments as parts the
+    model declared it takes (images, audio), text files inlined, a plain note for the others."""
     parameters = resolved.parameters
     if parameters.max_tokens is None or parameters.max_tokens > limits.max_output_tokens:
         parameters = replace(parameters, max_tokens=limits.max_output_tokens)
-    return ChatRequest(model=resolved.name, messages=branch_messages(history, reply), parameters=parameters)
+    senses = ModelSenses(vision=resolved.vision, audio_input=resolved.audio_input)
+    messages: list[ChatMessage] = []
+    for message in path:
+        said = ChatMessage(role=message.sender, content=message.content)
+        attached = attachments.get(message.id)
+        if attached and blobs is not None:
+            said = await with_attachments(said, attached, blobs, senses)
+        messages.append(said)
+    return ChatRequest(model=resolved.name, messages=messages, parameters=parameters)
 
 
 def title_request(resolved: ResolvedModel, history: Sequence[Message], reply: Message) -> ChatRequest:

@@ -117,7 +117,13 @@ class ReplicaModelCatalog:
         except ValueError as exc:  # a provider this build does not know, a local one without a URL
             raise ModelRequestRejected(f"model {model.name}: {exc}") from None
         return ResolvedModel(
-            id=model.id, name=model.model, model=chat, parameters=parameters, timeouts=timeouts
+            id=model.id,
+            name=model.model,
+            model=chat,
+            parameters=parameters,
+            timeouts=timeouts,
+            vision=model.parameters.get("vision") is True,
+            audio_input=model.parameters.get("audio_input") is True,
         )
 
     async def _snapshot(self, model_id: UUID | None) -> tuple[ChatLimits, ModelReplica | None]:

@@ -86,6 +86,10 @@ class ResolvedModel:
     the built-in offline model, whose answers are short, has no use for them."""
     timeouts: Timeouts
     """``total_s`` is ``ai.request_timeout_s``; the adapter enforces them."""
+    vision: bool = False
+    """It takes images (the entry's parameter ``vision: true``)."""
+    audio_input: bool = False
+    """It takes audio as input (the entry's parameter ``audio_input: true``)."""
 
 
 class ModelCatalog(Protocol):
