@@ -47,6 +47,7 @@ from chat.entrypoints.http.search import SEARCH_INDEX, search_dependencies
 from chat.settings import Settings
 from shared.bootstrap import ServiceRoot
 from shared.chores import Chore
+from shared.db import create_engine
 from shared.db.migrations import migrations_of
 from shared.db.pool import open_read_pool
 from shared.erasure.consumer import user_erasure
@@ -80,10 +81,25 @@ async def live_resources(
 ) -> AsyncIterator[Mapping[str, Any]]:
     """The reply channel on the API process's NATS connection and the generator writing this
     process's replies (its checkpoint, sweep and stop loops run while the app does); the model
-    catalog they call, unless the resources opened one."""
+    catalog they call, unless the resources opened one.
+
+    The generator has a connection pool of its own: its checkpoints renew the leases that say
+    this process lives, so they must never wait behind the requests of a busy process."""
     await ensure_stream(state.nats.jetstream(), reply_stream(settings.stream_replicas))
     channel = NatsReplyChannel(state.nats)
     async with AsyncExitStack() as stack:
+        engine = create_engine(
+            settings.database_url,
+            schema=settings.db_schema,
+            application_name=f"{SERVICE}-generations",
+            pool_size=GENERATION_POOL_SIZE,
+        )
+        stack.push_async_callback(engine.dispose)
+        outbox = OutboxWriter(ROOT.event_source)
+
+        def generation_units() -> SqlAlchemyUnitOfWork:
+            return SqlAlchemyUnitOfWork.from_engine(engine, outbox, to_contract)
+
         catalog = state.get(MODELS)
         if catalog is None:
             http = await stack.enter_async_context(httpx.AsyncClient())
@@ -96,10 +112,14 @@ async def live_resources(
                 cache_s=settings.model_cache_ms / 1000,
             )
         generator = Generator(
-            uow=units, models=catalog, channel=channel, clock=SystemClock(), blobs=state[BLOBS]
+            uow=generation_units, models=catalog, channel=channel, clock=SystemClock(), blobs=state[BLOBS]
         )
         await stack.enter_async_context(generator.running())
         yield {MODELS: catalog, GENERATOR: generator, REPLY_CHANNEL: channel, UNITS_OF_WORK: units}
+
+
+GENERATION_POOL_SIZE = 8
+"""Connections of the generator's own pool (reads of a reply's branch, checkpoints, ends)."""
 
 
 def all_dependencies() -> Mapping[str, Provide]:
