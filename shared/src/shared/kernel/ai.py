@@ -140,6 +140,17 @@ class ChatModel(Protocol):
         ...
 
 
+class Transcriber(Protocol):
+    """Speech to text at a provider. Not transactional: never called inside a unit of work."""
+
+    async def transcribe(self, audio: bytes, *, filename: str, media_type: str) -> str:
+        """The words spoken in ``audio``.
+
+        Raises: :class:`ModelError` or one of its kinds.
+        """
+        ...
+
+
 class ModelError(Exception):
     """The model could not answer. ``retryable`` says whether the same request may succeed later."""
 
