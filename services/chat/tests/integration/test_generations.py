@@ -12,7 +12,7 @@ from datetime import timedelta
 import nats
 import pytest
 import sqlalchemy as sa
-from services.chat.tests.attachment_samples import png
+from services.chat.tests.attachment_samples import png, wav
 
 from chat.adapters.blobs.filesystem import FilesystemBlobStore
 from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
@@ -67,9 +67,10 @@ class Tap:
 
 
 class Catalog:
-    def __init__(self, model: Tap, *, vision: bool = False) -> None:
+    def __init__(self, model: Tap, *, vision: bool = False, transcriber=None) -> None:
         self.model = model
         self.vision = vision
+        self.transcriber = transcriber
 
     async def resolve(self, model_id=None) -> ResolvedModel:
         return ResolvedModel(
@@ -79,6 +80,7 @@ class Catalog:
             parameters=Parameters(),
             timeouts=Timeouts(),
             vision=self.vision,
+            transcriber=self.transcriber,
         )
 
 
@@ -94,13 +96,14 @@ async def process(servers, uow):
             checkpoint_s: float = 3600.0,
             blobs=None,
             vision: bool = False,
+            transcriber=None,
         ) -> Generator:
             nc = await nats.connect(servers.nats_url)
             stack.push_async_callback(nc.close)
             await ensure_stream(nc.jetstream(), reply_stream())
             generator = Generator(
                 uow=uow,
-                models=Catalog(model, vision=vision),
+                models=Catalog(model, vision=vision, transcriber=transcriber),
                 channel=NatsReplyChannel(nc),
                 clock=CLOCK,
                 blobs=blobs,
@@ -346,3 +349,78 @@ async def test_an_image_attached_to_the_message_reaches_a_vision_model_as_a_part
     assert isinstance(part, ImagePart)
     assert (part.media_type, part.data) == ("image/png", picture)
     assert (await stored(uow, started)).status == "completed"
+
+
+class Recording(Tap):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list = []
+
+    async def stream(self, request):
+        self.requests.append(request)
+        yield ChatChunk(
+            delta="heard", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=1)
+        )
+
+
+async def an_attachment(uow, blobs, owner_id, data: bytes, *, kind: str, media_type: str, filename: str):
+    attachment = Attachment(
+        id=new_id(),
+        owner_id=owner_id,
+        message_id=None,
+        kind=kind,
+        media_type=media_type,
+        filename=filename,
+        size_bytes=len(data),
+        sha256=await blobs.put(owner_id, data),
+        created_at=CLOCK.now(),
+    )
+    async with uow() as work:
+        await work.attachments.add(attachment)
+        await work.commit()
+    return attachment
+
+
+async def test_audio_for_a_model_that_cannot_hear_is_transcribed_once_and_the_transcript_kept(
+    process, uow, tmp_path
+):
+    class Transcriber:
+        calls: list = []
+
+        async def transcribe(self, audio: bytes, *, filename: str, media_type: str) -> str:
+            self.calls.append((audio, filename, media_type))
+            return "please book a table for two"
+
+    owner_id = new_id()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    voice = wav()
+    attachment = await an_attachment(
+        uow, blobs, owner_id, voice, kind="audio", media_type="audio/wav", filename="note.wav"
+    )
+    model, transcriber = Recording(), Transcriber()
+    generator = await process(model, blobs=blobs, transcriber=transcriber)
+    started = await a_reply(uow, owner_id, attachment_ids=[attachment.id])
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+
+    assert transcriber.calls == [(voice, "note.wav", "audio/wav")]
+    (said,) = model.requests[0].messages
+    assert said.parts == ()
+    assert "please book a table for two" in said.content
+    assert "note.wav" in said.content
+    async with uow() as work:
+        (kept,) = await work.attachments.of_messages([started.user_message.id])
+    assert kept.transcript == "please book a table for two"
+
+    # a second reply to the same message reads the kept transcript
+    reply = await stored(uow, started)
+    async with uow() as work:
+        conversation = await work.conversations.get(started.conversation.id, owner_id, for_update=True)
+        again = conversation.regenerate(id=new_id(), original=reply, now=CLOCK.now())
+        await work.messages.add(again)
+        await work.conversations.update(conversation)
+        await work.commit()
+    generator.start(conversation, again)
+    await until(lambda: _gone(generator, type("S", (), {"reply": again})()))
+    assert len(transcriber.calls) == 1
+    assert "please book a table for two" in model.requests[1].messages[0].content

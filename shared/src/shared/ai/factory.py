@@ -22,6 +22,7 @@ from shared.ai.offline import AnswerWriter, OfflineModel
 from shared.ai.ollama import OllamaModel
 from shared.ai.openai_compatible import OpenAICompatibleModel
 from shared.ai.resilience import RetryPolicy
+from shared.ai.transcription import OpenAICompatibleTranscriber
 from shared.kernel.ai import ChatModel, Parameters, Timeouts
 
 Provider = Literal["openai", "ollama", "offline", "local"]
@@ -90,4 +91,23 @@ def build_model(
         retry=config.retry,
         structured_output="json_object" if config.provider == "local" else "json_schema",
         name=config.name,
+    )
+
+
+def build_transcriber(
+    config: ModelConfig, transcription_model: str, *, http: httpx.AsyncClient
+) -> OpenAICompatibleTranscriber | None:
+    """Speech to text at ``config``'s provider with ``transcription_model``, where the provider
+    speaks OpenAI's API (``openai``, ``local``); ``None`` for the others."""
+    if config.provider not in ("openai", "local"):
+        return None
+    base_url = config.base_url or DEFAULT_BASE_URLS.get(config.provider)
+    if base_url is None:
+        return None
+    return OpenAICompatibleTranscriber(
+        http=http,
+        base_url=base_url,
+        model=transcription_model,
+        api_key=config.api_key,
+        timeouts=config.timeouts,
     )

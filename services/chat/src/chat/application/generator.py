@@ -33,6 +33,7 @@ from chat.application.ports.replies import (
     ReplyFrame,
 )
 from chat.application.prompts import branch, reply_request, title_of, title_request
+from chat.application.transcripts import with_transcripts
 from chat.domain.conversations import Conversation
 from chat.domain.messages import Message
 from shared.kernel.ai import NO_USAGE, ModelError, Usage
@@ -145,6 +146,8 @@ class Generator:
                 attached = await attachments_of(uow, said) if self._blobs is not None else {}
             resolved = await self._models.resolve(run.reply.model_id)
             run.model_id = resolved.id
+            if attached and self._blobs is not None:
+                attached = await with_transcripts(attached, resolved, self._blobs, self._uow)
             request = await reply_request(resolved, path, limits, attachments=attached, blobs=self._blobs)
             async for chunk in resolved.model.stream(request):
                 if chunk.delta:

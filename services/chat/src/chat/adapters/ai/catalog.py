@@ -25,11 +25,17 @@ from chat.adapters.postgres.model_replicas import DEFAULT, ENABLED_BY_ID, model_
 from chat.adapters.postgres.setting_replicas import LIMITS
 from chat.application.ports.replicas import ModelNotAvailable, ModelReplica, ResolvedModel
 from chat.domain.limits import ChatLimits, limits_from
-from shared.ai.factory import ModelConfig, build_model
+from shared.ai.factory import ModelConfig, build_model, build_transcriber
 from shared.ai.offline import AnswerWriter, OfflineModel
 from shared.crypto.key_file import KeyFile
 from shared.crypto.sealing import Unreadable, unseal_api_key
-from shared.kernel.ai import ModelAuthenticationFailed, ModelRequestRejected, Parameters, Timeouts
+from shared.kernel.ai import (
+    ModelAuthenticationFailed,
+    ModelRequestRejected,
+    Parameters,
+    Timeouts,
+    Transcriber,
+)
 
 BUILT_IN: Final = "offline"
 
@@ -124,7 +130,13 @@ class ReplicaModelCatalog:
             timeouts=timeouts,
             vision=model.parameters.get("vision") is True,
             audio_input=model.parameters.get("audio_input") is True,
+            transcriber=self._transcriber(config, model.parameters.get("transcription_model")),
         )
+
+    def _transcriber(self, config: ModelConfig, transcription_model: object) -> Transcriber | None:
+        if not isinstance(transcription_model, str) or not transcription_model.strip():
+            return None
+        return build_transcriber(config, transcription_model.strip(), http=self._http)
 
     async def _snapshot(self, model_id: UUID | None) -> tuple[ChatLimits, ModelReplica | None]:
         now = self._clock()

@@ -48,6 +48,11 @@ _OF_MESSAGES = (
     .order_by(attachments.c.id)
 )
 _DELETE = attachments.delete().where(attachments.c.id == sa.bindparam("id"))
+_SET_TRANSCRIPT = (
+    attachments.update()
+    .where(attachments.c.id == sa.bindparam("key"), attachments.c.transcript.is_(None))
+    .values(transcript=sa.bindparam("text"))
+)
 _DELETE_OWNED = attachments.delete().where(_OWNER)
 _BLOBS_OF = sa.select(attachments.c.sha256).where(_OWNER).distinct()
 _OWNERS = sa.bindparam("owner_ids", type_=ARRAY(PgUUID(as_uuid=True)))
@@ -129,6 +134,9 @@ class SqlAlchemyAttachmentRepository:
 
     async def delete(self, attachment_id: UUID) -> None:
         await self._conn.execute(_DELETE, {"id": attachment_id})
+
+    async def keep_transcript(self, attachment_id: UUID, transcript: str) -> None:
+        await self._conn.execute(_SET_TRANSCRIPT, {"key": attachment_id, "text": transcript})
 
     async def delete_owned_by(self, owner_id: UUID) -> int:
         return (await self._conn.execute(_DELETE_OWNED, {"owner_id": owner_id})).rowcount

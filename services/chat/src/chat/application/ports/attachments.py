@@ -53,6 +53,10 @@ class AttachmentRepository(Protocol):
 
     async def delete(self, attachment_id: UUID) -> None: ...
 
+    async def keep_transcript(self, attachment_id: UUID, transcript: str) -> None:
+        """An audio attachment's transcript, kept with it (the first one written stays)."""
+        ...
+
     async def delete_owned_by(self, owner_id: UUID) -> int:
         """Every attachment row of ``owner_id``; returns how many."""
         ...

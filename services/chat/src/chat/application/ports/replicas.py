@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from chat.domain.limits import ChatLimits
-from shared.kernel.ai import ChatModel, Parameters, Timeouts
+from shared.kernel.ai import ChatModel, Parameters, Timeouts, Transcriber
 from shared.kernel.errors import Unprocessable
 
 
@@ -90,6 +90,9 @@ class ResolvedModel:
     """It takes images (the entry's parameter ``vision: true``)."""
     audio_input: bool = False
     """It takes audio as input (the entry's parameter ``audio_input: true``)."""
+    transcriber: Transcriber | None = None
+    """Speech to text at the same provider, for a model that takes no audio (the entry's
+    parameter ``transcription_model``, e.g. ``whisper-1``)."""
 
 
 class ModelCatalog(Protocol):
