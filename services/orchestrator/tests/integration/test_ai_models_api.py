@@ -183,3 +183,21 @@ async def test_the_check_of_an_unreachable_provider_is_a_200_with_its_error(api,
     assert (answer["ok"], answer["error_kind"]) == (False, "unavailable")
     assert answer["error_message"]
     assert KEY not in checked.text
+
+
+async def test_what_a_model_takes_beyond_text_is_kept_and_announced_for_chat(api, caller, service_engine):
+    admin = caller("admin")
+    senses = {"vision": True, "audio_input": False, "transcription_model": "whisper-1"}
+
+    created = await api.post("/api/v1/ai-models", json=body(parameters=senses), headers=admin.headers)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["parameters"] == senses
+    (event,) = [e for e in await outbox(service_engine) if e["type"].endswith("ai_model.created.v1")]
+    assert event["parameters"] == senses
+    refused = await api.post(
+        "/api/v1/ai-models",
+        json=body(name="other", parameters={"vision": "yes", "transcription_model": "has space"}),
+        headers=admin.headers,
+    )
+    assert refused.status_code == 400, refused.text

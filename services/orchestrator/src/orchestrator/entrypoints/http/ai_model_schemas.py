@@ -97,6 +97,36 @@ class ModelParameters(
             extra_json_schema={"extra": {"items": STOP_ITEMS}},
         ),
     ] = []
+    vision: (
+        Annotated[
+            bool,
+            msgspec.Meta(description="It takes images: chat sends image attachments to it as content parts."),
+        ]
+        | None
+    ) = None
+    audio_input: (
+        Annotated[
+            bool,
+            msgspec.Meta(
+                description="It takes audio (wav, mp3): chat sends audio attachments as `input_audio`."
+            ),
+        ]
+        | None
+    ) = None
+    transcription_model: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                max_length=100,
+                pattern=r"^[\x21-\x7e]+$",
+                description="For a model that takes no audio: the provider's speech-to-text model (e.g. "
+                "`whisper-1`) chat transcribes audio attachments with, at the same base URL and key "
+                "(OpenAI-compatible providers: openai, local).",
+            ),
+        ]
+        | None
+    ) = None
 
 
 Parameters = Annotated[
