@@ -7,49 +7,8 @@ user (or admin) and answers the headers to send.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from uuid import UUID
-
-import pytest
-from litestar.testing import AsyncTestClient
-from tests.conftest import AUDIENCE, ISSUER, jwks, token  # noqa: F401 - jwks is a fixture
-
-from aiorch_devkit.testing.service_fixtures import settings_for
+from tests.conftest import jwks  # noqa: F401 - a fixture
+from tests.service_api import Caller, _private_working_directory, api, api_settings, caller  # noqa: F401 - fixtures
 
 
-@dataclass(frozen=True)
-class Caller:
-    user_id: UUID
-    headers: dict[str, str]
-
-
-@pytest.fixture(autouse=True)
-def _private_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def api_settings(service_root, service_database, servers, jwks):  # noqa: F811 - the fixture above
-    return settings_for(
-        service_root,
-        service_database,
-        servers.nats_url,
-        jwks_url=jwks.url,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
-
-
-@pytest.fixture
-async def api(service_root, api_settings, nats_client, service_engine):
-    async with AsyncTestClient(app=service_root.create_app(api_settings)) as client:
-        yield client
-
-
-@pytest.fixture
-def caller(jwks):  # noqa: F811 - the fixture above
-    def mint(role: str = "user") -> Caller:
-        access, user_id, _ = token(jwks.keys, role=role)
-        return Caller(user_id=user_id, headers={"authorization": f"Bearer {access}"})
-
-    return mint
+# api, api_settings, caller and the private working directory: shared with the other services' tests
