@@ -5,19 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import PathParameter
 
-from shared.kernel.pagination import MAX_CURSOR_LENGTH, MAX_LIMIT
+# the list parameters every service shares, re-exported beside this service's own
+from shared.http.paging import Cursor as Cursor
+from shared.http.paging import Limit as Limit
 
 ProjectId = Annotated[UUID, PathParameter(description="One of my projects, by its `id`.")]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=MAX_CURSOR_LENGTH,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="From the previous page's `next_cursor`.",
-    ),
-]
-Limit = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
