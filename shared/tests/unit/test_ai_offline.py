@@ -118,3 +118,14 @@ async def test_the_pace_spaces_the_chunks_and_cancelling_stops_the_stream():
 
 def test_the_model_says_it_is_offline():
     assert OfflineModel().name == "offline"
+
+
+def test_a_prose_answer_goes_on_to_the_length_a_load_test_asks_for():
+    from shared.ai.offline import OfflineModel, tokens
+    from shared.kernel.ai import ChatMessage, ChatRequest
+
+    request = ChatRequest(model="offline", messages=[ChatMessage(role="user", content="hi")])
+    short = OfflineModel().answer(request)
+    long = OfflineModel(min_prose_tokens=300).answer(request)
+    assert len(tokens(short)) < 300 <= len(tokens(long))
+    assert long.startswith(short)

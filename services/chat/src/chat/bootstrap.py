@@ -109,6 +109,7 @@ async def live_resources(
                 http=http,
                 offline_pace_s=settings.offline_pace_ms / 1000,
                 offline_writers=WRITERS,
+                offline_min_tokens=settings.offline_min_reply_tokens,
                 cache_s=settings.model_cache_ms / 1000,
             )
         generator = Generator(

@@ -31,6 +31,11 @@ class Settings(TokenVerifyingSettings, kw_only=True, frozen=True):
     """Milliseconds the built-in offline model waits between streamed tokens
     (``CHAT_OFFLINE_PACE_MS``): 0 in tests, ~15 for a person watching ``make run``."""
 
+    offline_min_reply_tokens: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
+    """The built-in offline model's replies go on with filler to at least this many tokens
+    (``CHAT_OFFLINE_MIN_REPLY_TOKENS``): 0 normally; ``make bench`` asks for long replies, so that
+    its 500 streams stream at once instead of measuring how fast short ones are posted."""
+
     model_cache_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 1000
     """How long the model catalog reuses what it read of the registry and settings replicas
     (``CHAT_MODEL_CACHE_MS``): a change reaches requests this much later at most; 0 reads every time."""

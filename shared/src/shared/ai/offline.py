@@ -60,10 +60,13 @@ class OfflineModel:
         pace_s: float = 0.0,
         writers: Mapping[str, AnswerWriter] = MappingProxyType({}),
         name: str = "offline",
+        min_prose_tokens: int = 0,
     ) -> None:
         self.pace_s = pace_s
         self.name = name
         self._writers = writers
+        # a prose answer shorter than this goes on with filler (a load test's long replies)
+        self._min_prose_tokens = min_prose_tokens
 
     def __repr__(self) -> str:
         return f"OfflineModel(name={self.name!r}, pace_s={self.pace_s!r}, writers={sorted(self._writers)!r})"
@@ -94,7 +97,7 @@ class OfflineModel:
     def answer(self, request: ChatRequest) -> str:
         """The whole answer the stream is cut from."""
         if request.parameters.json_schema is None:
-            return _prose(request.messages)
+            return _padded(_prose(request.messages), self._min_prose_tokens)
         try:
             schema = json.loads(request.parameters.json_schema)
         except ValueError as exc:
@@ -105,6 +108,15 @@ class OfflineModel:
         if writer is not None:
             return writer(request)
         return json.dumps(instance_of(schema), ensure_ascii=False)
+
+
+_FILLER = " The offline model goes on, so that a reply lasts as long as a load test asks."
+
+
+def _padded(text: str, min_tokens: int) -> str:
+    while min_tokens and len(tokens(text)) < min_tokens:
+        text += _FILLER
+    return text
 
 
 def _cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, FinishReason]:

@@ -77,6 +77,7 @@ class ReplicaModelCatalog:
         http: httpx.AsyncClient,
         offline_pace_s: float = 0.0,
         offline_writers: Mapping[str, AnswerWriter] = MappingProxyType({}),
+        offline_min_tokens: int = 0,
         cache_s: float = 1.0,
         timeouts: Timeouts | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -90,7 +91,9 @@ class ReplicaModelCatalog:
         self._timeouts = timeouts or Timeouts()
         self._clock = clock
         self._read: dict[UUID | None, _Snapshot] = {}
-        self._offline = OfflineModel(pace_s=offline_pace_s, writers=offline_writers, name=BUILT_IN)
+        self._offline = OfflineModel(
+            pace_s=offline_pace_s, writers=offline_writers, name=BUILT_IN, min_prose_tokens=offline_min_tokens
+        )
 
     async def resolve(self, model_id: UUID | None = None) -> ResolvedModel:
         limits, model = await self._snapshot(model_id)
