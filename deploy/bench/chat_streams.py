@@ -70,7 +70,10 @@ REPLY_TOKENS: Final = 400
 """The offline model's replies are at least this long (``CHAT_OFFLINE_MIN_REPLY_TOKENS``): 8 s of
 streaming each at the pace, so the 500 streams stream at once instead of the step measuring how
 fast short replies are posted (its default answer is ~45 tokens: under a second)."""
-OFFLINE_MODEL: Final = {"CHAT_OFFLINE_PACE_MS": str(PACE_MS), "CHAT_OFFLINE_MIN_REPLY_TOKENS": str(REPLY_TOKENS)}
+OFFLINE_MODEL: Final = {
+    "CHAT_OFFLINE_PACE_MS": str(PACE_MS),
+    "CHAT_OFFLINE_MIN_REPLY_TOKENS": str(REPLY_TOKENS),
+}
 RUN_S: Final = 15.0
 WARM_UP: Final = 10
 OPENING_AT_ONCE: Final = 25  # handshakes in flight while the sockets open
