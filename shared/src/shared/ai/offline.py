@@ -114,9 +114,10 @@ _FILLER = " The offline model goes on, so that a reply lasts as long as a load t
 
 
 def _padded(text: str, min_tokens: int) -> str:
-    while min_tokens and len(tokens(text)) < min_tokens:
-        text += _FILLER
-    return text
+    missing = min_tokens - len(tokens(text))
+    if missing <= 0:
+        return text
+    return text + _FILLER * -(-missing // len(tokens(_FILLER)))
 
 
 def _cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, FinishReason]:
