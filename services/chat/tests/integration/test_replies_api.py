@@ -232,3 +232,25 @@ async def test_bad_posts_are_problems_and_store_nothing(api, caller):
         await api.get(f"/api/v1/conversations/{conversation_id}/messages", headers=alice.headers)
     ).json()
     assert branch["items"] == []
+
+
+async def test_two_posts_racing_for_the_last_message_of_a_budget_get_one_202_and_one_429(api, caller, uow):
+    from datetime import UTC, datetime
+
+    async with uow() as work:
+        await work.settings.save("chat.budget.messages_per_window", 1, datetime.now(UTC))
+        await work.commit()
+    alice = caller()
+    first, second = [await a_conversation(api, alice) for _ in range(2)]
+    answers = await asyncio.gather(
+        *(
+            api.post(f"/api/v1/conversations/{c}/messages", json={"content": "race"}, headers=alice.headers)
+            for c in (first, second)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [202, 429]
+    refused = next(a for a in answers if a.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    loser = first if answers[0].status_code == 429 else second
+    branch = (await api.get(f"/api/v1/conversations/{loser}/messages", headers=alice.headers)).json()
+    assert branch["items"] == []  # nothing stored for the refused post

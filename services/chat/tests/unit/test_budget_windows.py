@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat.application.budgets import BudgetExceeded, check_budget, record_usage, usage_of, window_at
+from chat.application.budgets import (
+    BudgetExceeded,
+    charge_message,
+    check_budget,
+    record_usage,
+    usage_of,
+    window_at,
+)
 from chat.domain.limits import ChatLimits
 from shared.kernel.ids import new_id
 
@@ -26,9 +33,12 @@ class FakeUsageLedger:
     async def spent(self, owner_id: UUID, window_start: datetime) -> tuple[int, int]:
         return self.windows.get((owner_id, window_start), (0, 0))
 
-    async def add(self, owner_id: UUID, window_start: datetime, messages: int, tokens: int) -> None:
+    async def add(
+        self, owner_id: UUID, window_start: datetime, messages: int, tokens: int
+    ) -> tuple[int, int]:
         spent_messages, spent_tokens = self.windows.get((owner_id, window_start), (0, 0))
         self.windows[(owner_id, window_start)] = (spent_messages + messages, spent_tokens + tokens)
+        return self.windows[(owner_id, window_start)]
 
     async def delete_owned_by(self, owner_id: UUID) -> int:
         mine = [key for key in self.windows if key[0] == owner_id]
@@ -169,3 +179,17 @@ async def test_usage_states_what_was_spent_against_the_limits_in_force():
         DAY,
     )
     assert not uow.committed  # a read
+
+
+async def test_charging_a_message_counts_it_and_refuses_the_one_past_the_budget():
+    uow = FakeUnitOfWork(usage=FakeUsageLedger())
+    owner_id = new_id()
+    limits = ChatLimits(messages_per_window=2, tokens_per_window=100, window_seconds=DAY)
+    await charge_message(owner_id, NOON, limits, uow)
+    await charge_message(owner_id, NOON, limits, uow)
+    with pytest.raises(BudgetExceeded) as refused:
+        await charge_message(owner_id, NOON, limits, uow)
+    assert refused.value.retry_after_s == 12 * 3600
+    await record_usage(owner_id, NOON, limits, uow, tokens=100)
+    tomorrow = NOON + timedelta(days=1)
+    await charge_message(owner_id, tomorrow, limits, uow)  # a new window starts from nothing

@@ -85,6 +85,27 @@ async def check_budget(owner_id: UUID, now: datetime, limits: ChatLimits, uow: U
         raise BudgetExceeded(which=which, limit=limit, resets_at=window.end, retry_after_s=retry_after_s)
 
 
+async def charge_message(owner_id: UUID, now: datetime, limits: ChatLimits, uow: UnitOfWork) -> None:
+    """Counts one message to ``owner_id``'s window and refuses it when that passes the message
+    budget, or the window's tokens are spent, inside ``uow``'s open transaction (never commits;
+    refused, the caller's transaction rolls back, the count with it). One statement: two posts
+    at once are counted in turn on the window's row, so they cannot both take the last message.
+
+    Raises:
+        BudgetExceeded: the messages or the tokens of the window are spent.
+    """
+    window = window_at(now, limits.window_seconds)
+    messages, tokens = await uow.usage.add(owner_id, window.start, 1, 0)
+    which: Budget | None = None
+    if messages > limits.messages_per_window:
+        which, limit = "messages", limits.messages_per_window
+    elif tokens >= limits.tokens_per_window:
+        which, limit = "tokens", limits.tokens_per_window
+    if which is not None:
+        retry_after_s = max(1, math.ceil((window.end - now).total_seconds()))
+        raise BudgetExceeded(which=which, limit=limit, resets_at=window.end, retry_after_s=retry_after_s)
+
+
 async def record_usage(
     owner_id: UUID, now: datetime, limits: ChatLimits, uow: UnitOfWork, *, messages: int = 0, tokens: int = 0
 ) -> None:

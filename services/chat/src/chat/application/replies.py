@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from chat.application.attachments import attach_to_message
-from chat.application.budgets import check_budget, record_usage
+from chat.application.budgets import charge_message
 from chat.application.conversations import UnusableReference
 from chat.application.ports import UnitOfWork
 from chat.domain.conversations import Conversation
@@ -115,8 +115,7 @@ async def _admit(uow: UnitOfWork, owner_id: UUID, content: str | None, clock: Cl
     if content is not None and len(content) > limits.max_message_chars:
         raise InvalidInput(f"a message is at most {limits.max_message_chars} characters")
     now = clock.now()
-    await check_budget(owner_id, now, limits, uow)
-    await record_usage(owner_id, now, limits, uow, messages=1)
+    await charge_message(owner_id, now, limits, uow)
 
 
 async def _store(uow: UnitOfWork, conversation: Conversation, user: Message | None, reply: Message) -> None:

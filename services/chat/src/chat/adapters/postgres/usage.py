@@ -23,7 +23,7 @@ _ADD = _statement.on_conflict_do_update(
         "messages": usage_windows.c.messages + _statement.excluded.messages,
         "tokens": usage_windows.c.tokens + _statement.excluded.tokens,
     },
-)
+).returning(usage_windows.c.messages, usage_windows.c.tokens)
 _DELETE_OWNED = usage_windows.delete().where(usage_windows.c.owner_id == sa.bindparam("owner_id"))
 
 
@@ -37,9 +37,12 @@ class SqlAlchemyUsageLedger:
         row = (await self._conn.execute(_SPENT, {"owner_id": owner_id, "window_start": window_start})).first()
         return (0, 0) if row is None else (int(row.messages), int(row.tokens))
 
-    async def add(self, owner_id: UUID, window_start: datetime, messages: int, tokens: int) -> None:
+    async def add(
+        self, owner_id: UUID, window_start: datetime, messages: int, tokens: int
+    ) -> tuple[int, int]:
         values = {"owner_id": owner_id, "window_start": window_start, "messages": messages, "tokens": tokens}
-        await self._conn.execute(_ADD, values)
+        row = (await self._conn.execute(_ADD, values)).one()
+        return int(row.messages), int(row.tokens)
 
     async def delete_owned_by(self, owner_id: UUID) -> int:
         return (await self._conn.execute(_DELETE_OWNED, {"owner_id": owner_id})).rowcount

@@ -16,8 +16,11 @@ class UsageLedger(Protocol):
         for a window with nothing spent."""
         ...
 
-    async def add(self, owner_id: UUID, window_start: datetime, messages: int, tokens: int) -> None:
-        """Adds to the window's counts (one statement: concurrent adds both count)."""
+    async def add(
+        self, owner_id: UUID, window_start: datetime, messages: int, tokens: int
+    ) -> tuple[int, int]:
+        """Adds to the window's counts and answers them, (messages, tokens) after the add (one
+        statement that locks the window's row: concurrent adds both count, in turn)."""
         ...
 
     async def delete_owned_by(self, owner_id: UUID) -> int:
