@@ -5,9 +5,9 @@ pool (release-time reset off), the statements chat's posting runs, in the same o
 
 1. the conversation, locked (``FOR UPDATE``), owner-scoped (404 when it is not the owner's);
 2. the settings chat's limits are made of (``setting_replicas``), the length limit checked;
-3. the user's spending in the current budget window, checked (429), then the message counted
-   (the ``usage_windows`` upsert);
-4. the conversation's messages (the parent is its selected leaf);
+3. the message counted in the current budget window and refused past it (429): one
+   ``usage_windows`` upsert answering the counts;
+4. the parent (the conversation's selected leaf), read by its id;
 5. the user message and the pending reply inserted, the conversation updated (count, selected
    leaf, last activity).
 
@@ -90,9 +90,8 @@ class Statement:
 # must run exactly them
 CONVERSATION_FOR_UPDATE: Final = Statement.of(conversation_statements._CONVERSATION_FOR_UPDATE)
 SETTINGS: Final = Statement.of(LIMITS)
-SPENT: Final = Statement.of(usage_statements._SPENT)
 ADD_USAGE: Final = Statement.of(usage_statements._ADD)
-OF_CONVERSATION: Final = Statement.of(conversation_statements._OF_CONVERSATION)
+MESSAGE: Final = Statement.of(conversation_statements._MESSAGE)
 _MESSAGE_KEYS: Final = (
     "id", "conversation_id", "owner_id", "parent_id", "sender", "content", "status", "model_id", "metadata",
     "prompt_tokens", "completion_tokens", "created_at", "finished_at",
@@ -155,21 +154,17 @@ async def post_message(conversation_id: UUID, owner: Owner, data: PostMessageReq
             raise ClientException(status_code=400, detail="too long")
         window = math.floor(now.timestamp() / limits.window_seconds) * limits.window_seconds
         window_start = datetime.fromtimestamp(window, UTC)
-        spent = await conn.fetchrow(SPENT.sql, *SPENT.args(owner_id=owner, window_start=window_start))
-        if spent is not None and (
-            spent[0] >= limits.messages_per_window or spent[1] >= limits.tokens_per_window
-        ):
+        # the message charged in one statement, refused past the budget (chat's charge_message)
+        spent = await conn.fetchrow(
+            ADD_USAGE.sql, *ADD_USAGE.args(owner_id=owner, window_start=window_start, messages=1, tokens=0)
+        )
+        if spent[0] > limits.messages_per_window or spent[1] >= limits.tokens_per_window:
             raise ClientException(status_code=429, detail="budget")
-        await conn.execute(
-            ADD_USAGE.sql,
-            *ADD_USAGE.args(owner_id=owner, window_start=window_start, messages=1, tokens=0),
-        )
-        messages = await conn.fetch(
-            OF_CONVERSATION.sql, *OF_CONVERSATION.args(conversation_id=conversation_id)
-        )
         parent_id = conversation["selected_leaf_id"]
-        if parent_id is not None and not any(row["id"] == parent_id for row in messages):
-            raise ClientException(status_code=400, detail="parent")
+        if parent_id is not None:  # the parent read by its id, owner-scoped
+            parent = await conn.fetchrow(MESSAGE.sql, *MESSAGE.args(id=parent_id, owner_id=owner))
+            if parent is None or parent["conversation_id"] != conversation_id:
+                raise ClientException(status_code=400, detail="parent")
         user_id, reply_id = new_id(), new_id()
         for message_id, parent, sender, content, status in (
             (user_id, parent_id, "user", data.content, "completed"),
