@@ -169,7 +169,7 @@ async def test_get_patch_and_delete_act_on_my_conversation(api, caller, service_
     assert (await events_about(service_engine, created["id"]))[-1] == "ConversationDeleted"
 
 
-async def test_patch_relinks_and_null_unlinks(api, caller, replica):
+async def test_patch_relinks_and_null_unlinks(api, caller, replica, uow):
     alice = caller()
     project, other = await replica.project(alice.user_id), await replica.project(alice.user_id)
     task = await replica.task(alice.user_id, project)
@@ -192,9 +192,40 @@ async def test_patch_relinks_and_null_unlinks(api, caller, replica):
     assert (moved["project_id"], moved["task_id"]) == (str(other), None)
     unlinked = await patch({"project_id": None})
     assert (unlinked["project_id"], unlinked["task_id"]) == (None, None)
-    model = new_id()
+    model = await an_enabled_model(uow)
     assert (await patch({"model_id": str(model)}))["model_id"] == str(model)
     assert (await patch({"model_id": None}))["model_id"] is None
+    unknown = await api.patch(path, json={"model_id": str(new_id())}, headers=alice.headers)
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["errors"][0]["field"] == "$.model_id"
+    refused = await api.post(BASE, json={"model_id": str(new_id())}, headers=alice.headers)
+    assert refused.status_code == 422, refused.text
+
+
+async def an_enabled_model(uow):
+    """A model in chat's registry replica, as orchestrator's ai_model.created would put it."""
+    from datetime import UTC, datetime
+
+    from chat.application.ports.replicas import ModelReplica
+
+    model_id = new_id()
+    async with uow() as work:
+        await work.models.save(
+            ModelReplica(
+                id=model_id,
+                name=f"m-{model_id}",
+                provider="openai",
+                base_url="https://api.example.com/v1",
+                model="gpt",
+                parameters={},
+                enabled=True,
+                is_default=False,
+                sealed_api_key=None,
+                changed_at=datetime.now(UTC),
+            )
+        )
+        await work.commit()
+    return model_id
 
 
 async def test_patch_refuses_bad_links_and_bad_fields_changing_nothing(api, caller, replica):

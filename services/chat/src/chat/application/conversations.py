@@ -141,6 +141,7 @@ async def create_conversation(
     write after the first exchange. Announces ``ConversationCreated``."""
     async with uow:
         project_id, task_id = await checked_links(uow, cmd.owner_id, cmd.project_id, cmd.task_id)
+        await _checked_model(uow, cmd.model_id)
         conversation = Conversation.create(
             id=new_id(),
             owner_id=cmd.owner_id,
@@ -189,6 +190,8 @@ async def update_conversation(
         if not isinstance(cmd.title, Keep):
             conversation.rename(cmd.title, now)
         if not isinstance(cmd.model_id, Keep):
+            if cmd.model_id != conversation.model_id:
+                await _checked_model(uow, cmd.model_id)
             conversation.change_model(cmd.model_id, now)
         if not isinstance(cmd.pinned, Keep):
             conversation.pin(cmd.pinned, now)
@@ -305,3 +308,9 @@ def _branch(conversation: Conversation, messages: Sequence[Message], leaf_id: UU
         leaf_id=leaf_id if steps else None,
         messages=[BranchMessage(message=m, sibling_ids=ids) for m, ids in steps],
     )
+
+
+async def _checked_model(uow: UnitOfWork, model_id: UUID | None) -> None:
+    """A conversation names a model that can answer (enabled in chat's registry replica), or none."""
+    if model_id is not None and not await uow.models.callable(model_id):
+        raise UnusableReference("model_id", f"AI model {model_id} does not exist or is not enabled")

@@ -82,6 +82,9 @@ class SqlAlchemyModelReplicas:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def callable(self, model_id: UUID) -> bool:
+        return (await self._conn.execute(ENABLED_BY_ID, {"id": model_id})).first() is not None
+
     async def save(self, model: ModelReplica) -> bool:
         values = {
             "id": model.id,

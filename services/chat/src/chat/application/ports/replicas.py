@@ -37,6 +37,10 @@ class ModelReplica:
 class ModelReplicas(Protocol):
     """Chat's copy of the AI-model registry (``uow.models``). Transactional: commit required."""
 
+    async def callable(self, model_id: UUID) -> bool:
+        """Whether ``model_id`` names a model that is enabled and not deleted."""
+        ...
+
     async def save(self, model: ModelReplica) -> bool:
         """Stores ``model`` unless the replica holds a newer state of it (answers whether it did).
         A model deleted at or after ``model.changed_at`` stays deleted."""
