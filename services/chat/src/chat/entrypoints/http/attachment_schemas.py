@@ -42,6 +42,13 @@ class AttachmentResponse(msgspec.Struct, frozen=True, kw_only=True):
     message_id: Annotated[
         UUID | None, msgspec.Meta(description="The user message it is attached to; `null` until then.")
     ]
+    transcript: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Audio's words, once a reply's model that takes no audio had its provider "
+            "transcribe them (`null` until then, and for other kinds)."
+        ),
+    ] = None
 
     @classmethod
     def of(cls, attachment: Attachment) -> AttachmentResponse:
@@ -53,6 +60,7 @@ class AttachmentResponse(msgspec.Struct, frozen=True, kw_only=True):
             size_bytes=attachment.size_bytes,
             created_at=attachment.created_at,
             message_id=attachment.message_id,
+            transcript=attachment.transcript,
         )
 
 
