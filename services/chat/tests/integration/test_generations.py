@@ -18,7 +18,7 @@ from chat.adapters.blobs.filesystem import FilesystemBlobStore
 from chat.adapters.messaging.reply_channel import NatsReplyChannel, reply_stream
 from chat.adapters.postgres.tables import messages
 from chat.application.generator import LOST, SHUTDOWN, Generator
-from chat.application.ports.replicas import ResolvedModel
+from chat.application.ports.replicas import ModelSenses, ResolvedModel
 from chat.application.ports.replies import ReplyChunk, ReplyDone, ReplyError
 from chat.application.replies import PostMessage, post_message
 from chat.application.reply_streams import open_reply_stream
@@ -79,7 +79,7 @@ class Catalog:
             model=self.model,
             parameters=Parameters(),
             timeouts=Timeouts(),
-            vision=self.vision,
+            senses=ModelSenses(vision=self.vision),
             transcriber=self.transcriber,
         )
 

@@ -9,31 +9,19 @@ text for every model; anything a model cannot take is named in the text instead,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final, Literal
 
 from chat.application.attachments import read_attachment
 from chat.application.ports.attachments import BlobStore
+from chat.application.ports.replicas import ModelSenses
 from chat.domain.attachments import Attachment
 from shared.kernel.ai import AudioPart, ChatMessage, ImagePart, Part
 
 MAX_INLINED_TEXT_CHARS: Final = 100_000
 """Characters of one text attachment put in a message; the rest is cut, and the cut said."""
 _AUDIO_FORMATS: Final[dict[str, Literal["wav", "mp3"]]] = {"audio/wav": "wav", "audio/mpeg": "mp3"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelSenses:
-    """What a model takes beyond text."""
-
-    vision: bool = False
-    audio_input: bool = False
-
-    @classmethod
-    def of(cls, parameters: Mapping[str, object]) -> ModelSenses:
-        """From a registry entry's ``parameters``: only a JSON ``true`` turns a sense on."""
-        return cls(vision=parameters.get("vision") is True, audio_input=parameters.get("audio_input") is True)
 
 
 def size_label(size_bytes: int) -> str:

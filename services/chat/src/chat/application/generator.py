@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
@@ -187,16 +187,57 @@ class Generator:
             await self._auto_title(run)
 
     async def _finish(self, run: _Run, status: FinishedStatus, usage: Usage, reason: str) -> bool:
-        """Commit the reply's end once (``False``: it was already finished elsewhere), then
-        publish its terminal frame."""
-        seq = run.seq + 1
-        content = run.content
+        """End a reply written here with what it wrote (``False``: it was finished elsewhere)."""
+        ended = await self._end(
+            run.reply.id,
+            run.reply.owner_id,
+            status=status,
+            reason=reason,
+            usage=usage,
+            model_id=run.model_id,
+            written=lambda _stored: (run.content, run.seq),
+        )
+        return ended is not None
+
+    async def _finish_orphan(
+        self, message_id: UUID, owner_id: UUID, status: FinishedStatus, reason: str | None
+    ) -> None:
+        """End a reply no process writes any more with all the text it streamed: what its last
+        checkpoint stored, then the chunks the channel kept beyond it (read before the row is
+        locked: no transaction waits on the broker), so subscribers and storage agree."""
+        tail = await self._kept_chunks(message_id)
+
+        def written(stored: Message) -> tuple[str, int]:
+            content, seq = stored.content, int(stored.metadata.get(CHECKPOINT_SEQ_KEY, 0))
+            for chunk in tail:
+                if chunk.seq == seq + 1:
+                    content, seq = content + chunk.data, chunk.seq
+            return content, seq
+
+        await self._end(message_id, owner_id, status=status, reason=reason or LOST, written=written)
+
+    async def _end(
+        self,
+        message_id: UUID,
+        owner_id: UUID,
+        *,
+        status: FinishedStatus,
+        reason: str,
+        written: Callable[[Message], tuple[str, int]],
+        usage: Usage = NO_USAGE,
+        model_id: UUID | None = None,
+    ) -> Message | None:
+        """Commit a reply's end once, with its content and last frame's ``seq`` as ``written``
+        says from the stored row, then publish its terminal frame; ``None`` when it was already
+        finished (by a stop, a sweep or another process)."""
         async with self._uow() as uow:
-            reply = await uow.messages.get(run.reply.id, run.reply.owner_id, for_update=True)
+            reply = await uow.messages.get(message_id, owner_id, for_update=True)
             if reply is None or not reply.in_flight:
-                return False
+                return None
+            content, last_seq = written(reply)
+            seq = last_seq + 1
             reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
-            reply.model_id = run.model_id or reply.model_id
+            reply.model_id = model_id or reply.model_id
             now = self._clock.now()
             if status == "completed":
                 reply.complete(content=content, usage=usage, now=now)
@@ -209,35 +250,8 @@ class Generator:
                 limits = await uow.settings.limits()
                 await record_usage(reply.owner_id, now, limits, uow, tokens=usage.total_tokens)
             await uow.commit()
-        await self._publish(_terminal(run.reply, seq, status, usage, reason))
-        return True
-
-    async def _finish_orphan(
-        self, message_id: UUID, owner_id: UUID, status: FinishedStatus, reason: str | None
-    ) -> None:
-        """End a reply no process writes any more with all the text it streamed: what its last
-        checkpoint stored, then the chunks the channel kept beyond it (read before the row is
-        locked: no transaction waits on the broker), so subscribers and storage agree."""
-        tail = await self._kept_chunks(message_id)
-        async with self._uow() as uow:
-            reply = await uow.messages.get(message_id, owner_id, for_update=True)
-            if reply is None or not reply.in_flight:
-                return
-            seq = int(reply.metadata.get(CHECKPOINT_SEQ_KEY, 0))
-            content = reply.content
-            for chunk in tail:
-                if chunk.seq == seq + 1:
-                    content, seq = content + chunk.data, chunk.seq
-            seq += 1
-            reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
-            now = self._clock.now()
-            if status == "stopped":
-                reply.stop(content=content, now=now)
-            else:
-                reply.fail(reason=reason or LOST, content=content, now=now)
-            await uow.messages.update(reply)
-            await uow.commit()
-        await self._publish(_terminal(reply, seq, status, NO_USAGE, reason or LOST))
+        await self._publish(_terminal(reply, seq, status, usage, reason))
+        return reply
 
     async def _kept_chunks(self, message_id: UUID) -> list[ReplyChunk]:
         """The chunks the channel still keeps of a reply, in order (none when it keeps nothing)."""
@@ -348,10 +362,6 @@ class Generator:
                 await self.sweep()
             except Exception:
                 _log.exception("sweep failed")
-
-    @property
-    def in_flight(self) -> Sequence[UUID]:
-        return list(self._runs)
 
 
 def _terminal(reply: Message, seq: int, status: FinishedStatus, usage: Usage, reason: str) -> ReplyFrame:

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Final
 from uuid import UUID
 
-from chat.application.attachment_parts import ModelSenses, with_attachments
+from chat.application.attachment_parts import with_attachments
 from chat.application.ports.attachments import BlobStore
 from chat.application.ports.replicas import ResolvedModel
 from chat.domain.attachments import Attachment
@@ -55,13 +55,12 @@ async def reply_request(
     parameters = resolved.parameters
     if parameters.max_tokens is None or parameters.max_tokens > limits.max_output_tokens:
         parameters = replace(parameters, max_tokens=limits.max_output_tokens)
-    senses = ModelSenses(vision=resolved.vision, audio_input=resolved.audio_input)
     messages: list[ChatMessage] = []
     for message in path:
         said = ChatMessage(role=message.sender, content=message.content)
         attached = attachments.get(message.id)
         if attached and blobs is not None:
-            said = await with_attachments(said, attached, blobs, senses)
+            said = await with_attachments(said, attached, blobs, resolved.senses)
         messages.append(said)
     return ChatRequest(model=resolved.name, messages=messages, parameters=parameters)
 

@@ -38,7 +38,7 @@ async def with_transcripts(
         for attachment in items:
             if (
                 transcriber is not None
-                and not resolved.audio_input
+                and not resolved.senses.audio_input
                 and attachment.kind == "audio"
                 and attachment.transcript is None
                 and (data := await read_attachment(attachment, blobs)) is not None

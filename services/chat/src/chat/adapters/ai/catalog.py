@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chat.adapters.postgres.model_replicas import DEFAULT, ENABLED_BY_ID, model_from_row
 from chat.adapters.postgres.setting_replicas import LIMITS
-from chat.application.ports.replicas import ModelNotAvailable, ModelReplica, ResolvedModel
+from chat.application.ports.replicas import ModelNotAvailable, ModelReplica, ModelSenses, ResolvedModel
 from chat.domain.limits import ChatLimits, limits_from
 from shared.ai.factory import ModelConfig, build_model, build_transcriber
 from shared.ai.offline import AnswerWriter, OfflineModel
@@ -131,8 +131,7 @@ class ReplicaModelCatalog:
             model=chat,
             parameters=parameters,
             timeouts=timeouts,
-            vision=model.parameters.get("vision") is True,
-            audio_input=model.parameters.get("audio_input") is True,
+            senses=ModelSenses.of(model.parameters),
             transcriber=self._transcriber(config, model.parameters.get("transcription_model")),
         )
 

@@ -75,6 +75,19 @@ class ModelNotAvailable(Unprocessable):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ModelSenses:
+    """What a model takes beyond text."""
+
+    vision: bool = False
+    audio_input: bool = False
+
+    @classmethod
+    def of(cls, parameters: Mapping[str, object]) -> ModelSenses:
+        """From a registry entry's ``parameters``: only a JSON ``true`` turns a sense on."""
+        return cls(vision=parameters.get("vision") is True, audio_input=parameters.get("audio_input") is True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResolvedModel:
     """A model ready to call, with what a message records about it."""
 
@@ -90,10 +103,8 @@ class ResolvedModel:
     the built-in offline model, whose answers are short, has no use for them."""
     timeouts: Timeouts
     """``total_s`` is ``ai.request_timeout_s``; the adapter enforces them."""
-    vision: bool = False
-    """It takes images (the entry's parameter ``vision: true``)."""
-    audio_input: bool = False
-    """It takes audio as input (the entry's parameter ``audio_input: true``)."""
+    senses: ModelSenses = ModelSenses()
+    """What it takes beyond text (the entry's parameters ``vision``, ``audio_input``)."""
     transcriber: Transcriber | None = None
     """Speech to text at the same provider, for a model that takes no audio (the entry's
     parameter ``transcription_model``, e.g. ``whisper-1``)."""

@@ -50,7 +50,6 @@ class ReplyError:
     conversation_id: UUID
     seq: int
     detail: str
-    status: FinishedStatus = "failed"
 
 
 ReplyFrame = ReplyChunk | ReplyDone | ReplyError
