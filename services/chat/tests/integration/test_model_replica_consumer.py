@@ -4,7 +4,6 @@ whatever the order, a deletion is final, and the API key stays sealed as it came
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
+from aiorch_devkit.testing.consumers import running_consumer
 from aiorch_devkit.testing.polling import eventually
 from chat.adapters.postgres.tables import model_replicas
 from chat.entrypoints.consumers.models import NAME
@@ -38,13 +38,8 @@ async def js(nats_client):
 @pytest.fixture
 async def consumer(service_root, api_settings, js, service_engine) -> AsyncIterator[object]:
     """The model-registry consumer as the worker wires it, until the test ends."""
-    async with service_root.open_worker(api_settings) as worker:
-        (found,) = [c for c in worker.consumers if c.spec.name == NAME]
-        stop = asyncio.Event()
-        task = asyncio.create_task(found.run(stop))
+    async with running_consumer(service_root, api_settings, NAME) as found:
         yield found
-        stop.set()
-        await task
 
 
 async def publish(js, event: orchestrator.Event, *, msg_id: str | None = None) -> None:

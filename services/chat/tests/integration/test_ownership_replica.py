@@ -4,13 +4,13 @@ consumer, inbox, PostgreSQL and NATS."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
 
+from aiorch_devkit.testing.consumers import running_consumer
 from aiorch_devkit.testing.polling import eventually
 from chat.adapters.postgres.ownership import SqlAlchemyOwnership
 from chat.application.erasure import erase_users_data
@@ -35,13 +35,8 @@ async def js(nats_client):
 @pytest.fixture
 async def consumer(service_root, api_settings, js) -> AsyncIterator[object]:
     """The ownership consumer as the worker wires it, until the test ends."""
-    async with service_root.open_worker(api_settings) as worker:
-        (found,) = [c for c in worker.consumers if c.spec.name == NAME]
-        stop = asyncio.Event()
-        task = asyncio.create_task(found.run(stop))
+    async with running_consumer(service_root, api_settings, NAME) as found:
         yield found
-        stop.set()
-        await task
 
 
 class Publisher:

@@ -3,7 +3,6 @@ settings replica and the limits chat obeys, through the real worker, inbox, Post
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from nats.js.errors import NotFoundError
 
+from aiorch_devkit.testing.consumers import running_consumer
 from aiorch_devkit.testing.polling import eventually
 from chat.adapters.postgres.tables import setting_replicas
 from chat.domain.limits import ChatLimits
@@ -35,13 +35,8 @@ async def js(nats_client):
 
 @pytest.fixture
 async def consumer(service_root, api_settings, js, service_engine) -> AsyncIterator[object]:
-    async with service_root.open_worker(api_settings) as worker:
-        (found,) = [c for c in worker.consumers if c.spec.name == NAME]
-        stop = asyncio.Event()
-        task = asyncio.create_task(found.run(stop))
+    async with running_consumer(service_root, api_settings, NAME) as found:
         yield found
-        stop.set()
-        await task
 
 
 def acked(js):

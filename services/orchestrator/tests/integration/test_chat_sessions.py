@@ -3,7 +3,6 @@ the chat-session lists, through the real consumer, inbox, PostgreSQL and NATS.""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from uuid import UUID
 import pytest
 from nats.js.errors import NotFoundError
 
+from aiorch_devkit.testing.consumers import running_consumer
 from aiorch_devkit.testing.polling import eventually
 from orchestrator.adapters.postgres.chat_sessions import SqlAlchemyChatSessionRepository
 from orchestrator.domain.chat_sessions import ChatSession
@@ -34,13 +34,8 @@ async def js(nats_client):
 @pytest.fixture
 async def consumer(service_root, api_settings, js) -> AsyncIterator[object]:
     """The chat-sessions consumer as the worker wires it, until the test ends."""
-    async with service_root.open_worker(api_settings) as worker:
-        (found,) = [c for c in worker.consumers if c.spec.name == NAME]
-        stop = asyncio.Event()
-        task = asyncio.create_task(found.run(stop))
+    async with running_consumer(service_root, api_settings, NAME) as found:
         yield found
-        stop.set()
-        await task
 
 
 async def publish(js, event: chat.ConversationEvent, *, msg_id: str | None = None) -> None:
