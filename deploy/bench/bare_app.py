@@ -21,13 +21,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import bare_board
 import msgspec
-import uvicorn
+from bare_serving import serve
 from litestar import Litestar, get
 from litestar.exceptions import NotFoundException
 
@@ -102,21 +101,7 @@ def create_app() -> Litestar:
 
 
 def main() -> None:
-    for name in ("BARE_DSN", "BARE_PORT"):
-        if not os.environ.get(name):
-            raise SystemExit(f"bare_app: {name} is required")
-    uvicorn.run(
-        "bare_app:create_app",
-        factory=True,
-        app_dir=str(Path(__file__).resolve().parent),
-        host="127.0.0.1",
-        port=int(os.environ["BARE_PORT"]),
-        workers=int(os.environ.get("BARE_WORKERS", "2")),
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    serve("bare_app:create_app", required=("BARE_DSN", "BARE_PORT"), default_workers=2)
 
 
 if __name__ == "__main__":

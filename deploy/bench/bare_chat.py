@@ -34,14 +34,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Final
 from uuid import UUID
 
 import asyncpg
 import msgspec
 import sqlalchemy as sa
-import uvicorn
+from bare_serving import serve
 from litestar import Litestar, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import Parameter
@@ -224,21 +223,7 @@ def create_app() -> Litestar:
 
 
 def main() -> None:
-    for name in ("BARE_CHAT_DSN", "BARE_PORT"):
-        if not os.environ.get(name):
-            raise SystemExit(f"bare_chat: {name} is required")
-    uvicorn.run(
-        "bare_chat:create_app",
-        factory=True,
-        app_dir=str(Path(__file__).resolve().parent),
-        host="127.0.0.1",
-        port=int(os.environ["BARE_PORT"]),
-        workers=int(os.environ.get("BARE_WORKERS", "1")),
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    serve("bare_chat:create_app", required=("BARE_CHAT_DSN", "BARE_PORT"), default_workers=1)
 
 
 if __name__ == "__main__":
