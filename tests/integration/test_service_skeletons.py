@@ -62,7 +62,8 @@ async def test_it_is_ready_when_the_database_and_nats_answer(service_root, servi
     assert response.status_code == 200
     # A service that verifies identity's tokens is ready once it has read identity's revocations.
     verifies_tokens = service_root.service != "identity"
-    expected = {"database": "ok", "nats": "ok"} | ({"revocations": "ok"} if verifies_tokens else {})
+    expected = {"shutdown": "ok", "database": "ok", "nats": "ok"}
+    expected |= {"revocations": "ok"} if verifies_tokens else {}
     assert response.json()["checks"] == expected
 
 

@@ -57,6 +57,7 @@ from shared.messaging.outbox import OutboxWriter
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.streams import DEAD_LETTER, context_stream, ensure_stream
 from shared.messaging.worker import Worker
+from shared.messaging.worker_endpoint import WorkerHealth
 from shared.service_settings import (
     CoreSettings,
     ServiceSettings,
@@ -237,6 +238,7 @@ class ServiceRoot(Generic[S, U]):
             access_log_sample=settings.access_log_sample,
             tls_terminated=settings.tls_terminated,
             metrics_token=settings.metrics_token,
+            shutdown_delay_s=settings.shutdown_delay_s,
         )
 
     def create_app_from_env(self) -> Litestar:
@@ -267,8 +269,10 @@ class ServiceRoot(Generic[S, U]):
                 relay=relay,
                 consumers=consumers,
                 chores=chores,
+                health=WorkerHealth(nats=nc, engine=engine),
                 metrics_port=settings.worker_metrics_port,
                 metrics_host=settings.http_host,
+                grace_s=settings.shutdown_grace_s,
             )
 
     async def run_worker(self, settings: S) -> None:

@@ -73,6 +73,9 @@ def service_commands(root: ServiceRoot[Any, Any]) -> ServiceCommands:
                 proxy_headers=True,
                 forwarded_allow_ips=settings.trusted_proxies,
                 server_header=False,  # no "server: uvicorn" banner telling what to attack
+                # requests in flight get this long after the signal; streams are ended at once
+                # (shared.http.draining), so only real work waits
+                timeout_graceful_shutdown=settings.shutdown_grace_s,
                 # a reply's frames are a few bytes each: compressing every one costs more CPU than
                 # it saves bytes (measured with chat's 500 streams), and a context per socket
                 ws_per_message_deflate=False,

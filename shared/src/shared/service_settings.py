@@ -75,6 +75,16 @@ class ServiceSettings(CoreSettings, kw_only=True, frozen=True):
     http_workers: Positive = 1
     """Number of API worker processes."""
 
+    shutdown_delay_s: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.0
+    """Seconds a signalled API process stays up answering, unready (``/health/ready`` 503),
+    before it stops accepting: time for a load balancer to stop sending it clients. 0 locally;
+    a few seconds behind a Kubernetes Service."""
+
+    shutdown_grace_s: Annotated[int, msgspec.Meta(ge=0, le=600)] = 20
+    """Seconds a stopping process gives the work in flight (requests, a relay's batch, a
+    consumer's message) before it cancels what is left. Keep it under the orchestrator's
+    kill deadline (Kubernetes' ``terminationGracePeriodSeconds``) minus the delay above."""
+
     worker_metrics_port: Port | None = None
     """Port the event worker (relay and consumers; no HTTP API of its own) serves its Prometheus
     series on, at ``/metrics`` on ``http_host``; unset, it serves none."""

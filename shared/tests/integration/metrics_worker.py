@@ -1,4 +1,4 @@
-"""A worker process (relay and one consumer) serving its metrics on a port, as ``aiorch-<service>
+"""A worker process (relay and one consumer) serving its metrics and health on a port, as ``aiorch-<service>
 worker`` does with ``<SERVICE>_WORKER_METRICS_PORT``.
 
 Run by test_event_metrics as a real process: argv = database_url schema nats_url port.
@@ -16,6 +16,7 @@ from shared.messaging.connection import connect_nats
 from shared.messaging.consumer import ConsumerSpec, EventConsumer
 from shared.messaging.relay import OutboxRelay, RelaySettings
 from shared.messaging.worker import Worker
+from shared.messaging.worker_endpoint import WorkerHealth
 
 NAME = "worker.users"
 
@@ -49,7 +50,8 @@ async def main() -> None:
         nats=nc,
         engine=engine,
     )
-    await Worker(relay=relay, consumers=(consumer,), metrics_port=int(port)).run()
+    health = WorkerHealth(nats=nc, engine=engine)
+    await Worker(relay=relay, consumers=(consumer,), health=health, metrics_port=int(port)).run()
     await nc.close()
     await engine.dispose()
 

@@ -7,13 +7,14 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from aiorch_devkit.devservers import free_port
 from shared.contracts import identity
 from shared.messaging.consumer import ConsumerSpec, EventConsumer
-from shared.messaging.metrics import serve_worker_metrics
 from shared.messaging.relay import RelaySettings
+from shared.messaging.worker_endpoint import serve_worker_endpoint
 
 from .conftest import commit_events, eventually, pending_rows, relay_for, running, user_deleted
 from .test_idempotent_consumer import effect_counts, effects_table, record_effect
@@ -68,7 +69,7 @@ async def test_backlog_publishes_lag_redeliveries_and_dead_letters_are_scraped_p
 
     await commit_events(engine, [user_deleted() for _ in range(7)])  # a backlog before any relay
     await asyncio.sleep(0.3)  # so the oldest row has an age
-    with serve_worker_metrics(0) as port:
+    with serve_worker_endpoint(0) as port:
         async with running(relay.run):
             await eventually(lambda: _zero(pending_rows(engine)))
             await asyncio.sleep(0.5)  # the next sample sees the backlog drained
@@ -100,7 +101,7 @@ async def test_the_backlog_and_its_age_are_sampled_while_rows_wait(service_schem
     relay = relay_for(service_schema, nats_client, SAMPLING)
     await js.delete_stream("IDENTITY")  # JetStream refuses every publish: the rows stay
     await commit_events(engine, [user_deleted() for _ in range(5)])
-    with serve_worker_metrics(0) as port:
+    with serve_worker_endpoint(0) as port:
         async with running(relay.run):
             await asyncio.sleep(1.5)
             samples = await asyncio.get_running_loop().run_in_executor(None, scrape, port)
@@ -140,10 +141,22 @@ async def test_a_worker_process_serves_the_series_on_its_metrics_port(service_sc
 
     try:
         await eventually(all_counted, timeout=30, step=0.2)
+        health = {
+            path: await loop.run_in_executor(None, _get, f"http://127.0.0.1:{port}{path}")
+            for path in ("/health/live", "/health/ready", "/nowhere")
+        }
+        assert health["/health/live"] == (200, {"status": "ok"})
+        assert health["/health/ready"] == (200, {"status": "ok"})
+        assert health["/nowhere"][0] == 404
     finally:
         worker.send_signal(signal.SIGTERM)
         await asyncio.wait_for(worker.wait(), 20)
     assert worker.returncode == 0
+
+
+def _get(url):
+    response = httpx.get(url, timeout=5)
+    return response.status_code, response.json()
 
 
 def service_of(name):

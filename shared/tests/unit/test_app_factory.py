@@ -118,7 +118,7 @@ def test_readiness_is_200_when_every_dependency_answers():
     with client([ReadinessCheck("database", passing)]) as c:
         r = c.get("/health/ready")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"shutdown": "ok", "database": "ok"}}
 
 
 def test_openapi_and_metrics_are_served():

@@ -24,6 +24,7 @@ from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 
 from shared.auth import BEARER_SCHEME
 from shared.http.docs_assets import docs_assets_router, docs_render_plugins
+from shared.http.draining import DRAIN_STATE_KEY, Drain, StreamDrainMiddleware, not_draining
 from shared.http.health import ReadinessCheck, health_handlers
 from shared.http.input_guard import BODY_REFUSALS, DEFAULT_BODY_LIMIT, InputGuardMiddleware, reads_json_body
 from shared.http.metrics import RequestMetricsMiddleware
@@ -37,16 +38,26 @@ _saved_thresholds: list[tuple[int, int, int]] = []  # the collector's, as each r
 
 
 class ServiceApp(Litestar):
-    """Litestar with the request-id layer outside its router.
+    """Litestar with the request-id layer (and the stream cutter of the shutdown) outside its router.
 
     Litestar's own middleware runs only for matched routes; an unknown path or
     method would answer without a request id. Wrapping ``__call__`` covers all.
     """
 
-    def __init__(self, *args: Any, access_log_sample: float = 1.0, hsts: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        drain: Drain,
+        access_log_sample: float = 1.0,
+        hsts: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.drain = drain
         self._outermost = RequestIdMiddleware(
-            partial(Litestar.__call__, self), access_log_sample=access_log_sample, hsts=hsts
+            StreamDrainMiddleware(partial(Litestar.__call__, self), drain),
+            access_log_sample=access_log_sample,
+            hsts=hsts,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
@@ -127,9 +138,13 @@ def create_service_app(
     access_log_sample: float = 1.0,
     tls_terminated: bool = False,
     metrics_token: str | None = None,
+    shutdown_delay_s: float = 0.0,
 ) -> Litestar:
     """``tls_terminated``: clients reach the service over HTTPS through a proxy (answers carry
-    HSTS). ``metrics_token``: the bearer token ``/metrics`` requires; without one it is off."""
+    HSTS). ``metrics_token``: the bearer token ``/metrics`` requires; without one it is off.
+    ``shutdown_delay_s``: how long a signalled process stays up, unready, before it stops serving
+    (:mod:`shared.http.draining`)."""
+    drain = Drain(delay_s=shutdown_delay_s)
     openapi = OpenAPIConfig(
         title=f"aiorch {service}",
         version=version,
@@ -151,7 +166,7 @@ def create_service_app(
     return ServiceApp(
         route_handlers=[
             *route_handlers,
-            *health_handlers(readiness),
+            *health_handlers([ReadinessCheck("shutdown", not_draining), *readiness]),
             metrics_controller(metrics_token),
             docs_assets_router(),
         ],
@@ -161,15 +176,16 @@ def create_service_app(
         request_max_body_size=DEFAULT_BODY_LIMIT,
         openapi_config=openapi,
         plugins=[ClosedStructSchemaPlugin()],
-        lifespan=list(lifespan),
+        lifespan=[drain.on_signals, *lifespan],
         dependencies=dict(dependencies or {}),
-        state=State(dict(state or {})),
+        state=State({**(state or {}), DRAIN_STATE_KEY: drain}),
         # Litestar's default logging config replaces the root handler with its own
         # plain-text one; logging belongs to shared.logging (JSON, request ids).
         logging_config=None,
         on_startup=[_freeze_startup_objects],
         on_shutdown=[_unfreeze],
         debug=debug,
+        drain=drain,
         access_log_sample=access_log_sample,
         hsts=tls_terminated,
     )

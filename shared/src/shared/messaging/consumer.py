@@ -179,11 +179,23 @@ class EventConsumer:
             except (NatsTimeoutError, TimeoutError):
                 continue
             self._held.update((id(msg), msg) for msg in messages)  # a Msg is not hashable
-            for msg in messages:
+            for index, msg in enumerate(messages):
+                if stop.is_set():
+                    await self._give_back(messages[index:])
+                    return
                 try:
                     await self.handle(msg)
                 finally:
                     self._held.pop(id(msg), None)
+
+    async def _give_back(self, messages: Sequence[Msg]) -> None:
+        """Stopping: what was fetched and not started goes back now (a nak without delay), so
+        another replica takes it at once instead of after ``ack_wait_s``."""
+        for msg in messages:
+            await _quietly(msg.nak())
+            self._held.pop(id(msg), None)
+        if messages:
+            _log.info("stopping: unstarted messages given back", consumer=self.spec.name, count=len(messages))
 
     async def _sample_lag(self, stop: asyncio.Event) -> None:
         """Sets the lag gauges from the server's view of the durable consumer."""

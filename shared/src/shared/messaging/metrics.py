@@ -2,18 +2,16 @@
 
 The API's ``/metrics`` serves them where they are recorded in the API process; the worker,
 which runs the relay and the consumers and has no HTTP server, serves its own registry on
-``worker_metrics_port`` (:func:`serve_worker_metrics`). Every series is labelled with the
+``worker_metrics_port`` (:mod:`shared.messaging.worker_endpoint`). Every series is labelled with the
 ``service`` (identity, chat, orchestrator), consumers' also with the ``consumer``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Final
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from prometheus_client.multiprocess import MultiProcessCollector
 
 PREFIX: Final = "aiorch"
@@ -74,25 +72,10 @@ def service_of(consumer: str) -> str:
     return consumer.partition(".")[0]
 
 
-def _registry() -> CollectorRegistry:
+def metrics_registry() -> CollectorRegistry:
+    """The registry to expose: this process's, or every API worker's in multiprocess mode."""
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
-
-
-@contextmanager
-def serve_worker_metrics(port: int | None, host: str = "127.0.0.1") -> Iterator[int | None]:
-    """Serve this process's series at ``http://host:port/metrics`` while the block runs (not at
-    all when ``port`` is None); yields the port listened on (``0`` picks a free one)."""
-    if port is None:
-        yield None
-        return
-    server, thread = start_http_server(port, addr=host, registry=_registry())
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

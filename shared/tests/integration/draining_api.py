@@ -1,0 +1,44 @@
+"""An API process with a slow route and an endless event stream, served by uvicorn as the services'
+``api`` command serves theirs, for test_api_drain. argv = port shutdown_delay_s grace_s."""
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from litestar import get
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from shared.http.app import create_service_app
+from shared.logging import configure_logging
+
+
+@get("/slow", sync_to_thread=False)
+async def slow() -> dict[str, str]:
+    await asyncio.sleep(2.0)
+    return {"status": "finished"}
+
+
+@get("/events")
+async def events() -> ServerSentEvent:
+    async def ticks() -> AsyncIterator[ServerSentEventMessage]:
+        n = 0
+        while True:
+            yield ServerSentEventMessage(event="tick", id=n, data=str(n), retry=5000)
+            n += 1
+            await asyncio.sleep(0.1)
+
+    return ServerSentEvent(ticks())
+
+
+def main() -> None:
+    port, delay_s, grace_s = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+    configure_logging("draining")
+    app = create_service_app(
+        service="draining", version="0", route_handlers=[slow, events], shutdown_delay_s=delay_s
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=grace_s)
+
+
+if __name__ == "__main__":
+    main()
