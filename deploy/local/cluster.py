@@ -54,7 +54,7 @@ from aiorch_devkit.devservers.ports import port_open
 SUPERVISOR_EXIT_TIMEOUT_S = 60.0
 LEFTOVER_GRACE_S = 10.0
 FAILURE_TAIL_LINES = 80
-SERVICE_LINE = re.compile(rf"^({'|'.join(SERVICES)})-({'|'.join((*ROLES, 'migrate'))})\s* \| ")
+SERVICE_LINE = re.compile(rf"^({'|'.join(SERVICES)})-({'|'.join((*ROLES, 'migrate'))})(-[0-9])?\s* \| ")
 
 
 def say(message: str) -> None:
@@ -240,11 +240,10 @@ def _port_column(
     if name == LLM_PROCESS:
         port = ports[LLM_PROCESS]
         return str(port), _probe(f"http://127.0.0.1:{port}/v1/models")
-    service, _, role = name.rpartition("-")
-    if role != "api":
+    listening = ports.get(name)  # an API's, or a worker's health and metrics
+    if listening is None:  # a run file of a cluster started before workers had ports
         return "-", ""
-    port = ports[f"{service}-api"]
-    return str(port), _probe(f"http://127.0.0.1:{port}/health/ready")
+    return str(listening), _probe(f"http://127.0.0.1:{listening}/health/ready")
 
 
 def status(config: ClusterConfig, state: StateDir) -> int:
@@ -260,7 +259,8 @@ def status(config: ClusterConfig, state: StateDir) -> int:
     say(f"{data['phase']}, supervisor pid {running.pid} since {since}, state in {state.root}")
     print(f"{'PROCESS':<22}{'PID':>8}  {'STATE':<9}{'PORT':>6}  HEALTH")
     names = [n for n in ("postgres", "nats") if n in data["processes"]]
-    names += [f"{s}-{r}" for s in SERVICES for r in ("api", "worker")]
+    # the running cluster's processes (its replicas), whatever this shell's AIORCH_REPLICAS says
+    names += [name for name in data["ports"] if name not in ("postgres", "nats", LLM_PROCESS)]
     names += [n for n in (LLM_PROCESS,) if n in data["processes"]]
     for name in names:
         rec = record(data["processes"], name)

@@ -31,6 +31,12 @@ PORT_VARIABLES = {
     **{f"{s}-api": f"AIORCH_{s.upper()}_PORT" for s in SERVICES},
 }
 READY_TIMEOUT_S = 90.0
+# AIORCH_REPLICAS=N runs N copies of every API and worker. Copy r (1-based) of an API listens
+# on the service's port + 10*(r-1) (chat: 8002, 8012 ...), its worker's health and metrics on
+# that port + 100; the copies after the first are named with their number (chat-api-2).
+MAX_REPLICAS = 9
+REPLICA_PORT_STEP = 10
+WORKER_PORT_OFFSET = 100
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Marks every process the cluster starts (servers, services and anything they
@@ -62,6 +68,22 @@ class ClusterConfig:
     # LLM=local: run the local model too and hand its URL to orchestrator; "offline" runs none
     llm: str = "offline"
     llm_port: int = DEFAULT_LLM_PORT
+    replicas: int = 1
+
+    def api_port(self, service: str, replica: int = 1) -> int:
+        return self.service_ports[service] + REPLICA_PORT_STEP * (replica - 1)
+
+    def worker_port(self, service: str, replica: int = 1) -> int:
+        return self.api_port(service, replica) + WORKER_PORT_OFFSET
+
+    def service_processes(self) -> list[tuple[str, str, str, int]]:
+        """(name, service, role, replica) of every API and worker, in start order."""
+        return [
+            (process_name(service, role, replica), service, role, replica)
+            for service in SERVICES
+            for replica in range(1, self.replicas + 1)
+            for role in ROLES
+        ]
 
     @property
     def local_model(self) -> bool:
@@ -82,7 +104,10 @@ class ClusterConfig:
 
     def ports_to_bind(self) -> dict[str, int]:
         """Every port a process of ours will listen on, by what listens there."""
-        ports = {f"{s}-api": self.service_ports[s] for s in SERVICES}
+        ports: dict[str, int] = {}
+        for name, service, role, replica in self.service_processes():
+            api = role == "api"
+            ports[name] = self.api_port(service, replica) if api else self.worker_port(service, replica)
         if self.embedded_postgres:
             ports["postgres"] = self.pg_port
         if self.embedded_nats:
@@ -90,6 +115,23 @@ class ClusterConfig:
         if self.local_model:
             ports[LLM_PROCESS] = self.llm_port
         return ports
+
+
+def process_name(service: str, role: str, replica: int = 1) -> str:
+    """``chat-api`` for the first copy (the name `make restart P=...` has always taken), ``chat-api-2``..."""
+    return f"{service}-{role}" if replica == 1 else f"{service}-{role}-{replica}"
+
+
+def port_variable(owner: str) -> str:
+    """The variable that moves ``owner``'s port: a replica's or a worker's follows its API's."""
+    return PORT_VARIABLES.get(owner) or PORT_VARIABLES[f"{owner.partition('-')[0]}-api"]
+
+
+def _replicas(environ: Mapping[str, str]) -> int:
+    raw = environ.get("AIORCH_REPLICAS", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPLICAS:
+        raise ConfigError(f"AIORCH_REPLICAS must be a whole number from 1 to {MAX_REPLICAS}, not {raw!r}")
+    return int(raw)
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -134,8 +176,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> ClusterConfig:
         log_level=_nonempty(env, "LOG_LEVEL") or "INFO",
         llm=_llm(env),
         llm_port=_port(env, PORT_VARIABLES[LLM_PROCESS], DEFAULT_LLM_PORT),
+        replicas=_replicas(env),
     )
     ports = config.ports_to_bind()
     if len(set(ports.values())) != len(ports):
         raise ConfigError(f"two processes would listen on the same port: {ports}")
+    if max(ports.values()) > 65535:
+        raise ConfigError(f"the replicas' ports would pass 65535: {ports}")
     return config

@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
-from cluster_config import LLM_PROCESS, MARKER_ENV, PORT_VARIABLES, ROLES, SERVICES, ClusterConfig, env_prefix
+from cluster_config import LLM_PROCESS, MARKER_ENV, SERVICES, ClusterConfig, env_prefix, port_variable
 from cluster_llm import (
     LOCAL_MODEL_NAME_ENV,
     LOCAL_MODEL_URL_ENV,
@@ -132,12 +132,15 @@ def service_urls(config: ClusterConfig) -> list[str]:
     """What a person needs to reach the cluster; no password ever appears."""
     lines = []
     for service in SERVICES:
-        base = f"http://127.0.0.1:{config.service_ports[service]}"
+        base = f"http://127.0.0.1:{config.api_port(service)}"
         lines.append(f"  {service:<13} {base}/api/v1")
         lines.append(
             f"  {'':<13} OpenAPI {base}/schema  metrics /metrics (bearer: secrets.json {METRICS_SECRET!r})"
             "  health /health/ready"
         )
+        if config.replicas > 1:
+            others = ", ".join(str(config.api_port(service, r)) for r in range(2, config.replicas + 1))
+            lines.append(f"  {'':<13} {config.replicas} replicas: the others on port {others}")
     if config.embedded_postgres:
         where = config.state_dir / "postgres"
         lines.append(f"  {'PostgreSQL':<13} 127.0.0.1:{config.pg_port} (embedded, data in {where})")
@@ -229,7 +232,7 @@ class Supervisor:
         if isinstance(exc, TimeoutError):
             self.sink.say(f"not ready after {self.config.ready_timeout:.0f} s, while {self._step}")
             for name in self._ready_answers:
-                self._say_tail(name if name == LLM_PROCESS else f"{name}-api")
+                self._say_tail(name)
             return
         self.sink.say(f"start failed: {exc}")
         if isinstance(exc, StartupError) and exc.process:
@@ -260,9 +263,13 @@ class Supervisor:
         await asyncio.gather(
             *(self._run_to_end(f"{s}-migrate", service_command(s, "migrate"), envs[s]) for s in SERVICES)
         )
-        for service in SERVICES:
-            for role in ROLES:
-                await self._spawn(Child(f"{service}-{role}", service_command(service, role), envs[service]))
+        for name, service, role, replica in self.config.service_processes():
+            env = {
+                **envs[service],
+                f"{env_prefix(service)}HTTP_PORT": str(self.config.api_port(service, replica)),
+                f"{env_prefix(service)}WORKER_METRICS_PORT": str(self.config.worker_port(service, replica)),
+            }
+            await self._spawn(Child(name, service_command(service, role), env))
         self._publish()
         self._step = "waiting for /health/ready"
         await self._wait_ready()
@@ -270,7 +277,7 @@ class Supervisor:
     def _check_ports_free(self) -> None:
         for owner, port in self.config.ports_to_bind().items():
             if port_open(port):
-                variable = PORT_VARIABLES[owner]
+                variable = port_variable(owner)
                 raise StartupError(
                     f"port {port} (for {owner}) is already in use; choose another with {variable}"
                 )
@@ -383,7 +390,7 @@ class Supervisor:
         env.pop("DATABASE_URL", None)
         # Tokens are issued by identity wherever it listens; the services' defaults
         # assume port 8001. A value the user set wins.
-        identity = f"http://127.0.0.1:{self.config.service_ports['identity']}"
+        identity = f"http://127.0.0.1:{self.config.api_port('identity')}"
         env.setdefault("AIORCH_JWT_ISSUER", identity)
         env.setdefault("AIORCH_JWKS_URL", f"{identity}/.well-known/jwks.json")
         prefix = env_prefix(service)
@@ -392,7 +399,7 @@ class Supervisor:
                 f"{prefix}DATABASE_URL": database_url,
                 f"{prefix}NATS_URL": self._nats_url(),
                 f"{prefix}HTTP_HOST": "127.0.0.1",
-                f"{prefix}HTTP_PORT": str(self.config.service_ports[service]),
+                f"{prefix}HTTP_PORT": str(self.config.api_port(service)),
                 "LOG_LEVEL": self.config.log_level,
                 MARKER_ENV: str(self.state.root),
             }
@@ -439,25 +446,29 @@ class Supervisor:
             raise StartupError(f"{name} failed with exit code {code}", name)
 
     async def _wait_ready(self) -> None:
-        pending = {s: f"http://127.0.0.1:{self.config.service_ports[s]}/health/ready" for s in SERVICES}
+        pending = {
+            name: f"http://127.0.0.1:{self.config.api_port(service, replica)}/health/ready"
+            for name, service, role, replica in self.config.service_processes()
+            if role == "api"
+        }
         if self.config.local_model:
             pending[LLM_PROCESS] = llm_ready_url(self.config)
         self._ready_answers = dict.fromkeys(pending, "no answer yet")
         async with httpx.AsyncClient(timeout=2.0) as client:
             while pending:
                 self._fail_if_any_exited()
-                for service, url in list(pending.items()):
+                for process, url in list(pending.items()):
                     try:
                         answer = await client.get(url)
                     except httpx.HTTPError as exc:
-                        self._ready_answers[service] = type(exc).__name__
+                        self._ready_answers[process] = type(exc).__name__
                         continue
                     if answer.status_code == 200:
-                        del pending[service]
-                        del self._ready_answers[service]
-                        self.sink.say(f"{service} is ready")
+                        del pending[process]
+                        del self._ready_answers[process]
+                        self.sink.say(f"{process} is ready")
                     else:
-                        self._ready_answers[service] = f"{answer.status_code}: {answer.text[:200]}"
+                        self._ready_answers[process] = f"{answer.status_code}: {answer.text[:200]}"
                 waiting = "; ".join(f"{s}: {a}" for s, a in self._ready_answers.items())
                 self._step = f"waiting for /health/ready of {waiting}"
                 await asyncio.sleep(0.2)
