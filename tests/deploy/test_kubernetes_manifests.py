@@ -264,9 +264,13 @@ def test_the_servers_carry_the_labels_the_services_policies_open_to(
 def test_each_service_runs_an_api_a_worker_and_a_migrate_job(manifests: list[Manifest], service: str) -> None:
     deployments, jobs = by_kind(manifests, "Deployment"), by_kind(manifests, "Job")
     api, worker = deployments[f"{service}-api"], deployments[f"{service}-worker"]
-    assert api["spec"]["template"]["spec"]["containers"][0]["args"] == ["api"]
-    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == ["worker"]
-    assert jobs[f"{service}-migrate"]["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    # args only: the image's entrypoint (secrets from files, then exec) runs the command
+    assert api["spec"]["template"]["spec"]["containers"][0]["args"] == [f"aiorch-{service}", "api"]
+    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == [f"aiorch-{service}", "worker"]
+    migrate = jobs[f"{service}-migrate"]["spec"]["template"]["spec"]
+    assert migrate["containers"][0]["args"] == [f"aiorch-{service}", "migrate"]
+    assert migrate["initContainers"][0]["args"][:3] == ["python", "-m", "shared.db.provision"]
+    assert not [c for c in (*migrate["containers"], *migrate["initContainers"]) if "command" in c]
     service_object = by_kind(manifests, "Service")[service]
     assert service_object["spec"]["ports"][0]["port"] == SERVICES[service]
     env = env_of(_pod(manifests, f"Deployment/{service}-api"), manifests)
@@ -388,7 +392,7 @@ def test_every_variable_a_service_container_is_given_is_a_setting_it_reads(manif
     unknown = []
     for pod in pods(manifests):
         for c in pod.containers():
-            command = c.get("command", [""])[0]
+            command = c.get("args", [""])[0]
             if not command.startswith("aiorch-"):
                 continue  # the provision step: its variables are its own arguments
             service = command.removeprefix("aiorch-")
