@@ -37,7 +37,7 @@ def kubectl() -> str:
     if found is None:
         pytest.fail(
             "kubectl is not installed: the Kubernetes manifests are rendered with `kubectl kustomize` "
-            "(install it from your distribution's packages, e.g. `apt-get install kubectl`, v1.27 or later)",
+            "(install the `kubectl` package; this project renders with kubectl 1.32, kustomize v5.5)",
             pytrace=False,
         )
     return found
