@@ -97,10 +97,11 @@ async def sse_frames(
     last_event_id: int | None = None,
     chunks: int | None = None,
     within_s: float = 30,
+    url: str | None = None,
 ) -> list[Frame]:
     """The frames of ``GET path`` (chat's reply stream) until its ``done``/``error``, or only the
     first ``chunks`` chunk frames (then the connection is dropped). Each event's name and ``id``
-    are checked against the frame's ``type`` and ``seq``."""
+    are checked against the frame's ``type`` and ``seq``. ``url``: ``path`` on another API replica."""
     headers = {"Accept": "text/event-stream"}
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
@@ -108,7 +109,10 @@ async def sse_frames(
 
     async def read() -> None:
         async with user.http.stream(
-            "GET", user.cluster.url("chat", path), headers=headers, timeout=httpx.Timeout(10, read=within_s)
+            "GET",
+            url or user.cluster.url("chat", path),
+            headers=headers,
+            timeout=httpx.Timeout(10, read=within_s),
         ) as answer:
             assert answer.status_code == 200, (answer.status_code, await answer.aread())
             assert answer.headers["content-type"].startswith("text/event-stream")
