@@ -266,6 +266,12 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestR
 @pytest.fixture
 def cluster(servers_provider: str, request: pytest.FixtureRequest) -> Iterator[PrivateCluster]:
     """A private cluster on the servers the provider rule in the module docstring picks."""
+    from .compose_target import compose_cluster, compose_target  # it imports this module
+
+    if compose_target():  # `make test-compose`: the compose stack instead (see compose_target)
+        with compose_cluster(request) as stack:
+            yield stack
+        return
     root = Path(tempfile.mkdtemp(prefix="aiorch-system-"))
     env = {
         k: v for k, v in os.environ.items() if k not in FOREIGN_NAMES and not k.startswith(FOREIGN_PREFIXES)
