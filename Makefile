@@ -26,7 +26,7 @@ DEV_TOOLS := ruff mypy import-linter hypothesis pytest-xdist schemathesis polyfa
 INSTALL_INPUTS := constraints.txt shared/pyproject.toml shared/devkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 TYPED_SOURCES := shared/src shared/devkit/src services/identity/src services/chat/src services/orchestrator/src
 
-.PHONY: help venv install run up down status restart logs test test-containers bench lint graph clean
+.PHONY: help venv install run up down status restart logs test test-containers compose-up compose-down test-compose bench lint graph clean
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -70,6 +70,15 @@ test: $(STAMP) ## the whole test suite (PYTEST_ARGS="..." adds pytest options)
 
 test-containers: $(STAMP) ## the suite on Testcontainers, with a Docker engine started where none runs
 	bash deploy/containers/test-containers.sh
+
+compose-up: $(STAMP) ## run the whole system in Docker (deploy/compose): engine and images made when missing; returns once healthy
+	bash deploy/compose/compose.sh up
+
+compose-down: ## stop the compose stack (its volumes stay; `deploy/compose/compose.sh down -v` deletes them)
+	bash deploy/compose/compose.sh down
+
+test-compose: $(STAMP) ## build the service image and run the black-box system tests against the compose stack
+	bash deploy/compose/test-compose.sh $(PYTEST_ARGS)
 
 bench: $(STAMP) ## benchmark /users/me, the board read and the task move against bare asyncpg endpoints, logins/s, chat search (prints figures)
 	bash deploy/bench/bench.sh
