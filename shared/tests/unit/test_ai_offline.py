@@ -129,3 +129,18 @@ def test_a_prose_answer_goes_on_to_the_length_a_load_test_asks_for():
     long = OfflineModel(min_prose_tokens=300).answer(request)
     assert len(tokens(short)) < 300 <= len(tokens(long))
     assert long.startswith(short)
+
+
+async def test_tokens_due_the_same_millisecond_share_one_timer_and_a_past_one_is_due_at_once():
+    from shared.ai.offline import _Ticks
+
+    loop = asyncio.get_running_loop()
+    ticks = _Ticks.of(loop)
+    assert _Ticks.of(loop) is ticks  # one clock per event loop, for every stream on it
+    deadline = loop.time() + 0.01
+    first, second = ticks.until(deadline), ticks.until(deadline)
+    assert first is not None
+    assert second is not None
+    assert len(ticks._due) == 1  # one timer for both streams
+    await asyncio.gather(first, second)
+    assert ticks.until(loop.time() - 1.0) is None  # a consumer that ran late is not made to wait again
