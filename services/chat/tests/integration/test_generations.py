@@ -424,3 +424,55 @@ async def test_audio_for_a_model_that_cannot_hear_is_transcribed_once_and_the_tr
     await until(lambda: _gone(generator, type("S", (), {"reply": again})()))
     assert len(transcriber.calls) == 1
     assert "please book a table for two" in model.requests[1].messages[0].content
+
+
+async def test_a_follower_that_comes_before_the_first_frame_is_served_from_the_writing_process(process, uow):
+    tap = Tap()
+    generator = await process(tap)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply, started.branch)
+    channel = generator._channel
+    async with channel.follow(started.reply.id) as feed:
+        # the poster's own socket follows at once: the reply is known here before it has a frame
+        assert len(channel._local[started.reply.id].queues) == 1
+        tap.release(3)
+        frames = [await feed.next(5.0) for _ in range(3)]
+        await generator.stop_here(started.reply.id)
+        frames.append(await feed.next(5.0))
+    assert [f.seq for f in frames] == [1, 2, 3, 4]
+    assert [f.data for f in frames[:3]] == ["w1 ", "w2 ", "w3 "]
+    assert isinstance(frames[-1], ReplyDone)
+    assert frames[-1].status == "stopped"
+
+
+async def test_a_first_message_hands_its_branch_to_the_generation_and_a_follow_up_does_not(process, uow):
+    asked: list[ChatRequest] = []
+
+    class Echo(Tap):
+        async def stream(self, request):
+            asked.append(request)
+            yield ChatChunk(
+                delta="ok", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=1)
+            )
+
+    generator = await process(Echo())
+    first = await a_reply(uow)
+    assert first.branch == (first.user_message,)
+    generator.start(first.conversation, first.reply, first.branch)
+    await until(lambda: _gone(generator, first))
+    follow_up = await post_message(
+        PostMessage(
+            conversation_id=first.conversation.id, owner_id=first.reply.owner_id, content="And then?"
+        ),
+        uow(),
+        clock=CLOCK,
+    )
+    assert follow_up.branch is None
+    generator.start(follow_up.conversation, follow_up.reply, follow_up.branch)
+    await until(lambda: _gone(generator, follow_up))
+    said = [[(m.role, m.content) for m in request.messages if m.role != "system"] for request in asked]
+    assert said == [
+        [("user", "Hello")],
+        [("user", "Hello"), ("assistant", "ok"), ("user", "And then?")],
+    ]
+    assert (await stored(uow, follow_up)).status == "completed"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
@@ -34,7 +35,9 @@ from chat.application.ports.replies import (
 )
 from chat.application.prompts import branch, reply_request, title_of, title_request
 from chat.application.transcripts import with_transcripts
+from chat.domain.attachments import Attachment
 from chat.domain.conversations import Conversation
+from chat.domain.limits import ChatLimits
 from chat.domain.messages import Message
 from shared.kernel.ai import NO_USAGE, ModelError, Usage
 from shared.kernel.clock import Clock
@@ -49,6 +52,9 @@ ORPHAN_READ_QUIET_S: Final = 0.5
 LOST: Final = "generation lost: the process writing it stopped"
 GONE: Final = "the reply was deleted"
 SHUTDOWN: Final = "generation interrupted: the service stopped"
+LIMITS_FRESH_S: Final = 1.0
+"""How long the generator reuses the limits it read from the settings replica (two statements
+less per reply under load; a changed setting reaches the replies within this)."""
 
 # stdlib logging: the application layer imports no framework; shared.logging renders it as JSON
 _log = logging.getLogger("chat.generations")
@@ -67,6 +73,8 @@ class _Run:
     abandoned: bool = False
     """Its row is gone (or finished elsewhere): nothing is left to finish."""
     task: asyncio.Task[None] | None = None
+    branch: list[Message] | None = None
+    """The messages it answers, known when it started (none read back); ``None``: read them."""
 
     @property
     def content(self) -> str:
@@ -96,13 +104,18 @@ class Generator:
         self._checkpoint_s = checkpoint_s
         self._runs: dict[UUID, _Run] = {}
         self._closing = False
+        self._limits: tuple[float, ChatLimits] | None = None
 
     # -- starting and stopping ---------------------------------------------------------------
 
-    def start(self, conversation: Conversation, reply: Message) -> None:
-        """Write ``reply`` (pending, just committed) in the background."""
-        run = _Run(reply=reply, conversation=conversation)
+    def start(
+        self, conversation: Conversation, reply: Message, branch: Sequence[Message] | None = None
+    ) -> None:
+        """Write ``reply`` (pending, just committed) in the background; ``branch``: the messages
+        it answers, when the caller knows them whole (no attachments), so none are read back."""
+        run = _Run(reply=reply, conversation=conversation, branch=None if branch is None else list(branch))
         self._runs[reply.id] = run
+        self._channel.begin(reply.id)
         run.task = asyncio.create_task(self._generate(run), name=f"reply-{reply.id}")
 
     async def stop_here(self, message_id: UUID) -> bool:
@@ -135,15 +148,29 @@ class Generator:
     # -- the generation ----------------------------------------------------------------------
 
     async def _generate(self, run: _Run) -> None:
+        try:
+            await self._write(run)
+        finally:
+            self._channel.end(run.reply.id)
+
+    async def _write(self, run: _Run) -> None:
         status: FinishedStatus = "completed"
         usage: Usage = NO_USAGE
         reason = ""
         try:
-            async with self._uow() as uow:
-                path = branch(await uow.messages.of_conversation(run.conversation.id), run.reply)
-                limits = await uow.settings.limits()
-                said = [m.id for m in path if m.sender == "user"]
-                attached = await attachments_of(uow, said) if self._blobs is not None else {}
+            limits = self._fresh_limits()
+            attached: dict[UUID, list[Attachment]] = {}
+            if run.branch is not None and limits is not None:
+                path = run.branch  # no attachments, and the limits read a moment ago: nothing to read
+            else:
+                async with self._uow() as uow:
+                    if run.branch is not None:
+                        path = run.branch
+                    else:
+                        path = branch(await uow.messages.of_conversation(run.conversation.id), run.reply)
+                        if self._blobs is not None:
+                            attached = await attachments_of(uow, [m.id for m in path if m.sender == "user"])
+                    limits = await self._read_limits(uow)
             resolved = await self._models.resolve(run.reply.model_id)
             run.model_id = resolved.id
             if attached and self._blobs is not None:
@@ -247,11 +274,23 @@ class Generator:
                 reply.fail(reason=reason, content=content, usage=usage, now=now)
             await uow.messages.update(reply)
             if usage.total_tokens:
-                limits = await uow.settings.limits()
+                limits = await self._read_limits(uow)
                 await record_usage(reply.owner_id, now, limits, uow, tokens=usage.total_tokens)
             await uow.commit()
         await self._publish(_terminal(reply, seq, status, usage, reason))
         return reply
+
+    def _fresh_limits(self) -> ChatLimits | None:
+        read = self._limits
+        return read[1] if read is not None and time.monotonic() - read[0] < LIMITS_FRESH_S else None
+
+    async def _read_limits(self, uow: UnitOfWork) -> ChatLimits:
+        fresh = self._fresh_limits()
+        if fresh is not None:
+            return fresh
+        limits = await uow.settings.limits()
+        self._limits = (time.monotonic(), limits)
+        return limits
 
     async def _kept_chunks(self, message_id: UUID) -> list[ReplyChunk]:
         """The chunks the channel still keeps of a reply, in order (none when it keeps nothing)."""
@@ -271,6 +310,8 @@ class Generator:
     async def _auto_title(self, run: _Run) -> None:
         """After the first exchange the model titles the conversation, unless its owner did;
         a failure leaves the title empty and says why in the log."""
+        if run.conversation.title_source != "none":
+            return  # titled when the message was posted (a title is never taken back): nothing to read
         try:
             async with self._uow() as uow:
                 conversation = await uow.conversations.get(run.conversation.id, run.conversation.owner_id)

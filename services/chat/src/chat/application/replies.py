@@ -47,6 +47,9 @@ class Started:
     conversation: Conversation
     user_message: Message | None
     reply: Message
+    branch: tuple[Message, ...] | None = None
+    """The messages the reply answers, when the use case knows them whole (a conversation's first
+    message, with no attachments): its generation need not read them back."""
 
 
 async def post_message(cmd: PostMessage, uow: UnitOfWork, *, clock: Clock) -> Started:
@@ -67,7 +70,8 @@ async def post_message(cmd: PostMessage, uow: UnitOfWork, *, clock: Clock) -> St
         if cmd.attachment_ids:
             await attach_to_message(uow, cmd.owner_id, user.id, cmd.attachment_ids)
         await uow.commit()
-    return Started(conversation=conversation, user_message=user, reply=reply)
+    known = (user,) if parent is None and not cmd.attachment_ids else None
+    return Started(conversation=conversation, user_message=user, reply=reply, branch=known)
 
 
 async def edit_message(cmd: EditMessage, uow: UnitOfWork, *, clock: Clock) -> Started:

@@ -32,7 +32,6 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType
 from nats.js.errors import NotFoundError
 
 from chat.application.ports.replies import (
-    TERMINAL,
     FeedOverflow,
     ReplyChunk,
     ReplyDone,
@@ -143,6 +142,7 @@ class _Feed:
 class _Local:
     """A reply this process writes: its frames so far and the subscribers in this process."""
 
+    subject: str
     frames: list[ReplyFrame] = field(default_factory=list)
     queues: set[asyncio.Queue[ReplyFrame | None]] = field(default_factory=set)
 
@@ -160,8 +160,11 @@ class NatsReplyChannel:
 
     A subscriber in the process that writes the reply is served from that process's memory
     (the frames it published, then live ones): the same frames in the same order, without a
-    round trip through the broker and a consumer each. They are kept :data:`LOCAL_KEEP_S`
-    after the reply's end; every other subscriber reads the stream.
+    round trip through the broker and a consumer each. The reply is known here from the moment
+    its generation starts (:meth:`begin`), so a subscriber that comes before the first frame
+    (the poster's own socket, as a rule) is served from memory too; its frames are kept
+    :data:`LOCAL_KEEP_S` after the generation ends (:meth:`end`); every other subscriber reads
+    the stream.
     """
 
     def __init__(self, nc: Client) -> None:
@@ -169,15 +172,20 @@ class NatsReplyChannel:
         self._js = nc.jetstream()
         self._local: dict[UUID, _Local] = {}
 
+    def begin(self, message_id: UUID) -> None:
+        self._local.setdefault(message_id, _Local(subject=f"{SUBJECT_PREFIX}{message_id}"))
+
+    def end(self, message_id: UUID) -> None:
+        if message_id in self._local:
+            asyncio.get_running_loop().call_later(LOCAL_KEEP_S, self._local.pop, message_id, None)
+
     async def publish(self, frame: ReplyFrame) -> None:
         local = self._local.get(frame.message_id)
-        if local is None and frame.seq == 1:  # written here from its start (not a dead process's end)
-            local = self._local[frame.message_id] = _Local()
-        if local is not None:
-            local.deliver(frame)
-            if isinstance(frame, TERMINAL):
-                asyncio.get_running_loop().call_later(LOCAL_KEEP_S, self._local.pop, frame.message_id, None)
-        await self._nc.publish(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
+        if local is None:
+            await self._nc.publish(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
+            return
+        local.deliver(frame)
+        await self._nc.publish(local.subject, encode(frame))
 
     @contextlib.asynccontextmanager
     async def follow(self, message_id: UUID) -> AsyncIterator[_Feed]:

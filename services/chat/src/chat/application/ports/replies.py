@@ -74,6 +74,15 @@ class ReplyChannel(Protocol):
     """Frames between processes, and the stop signal to whichever process runs a reply.
     Not transactional: never called inside a unit of work."""
 
+    def begin(self, message_id: UUID) -> None:
+        """This process writes the reply, from its first frame: followers here may be served
+        from memory (they still get every frame, in order)."""
+        ...
+
+    def end(self, message_id: UUID) -> None:
+        """This process no longer writes the reply (its terminal frame, if any, is published)."""
+        ...
+
     async def publish(self, frame: ReplyFrame) -> None:
         """Fire and forget, in order per reply (the channel stores it for late subscribers)."""
         ...

@@ -62,7 +62,7 @@ class MessagePosting:
             uow,
             clock=_CLOCK,
         )
-        generator.start(started.conversation, started.reply)
+        generator.start(started.conversation, started.reply, started.branch)
         return StartedResponse.of(started)
 
 
@@ -94,7 +94,7 @@ class MessageRepliesController(Controller):
             uow,
             clock=_CLOCK,
         )
-        generator.start(started.conversation, started.reply)
+        generator.start(started.conversation, started.reply, started.branch)
         return StartedResponse.of(started)
 
     @post(
@@ -110,7 +110,7 @@ class MessageRepliesController(Controller):
         """A new reply beside a finished one (completed, stopped or failed), selected; the
         earlier one stays as a sibling. 409 while it is still being written."""
         started = await regenerate_reply(message_id, principal.user_id, uow, clock=_CLOCK)
-        generator.start(started.conversation, started.reply)
+        generator.start(started.conversation, started.reply, started.branch)
         return StartedResponse.of(started)
 
     @post(

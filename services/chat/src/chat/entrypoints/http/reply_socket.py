@@ -27,6 +27,7 @@ import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
 from litestar.params import PathParameter
+from litestar.types import WebSocketSendEvent
 
 from chat.application.ports import UnitOfWork
 from chat.application.replies import PostMessage, post_message
@@ -112,8 +113,14 @@ class _Session:
         self.watch: asyncio.Task[None] | None = None
 
     async def send(self, frame: ServerFrame) -> None:
+        # the ASGI event straight to the socket's send (send_text builds the same one, two calls deeper)
+        event: WebSocketSendEvent = {
+            "type": "websocket.send",
+            "bytes": None,
+            "text": _encoder.encode(frame).decode(),
+        }
         async with self.lock:
-            await self.socket.send_text(_encoder.encode(frame).decode())
+            await self.socket.send(event)
 
     async def refuse(self, exc: Exception) -> None:
         with contextlib.suppress(Exception):
@@ -172,7 +179,7 @@ class _Session:
                 self.units(),
                 clock=_CLOCK,
             )
-            generator.start(started.conversation, started.reply)
+            generator.start(started.conversation, started.reply, started.branch)
             user_message_id = None if started.user_message is None else started.user_message.id
             await self.send(
                 AcceptedFrame(
