@@ -10,8 +10,11 @@ figures and asserts nothing (bench.sh goes on if it fails).
 2. Registers :data:`USERS` users (one per wrk connection, so that no two connections contend
    for a user's budget row), raises the budgets (``chat_api.raise_budgets``), and seeds each
    user's titled, empty conversations by COPY, separate ones for each endpoint: every post is
-   the first message of a fresh conversation (a conversation is reused as a follow-up only
-   if a run outlasts its list), titled so that no auto title runs after the reply.
+   the first message of a fresh conversation, titled so that no auto title runs after the
+   reply. Each wrk run (the warm-up, each round) takes its own slice of every user's list (it
+   would start again within its slice only if it outlasted it); runs that all started from
+   the list's first conversation posted, from the second on, under replies the previous run
+   left being written: 409s, the non-2xx that once made a run's figures invalid.
 3. A warm-up of each endpoint, then :data:`ROUNDS` alternating rounds (chat first in odd
    rounds, the bare first in even ones), each :data:`DURATION_S` s of wrk on :data:`USERS`
    connections (one thread each). The ratio is the median of the rounds' ratios.
@@ -63,7 +66,7 @@ POOL: Final = 16  # database connections of the chat process and of the bare app
 ROUNDS: Final = 3
 DURATION_S: Final = 5
 WARMUP_S: Final = 2
-CONVERSATIONS: Final = {"chat": 1_000, "bare": 2_000}  # per user; reused as follow-ups past the end
+CONVERSATIONS: Final = {"chat": 1_000, "bare": 2_000}  # per user, split between the runs (warm-up, rounds)
 TITLES: Final = {"chat": "Bench chat", "bare": "Bench bare"}  # which endpoint's a conversation is
 GOAL: Final = 0.50
 CONTENT: Final = (
@@ -80,6 +83,10 @@ SCRIPT: Final = """
 local dir = os.getenv("BENCH_POST_DIR")
 local kind = os.getenv("BENCH_POST_KIND")
 local body = os.getenv("BENCH_POST_BODY")
+-- each run (warm-up, rounds) posts into its own slice of the thread's conversations: a run that
+-- started again from the first would post under replies still being written (409)
+local run = tonumber(os.getenv("BENCH_POST_RUN"))
+local runs = tonumber(os.getenv("BENCH_POST_RUNS"))
 local assigned = 0
 
 setup = function(thread)
@@ -99,7 +106,8 @@ end
 
 request = function()
   sent = sent + 1
-  local id = ids[((sent - 1) % #ids) + 1]
+  local slice = math.floor(#ids / runs)
+  local id = ids[run * slice + ((sent - 1) % slice) + 1]
   local headers = { ["Content-Type"] = "application/json" }
   local path
   if kind == "chat" then
@@ -226,12 +234,17 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-def run_wrk(kind: str, url: str, seconds: int, work: Path, script: Path, out: Path | None, pid: int) -> None:
-    """One wrk run of ``kind`` against ``url``; with ``out``, its output and the server's CPU
-    time are kept there (``<out>.out``, ``<out>.cpu``) for ``bench.parse_wrk``."""
+def run_wrk(
+    kind: str, url: str, seconds: int, work: Path, script: Path, out: Path | None, pid: int, run: int
+) -> None:
+    """Run ``run`` (0: the warm-up) of ``kind`` against ``url``, in its own slice of the
+    conversations; with ``out``, its output and the server's CPU time are kept there
+    (``<out>.out``, ``<out>.cpu``) for ``bench.parse_wrk``."""
     env = {
         "BENCH_POST_DIR": str(work),
         "BENCH_POST_KIND": kind,
+        "BENCH_POST_RUN": str(run),
+        "BENCH_POST_RUNS": str(ROUNDS + 1),
         "BENCH_POST_BODY": json.dumps({"content": CONTENT}),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
     }
@@ -299,14 +312,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             for kind in ("chat", "bare"):
                 url, pid = targets[kind]
-                run_wrk(kind, url, WARMUP_S, work, script, None, pid)
+                run_wrk(kind, url, WARMUP_S, work, script, None, pid, 0)
             asyncio.run(settle_bare(dsn, owners))
             backlog: list[int] = []
             for number in range(1, ROUNDS + 1):
                 order = ("chat", "bare") if number % 2 else ("bare", "chat")
                 for kind in order:
                     url, pid = targets[kind]
-                    run_wrk(kind, url, DURATION_S, work, script, out / f"chat-post-{kind}.{number}", pid)
+                    run_wrk(
+                        kind, url, DURATION_S, work, script, out / f"chat-post-{kind}.{number}", pid, number
+                    )
                     if kind == "chat":
                         backlog.append(asyncio.run(unwritten(dsn, owners)))
                     else:

@@ -111,6 +111,8 @@ class Client:
 class Samples:
     rss: list[int] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)
+    cpu: list[tuple[float, float]] = field(default_factory=list)
+    """(``time.perf_counter()``, the API process's CPU seconds so far), every :data:`SAMPLE_S`."""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -205,6 +207,7 @@ async def sample(pid: int, samples: Samples, stop: asyncio.Event) -> None:
     process = psutil.Process(pid)
     while not stop.is_set():
         samples.rss.append(process.memory_info().rss)
+        samples.cpu.append((time.perf_counter(), cpu_seconds(process)))
         await asyncio.sleep(SAMPLE_S)
 
 
@@ -310,6 +313,30 @@ def in_flight(clients: list[Client], at: float) -> int:
     return count
 
 
+def steady(clients: list[Client], samples: Samples) -> str:
+    """The API process's CPU per chunk while every reply streams: from the last reply's first chunk
+    to the first reply's end (no post, no start, no end in between): the cost of a frame alone,
+    the figure to compare across runs on a busy machine."""
+    replies = [reply for client in clients for reply in client.replies]
+    firsts = [r.first for r in replies if r.first is not None]
+    dones = [r.done for r in replies if r.done is not None]
+    if len(firsts) < CLIENTS or not dones:
+        return "steady streaming: not reached (not every reply streamed at once)"
+    begin, end = max(firsts), min(dones)
+    inside = [(at, cpu) for at, cpu in samples.cpu if begin <= at <= end]
+    if len(inside) < 2:
+        return f"steady streaming: under {2 * SAMPLE_S:.1f} s (every reply streamed at once only briefly)"
+    (t0, cpu0), (t1, cpu1) = inside[0], inside[-1]
+    chunks = sum(1 for r in replies for at in r.chunks if t0 < at <= t1)
+    if not chunks:
+        return "steady streaming: no chunk read"
+    return (
+        f"steady streaming ({CLIENTS} replies at once, {t1 - t0:.1f} s, {chunks:,} chunks,"
+        f" {chunks / (t1 - t0):,.0f}/s): API process CPU {(cpu1 - cpu0) / (t1 - t0):.2f},"
+        f" {(cpu1 - cpu0) / chunks * 1e6:,.1f} µs per chunk"
+    )
+
+
 def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
     clients: list[Client] = result["clients"]
     samples: Samples = result["samples"]
@@ -395,6 +422,13 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
         f" NATS {nats_cpu / seconds:.2f}, this client {client_cpu / seconds:.2f}"
         f" (machine: {psutil.cpu_count()} cores, load {' '.join(f'{v:.1f}' for v in psutil.getloadavg())})"
     )
+    print(
+        f"  API process CPU per chunk read: {api_cpu / tokens * 1e6:,.1f} µs over the run"
+        f" ({api_cpu:.1f} s for {tokens:,} chunks, the posts and the replies' starts and ends included)"
+        if tokens
+        else "  no chunk read"
+    )
+    print(f"  {steady(clients, samples)}")
     print(
         f"  this client's own event-loop lag (a 10 ms sleep's oversleep): p50 {ms(samples.lag_ms, 0.5)} ms,"
         f" p99 {ms(samples.lag_ms, 0.99)} ms: part of the added latency above is the client reading late"
