@@ -127,11 +127,14 @@ class _Feed:
 
     async def next(self, quiet_s: float) -> ReplyFrame | None:
         if self.queue.empty():
+            # asyncio.timeout, not wait_for: wait_for wrapped every wait in a task of its own (a
+            # follower that keeps up waits before every frame)
             try:
-                frame = await asyncio.wait_for(self.queue.get(), quiet_s)
+                async with asyncio.timeout(quiet_s):
+                    frame = await self.queue.get()
             except TimeoutError:
                 return None
-        else:  # the common case under load: no timer, no task
+        else:  # the common case under load: no timer
             frame = self.queue.get_nowait()
         if frame is None:
             raise FeedOverflow
