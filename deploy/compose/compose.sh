@@ -18,6 +18,9 @@
 #   AIORCH_COMPOSE_IMAGES   local | registry; local (the default where no registry is
 #                           configured here) builds aiorch/{service,postgres,nats}:local and
 #                           uses them; registry leaves the compose file's defaults
+#   AIORCH_COMPOSE_BUILD    auto (default): rebuild the local images that are missing or out
+#                           of date with this checkout; missing: only those that are missing
+#                           (the system tests: test-compose.sh built them once before)
 #   AIORCH_COMPOSE_UP_TIMEOUT  seconds `up` waits for health (default 300)
 set -euo pipefail
 
@@ -69,7 +72,17 @@ setup_files() {
 
 use_local_images() {
     [[ "${AIORCH_COMPOSE_IMAGES:-local}" == local ]] || return 0
-    "$CONTAINERS/build-images.sh" nats postgres service
+    case "${AIORCH_COMPOSE_BUILD:-auto}" in
+        auto) "$CONTAINERS/build-images.sh" nats postgres service ;;
+        missing)
+            local image wanted=()
+            for image in nats postgres service; do
+                docker image inspect "aiorch/$image:local" >/dev/null 2>&1 || wanted+=("$image")
+            done
+            if ((${#wanted[@]})); then "$CONTAINERS/build-images.sh" "${wanted[@]}"; fi
+            ;;
+        *) die "AIORCH_COMPOSE_BUILD is auto or missing, not ${AIORCH_COMPOSE_BUILD}" ;;
+    esac
     export AIORCH_SERVICE_IMAGE="${AIORCH_SERVICE_IMAGE:-aiorch/service:local}"
     export AIORCH_POSTGRES_IMAGE="${AIORCH_POSTGRES_IMAGE:-aiorch/postgres:local}"
     export AIORCH_NATS_IMAGE="${AIORCH_NATS_IMAGE:-aiorch/nats:local}"

@@ -85,7 +85,11 @@ class ComposeCluster(PrivateCluster):
     def make(self, target: str, *, timeout: float) -> subprocess.CompletedProcess[str]:
         if target == "up":
             self._prepare()
-            return self._compose("up", timeout=timeout)
+            started = time.monotonic()
+            done = self._compose("up", timeout=timeout)
+            took = time.monotonic() - started
+            print(f"compose stack {self.project}: up in {took:.1f} s (exit code {done.returncode})")
+            return done
         if target == "down":
             return self._compose("down", "-v", "--remove-orphans", timeout=timeout)
         if target == "status":
@@ -157,6 +161,8 @@ class ComposeCluster(PrivateCluster):
         env |= {
             "AIORCH_COMPOSE_PROJECT": self.project,
             "AIORCH_COMPOSE_NETWORK": "host",
+            # built once before the tests (test-compose.sh): others' edits meanwhile are not rebuilt
+            "AIORCH_COMPOSE_BUILD": "missing",
             "AIORCH_COMPOSE_SECRETS": str(self.secrets_dir),
             "AIORCH_COMPOSE_FILES": str(self.state_dir / "compose.test.yaml"),
             "AIORCH_COMPOSE_PG_PORT": str(ports["postgres"]),
