@@ -434,7 +434,7 @@ async def test_a_follower_that_comes_before_the_first_frame_is_served_from_the_w
     channel = generator._channel
     async with channel.follow(started.reply.id) as feed:
         # the poster's own socket follows at once: the reply is known here before it has a frame
-        assert len(channel._local[started.reply.id].queues) == 1
+        assert len(channel._local[started.reply.id].feeds) == 1
         tap.release(3)
         frames = [await feed.next(5.0) for _ in range(3)]
         await generator.stop_here(started.reply.id)

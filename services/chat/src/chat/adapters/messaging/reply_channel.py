@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -121,24 +122,52 @@ def decode(message_id: UUID, data: bytes) -> ReplyFrame:
     return ReplyError(message_id=message_id, conversation_id=wire.c, seq=wire.s, detail=wire.detail)
 
 
-@dataclass(slots=True)
 class _Feed:
-    queue: asyncio.Queue[ReplyFrame | None]
+    """One subscriber's frames: a deque its producer appends to and one waiter at a time (an
+    ``asyncio.Queue`` with ``wait_for``, then ``asyncio.timeout``, cost a task or a Python timer
+    object per frame to a subscriber that keeps up, waiting before each). ``None`` in the deque:
+    the subscriber fell :data:`BACKLOG` frames behind; nothing is added after it."""
+
+    __slots__ = ("_ended", "_frames", "_waiter")
+
+    def __init__(self) -> None:
+        self._frames: deque[ReplyFrame | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended = False
+
+    def put(self, frame: ReplyFrame) -> None:
+        if self._ended:
+            return
+        if len(self._frames) >= BACKLOG:
+            self._ended = True
+            self._frames.append(None)  # too far behind: its feed ends
+        else:
+            self._frames.append(frame)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def next(self, quiet_s: float) -> ReplyFrame | None:
-        if self.queue.empty():
-            # asyncio.timeout, not wait_for: wait_for wrapped every wait in a task of its own (a
-            # follower that keeps up waits before every frame)
+        if not self._frames:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(quiet_s, _wake, waiter)
             try:
-                async with asyncio.timeout(quiet_s):
-                    frame = await self.queue.get()
-            except TimeoutError:
-                return None
-        else:  # the common case under load: no timer
-            frame = self.queue.get_nowait()
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._frames:
+                return None  # quiet
+        frame = self._frames.popleft()
         if frame is None:
             raise FeedOverflow
         return frame
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(slots=True)
@@ -147,15 +176,12 @@ class _Local:
 
     subject: str
     frames: list[ReplyFrame] = field(default_factory=list)
-    queues: set[asyncio.Queue[ReplyFrame | None]] = field(default_factory=set)
+    feeds: set[_Feed] = field(default_factory=set)
 
     def deliver(self, frame: ReplyFrame) -> None:
         self.frames.append(frame)
-        for queue in self.queues:
-            if queue.qsize() < BACKLOG:
-                queue.put_nowait(frame)
-            elif queue.qsize() == BACKLOG:
-                queue.put_nowait(None)  # too far behind: its feed ends
+        for feed in self.feeds:
+            feed.put(frame)
 
 
 class NatsReplyChannel:
@@ -194,32 +220,24 @@ class NatsReplyChannel:
     async def follow(self, message_id: UUID) -> AsyncIterator[_Feed]:
         local = self._local.get(message_id)
         if local is not None:
-            mine: asyncio.Queue[ReplyFrame | None] = asyncio.Queue()
+            mine = _Feed()
             for frame in local.frames:
-                mine.put_nowait(frame)
-            local.queues.add(mine)
+                mine.put(frame)
+            local.feeds.add(mine)
             try:
-                yield _Feed(mine)
+                yield mine
             finally:
-                local.queues.discard(mine)
+                local.feeds.discard(mine)
             return
-        queue: asyncio.Queue[ReplyFrame | None] = asyncio.Queue()
-        overflowed = False
+        feed = _Feed()
 
         async def on_message(msg: Msg) -> None:
-            nonlocal overflowed
-            if overflowed:
-                return
             try:
                 frame = decode(message_id, msg.data)
             except msgspec.DecodeError:
                 _log.warning("undecodable reply frame", message_id=str(message_id))
                 return
-            if queue.qsize() >= BACKLOG:
-                overflowed = True
-                queue.put_nowait(None)
-                return
-            queue.put_nowait(frame)
+            feed.put(frame)
 
         subscription = await self._js.subscribe(
             f"{SUBJECT_PREFIX}{message_id}",
@@ -230,7 +248,7 @@ class NatsReplyChannel:
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
         try:
-            yield _Feed(queue)
+            yield feed
         finally:
             if not self._nc.is_closed:
                 with contextlib.suppress(Exception):
