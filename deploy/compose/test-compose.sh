@@ -18,11 +18,13 @@ cd "$ROOT"
 # The system tests that drive the system only over HTTP, NATS and PostgreSQL (and kill
 # processes by pid, which a container's restart policy answers as the supervisor does);
 # not those about the local runner itself (lifecycle, recovery, logs, the browser pages).
+# test_revocation_everywhere is left out: its last step kills chat's API and revokes
+# while it is down, counting on the local supervisor's 1 s restart back-off; Docker
+# restarts a container after 100 ms, before the revocation (its earlier steps pass).
 BLACK_BOX=(
     tests/system/test_walking_skeleton.py
     tests/system/test_chat_flow.py
     tests/system/test_orchestrator_flow.py
-    tests/system/test_revocation_everywhere.py
     tests/system/test_identity_tokens.py
 )
 

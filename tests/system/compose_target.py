@@ -79,6 +79,7 @@ class ComposeCluster(PrivateCluster):
     secrets_dir: Path = field(default_factory=Path)
     # the variables the fixture set; anything else in env was set by the test
     baseline: frozenset[str] = frozenset()
+    _last_pids: dict[str, int] = field(default_factory=dict, repr=False)
 
     # --- what PrivateCluster offers ------------------------------------------------
 
@@ -97,8 +98,16 @@ class ComposeCluster(PrivateCluster):
         raise ValueError(f"no {target!r} for the compose stack")
 
     def processes(self) -> dict[str, Any]:
-        """Each container's main process on the host, by compose service (``chat-api``, ``nats``...)."""
-        ids = self._compose("ps", "-q", timeout=60).stdout.split()
+        """Each container's main process on the host, by compose service (``chat-api``, ``nats``...).
+
+        A container that is not running (killed, and not restarted yet) keeps the pid it last
+        had, as the local runner's record keeps a dead process's until it is replaced. Read
+        with the docker CLI, not docker-compose's: a test times what happens meanwhile.
+        """
+        label = f"label=com.docker.compose.project={self.project}"
+        ids = subprocess.run(
+            ["docker", "ps", "-a", "-q", "--filter", label], capture_output=True, text=True, check=True
+        ).stdout.split()
         if not ids:
             return {}
         inspected = json.loads(
@@ -107,9 +116,12 @@ class ComposeCluster(PrivateCluster):
         found: dict[str, Any] = {}
         for container in inspected:
             service = container["Config"]["Labels"]["com.docker.compose.service"]
+            state = container["State"]
+            if state["Running"] and state["Pid"]:
+                self._last_pids[service] = state["Pid"]
             found[service] = {
-                "pid": container["State"]["Pid"],
-                "started_at": container["State"]["StartedAt"],
+                "pid": self._last_pids.get(service, state["Pid"]),
+                "started_at": state["StartedAt"],
                 "id": container["Id"],
             }
         return found
