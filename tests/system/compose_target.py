@@ -46,6 +46,7 @@ TARGET_ENV = "AIORCH_SYSTEM_TARGET"
 COMPOSE_SH = REPO / "deploy" / "compose" / "compose.sh"
 SERVICE_UID = 10001  # the service image's user (deploy/containers/service.Dockerfile)
 ROLES = ("api", "worker")
+UP_ATTEMPTS = 3
 PORTS = (*SERVICES, "postgres", "nats", "nats-monitor", "smtp", *(f"{s}-worker" for s in SERVICES))
 # host directories a test reads, and where the containers see them
 BIND_DIRS = {
@@ -85,9 +86,16 @@ class ComposeCluster(PrivateCluster):
 
     def make(self, target: str, *, timeout: float) -> subprocess.CompletedProcess[str]:
         if target == "up":
-            self._prepare()
             started = time.monotonic()
-            done = self._compose("up", timeout=timeout)
+            for attempt in range(1, UP_ATTEMPTS + 1):
+                self._choose_ports()  # as late as can be: other tests on this machine take ports too
+                self._prepare()
+                done = self._compose("up", timeout=timeout)
+                if done.returncode == 0 or not self._lost_a_port():
+                    break
+                # another process on this machine took a port between its choice and its use
+                print(f"compose stack {self.project}: a port was taken (attempt {attempt}); new ports")
+                self._compose("down", "-v", "--remove-orphans", timeout=timeout)
             took = time.monotonic() - started
             print(f"compose stack {self.project}: up in {took:.1f} s (exit code {done.returncode})")
             return done
@@ -159,6 +167,14 @@ class ComposeCluster(PrivateCluster):
         self._nats_stopped = False
 
     # --- the stack --------------------------------------------------------------------
+
+    def _choose_ports(self) -> None:
+        self.ports = dict(zip(PORTS, distinct_free_ports(len(PORTS)), strict=True))
+        self.nats_url = f"nats://127.0.0.1:{self.ports['nats']}"
+
+    def _lost_a_port(self) -> bool:
+        logs = self._compose("logs", "--no-color", "--tail", "20", timeout=120).stdout
+        return "address already in use" in logs
 
     def _admin_url(self, *, without_password: bool = False) -> str:
         password = "" if without_password else f":{self._secret('postgres-password')}"
@@ -241,18 +257,18 @@ def compose_cluster(request: pytest.FixtureRequest) -> Iterator[ComposeCluster]:
     state = root / "cluster"
     state.mkdir()
     state.chmod(0o755)
-    ports = dict(zip(PORTS, distinct_free_ports(len(PORTS)), strict=True))
     env = outside_env()
     cluster = ComposeCluster(
         env,
         state,
-        ports,
+        {},
         admin_url=None,
-        nats_url=f"nats://127.0.0.1:{ports['nats']}",
+        nats_url="",
         project=f"aiorch-test-{uuid.uuid4().hex[:8]}",
         secrets_dir=root / "secrets",
         baseline=frozenset(env),
     )
+    cluster._choose_ports()
     try:
         yield cluster
     finally:
