@@ -326,7 +326,9 @@ EOF
 # image), with venv/ensurepip, and CA certificates for the model providers' HTTPS.
 build_python() {
     local recipe arch tarball tmp base ctx
-    recipe="$(sha256sum <"$SELF" | cut -c1-16)"
+    # its own recipe only: a new base invalidates every cached layer of the service image
+    recipe="$({ declare -f build_python debootstrap_into trim_tree; echo "$PYTHON_ROOTFS_REV"; } |
+        sha256sum | cut -c1-16)"
     up_to_date "$PYTHON_TAG" "$recipe" && return 0
     arch="$(dpkg --print-architecture)"
     tarball="$IMAGES/python-rootfs-$SUITE-$arch-r$PYTHON_ROOTFS_REV.tar"
