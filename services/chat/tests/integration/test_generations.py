@@ -5,6 +5,7 @@ NATS connection, as each API process has."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -36,6 +37,7 @@ from shared.kernel.ai import (
 )
 from shared.kernel.clock import SystemClock
 from shared.kernel.ids import new_id
+from shared.messaging.outbox_schema import outbox
 from shared.messaging.streams import ensure_stream
 
 CLOCK = SystemClock()
@@ -67,14 +69,15 @@ class Tap:
 
 
 class Catalog:
-    def __init__(self, model: Tap, *, vision: bool = False, transcriber=None) -> None:
+    def __init__(self, model: Tap, *, vision: bool = False, transcriber=None, model_id=None) -> None:
         self.model = model
         self.vision = vision
         self.transcriber = transcriber
+        self.model_id = model_id
 
     async def resolve(self, model_id=None) -> ResolvedModel:
         return ResolvedModel(
-            id=None,
+            id=self.model_id,
             name="tap",
             model=self.model,
             parameters=Parameters(),
@@ -97,13 +100,14 @@ async def process(servers, uow):
             blobs=None,
             vision: bool = False,
             transcriber=None,
+            model_id=None,
         ) -> Generator:
             nc = await nats.connect(servers.nats_url)
             stack.push_async_callback(nc.close)
             await ensure_stream(nc.jetstream(), reply_stream())
             generator = Generator(
                 uow=uow,
-                models=Catalog(model, vision=vision, transcriber=transcriber),
+                models=Catalog(model, vision=vision, transcriber=transcriber, model_id=model_id),
                 channel=NatsReplyChannel(nc),
                 clock=CLOCK,
                 blobs=blobs,
@@ -476,3 +480,57 @@ async def test_a_first_message_hands_its_branch_to_the_generation_and_a_follow_u
         [("user", "Hello"), ("assistant", "ok"), ("user", "And then?")],
     ]
     assert (await stored(uow, follow_up)).status == "completed"
+
+
+async def test_a_reply_written_here_ends_in_one_statement_with_its_model_in_the_row_and_the_event(
+    process, uow, service_engine
+):
+    class Short(Tap):
+        async def stream(self, request):
+            yield ChatChunk(
+                delta="done", finish_reason="stop", usage=Usage(prompt_tokens=2, completion_tokens=1)
+            )
+
+    model_id = new_id()
+    generator = await process(Short(), model_id=model_id)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply, started.branch)
+    await until(lambda: _gone(generator, started))
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content, reply.model_id, reply.metadata["frames"]) == (
+        "completed",
+        "done",
+        model_id,
+        2,
+    )
+    async with service_engine.connect() as conn:
+        payloads = (
+            await conn.execute(
+                sa.select(outbox.c.payload).where(outbox.c.subject == "chat.message.completed")
+            )
+        ).scalars()
+        events = [json.loads(p) for p in payloads]
+    mine = [e for e in events if e["message_id"] == str(started.reply.id)]
+    assert len(mine) == 1
+    assert (mine[0]["model_id"], mine[0]["status"], mine[0]["completion_tokens"]) == (
+        str(model_id),
+        "completed",
+        1,
+    )
+
+
+async def test_a_reply_finished_elsewhere_meanwhile_is_not_ended_again_here(process, uow):
+    tap = Tap()
+    generator = await process(tap)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply, started.branch)
+    tap.release(2)
+    await until(lambda: _seq_is(generator, started, 2))
+    async with uow() as work:  # another process's stop finished it from its stored content
+        elsewhere = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
+        elsewhere.stop(now=CLOCK.now())
+        await work.messages.update(elsewhere)
+        await work.commit()
+    await generator.stop_here(started.reply.id)
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content) == ("stopped", "")

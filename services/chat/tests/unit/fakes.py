@@ -88,6 +88,14 @@ class FakeMessageRepository:
         assert message.id in self.rows, "update of a message never added"
         self.rows[message.id] = _stored(message)
 
+    async def finish(self, reply: Message) -> bool:
+        stored = self.rows.get(reply.id)
+        if stored is None or not stored.in_flight:
+            return False
+        self.rows[reply.id] = _stored(reply)
+        self._seen.add(reply)
+        return True
+
 
 @dataclass
 class _Known:

@@ -15,8 +15,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
@@ -214,17 +214,21 @@ class Generator:
             await self._auto_title(run)
 
     async def _finish(self, run: _Run, status: FinishedStatus, usage: Usage, reason: str) -> bool:
-        """End a reply written here with what it wrote (``False``: it was finished elsewhere)."""
-        ended = await self._end(
-            run.reply.id,
-            run.reply.owner_id,
-            status=status,
-            reason=reason,
-            usage=usage,
-            model_id=run.model_id,
-            written=lambda _stored: (run.content, run.seq),
-        )
-        return ended is not None
+        """End a reply written here with what it wrote, from what this process holds: one
+        statement stores it if its row is still in flight, with no read of it first (``False``:
+        it was finished elsewhere: a stop or a sweep in another process, or deleted)."""
+        reply = replace(run.reply, metadata=dict(run.reply.metadata), events=[])
+        seq = run.seq + 1
+        now = self._clock.now()
+        reply.model_id = run.model_id or reply.model_id  # before the end: its event names the model
+        _conclude(reply, status, content=run.content, seq=seq, usage=usage, reason=reason, now=now)
+        async with self._uow() as uow:
+            if not await uow.messages.finish(reply):
+                return False
+            await self._charge(uow, reply, usage, now)
+            await uow.commit()
+        await self._publish(_terminal(reply, seq, status, usage, reason))
+        return True
 
     async def _finish_orphan(
         self, message_id: UUID, owner_id: UUID, status: FinishedStatus, reason: str | None
@@ -263,22 +267,19 @@ class Generator:
                 return None
             content, last_seq = written(reply)
             seq = last_seq + 1
-            reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
-            reply.model_id = model_id or reply.model_id
             now = self._clock.now()
-            if status == "completed":
-                reply.complete(content=content, usage=usage, now=now)
-            elif status == "stopped":
-                reply.stop(content=content, usage=usage, now=now)
-            else:
-                reply.fail(reason=reason, content=content, usage=usage, now=now)
+            reply.model_id = model_id or reply.model_id
+            _conclude(reply, status, content=content, seq=seq, usage=usage, reason=reason, now=now)
             await uow.messages.update(reply)
-            if usage.total_tokens:
-                limits = await self._read_limits(uow)
-                await record_usage(reply.owner_id, now, limits, uow, tokens=usage.total_tokens)
+            await self._charge(uow, reply, usage, now)
             await uow.commit()
         await self._publish(_terminal(reply, seq, status, usage, reason))
         return reply
+
+    async def _charge(self, uow: UnitOfWork, reply: Message, usage: Usage, now: datetime) -> None:
+        if usage.total_tokens:
+            limits = await self._read_limits(uow)
+            await record_usage(reply.owner_id, now, limits, uow, tokens=usage.total_tokens)
 
     def _fresh_limits(self) -> ChatLimits | None:
         read = self._limits
@@ -403,6 +404,26 @@ class Generator:
                 await self.sweep()
             except Exception:
                 _log.exception("sweep failed")
+
+
+def _conclude(
+    reply: Message,
+    status: FinishedStatus,
+    *,
+    content: str,
+    seq: int,
+    usage: Usage,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Finish ``reply`` as ``status`` with ``content``; ``seq`` is its terminal frame's."""
+    reply.metadata = {**reply.metadata, FRAMES_KEY: seq}
+    if status == "completed":
+        reply.complete(content=content, usage=usage, now=now)
+    elif status == "stopped":
+        reply.stop(content=content, usage=usage, now=now)
+    else:
+        reply.fail(reason=reason, content=content, usage=usage, now=now)
 
 
 def _terminal(reply: Message, seq: int, status: FinishedStatus, usage: Usage, reason: str) -> ReplyFrame:

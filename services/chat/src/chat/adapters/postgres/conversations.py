@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chat.adapters.postgres.tables import conversations, messages
 from chat.domain.conversations import Conversation, TitleSource
 from chat.domain.events import Recorded
-from chat.domain.messages import Message, MessageStatus, Sender
+from chat.domain.messages import IN_FLIGHT, Message, MessageStatus, Sender
 from shared.kernel.aggregate import Seen
 from shared.kernel.ai import Usage
 
@@ -68,6 +68,18 @@ _UPDATE_MESSAGE = (
         }
     )
 )
+
+# a reply this process wrote is finished from what it holds: no read of the row first
+_FINISH_MESSAGE = _UPDATE_MESSAGE.where(messages.c.status.in_(sorted(IN_FLIGHT))).returning(messages.c.id)
+
+
+def _changed_values(message: Message) -> dict[str, Any]:
+    """A message's values for an update: its place in the tree never changes."""
+    values = _message_values(message)
+    values["key"] = values.pop("id")
+    for fixed in ("conversation_id", "owner_id", "parent_id", "sender", "created_at"):
+        del values[fixed]
+    return values
 
 
 def conversation_from_row(row: Mapping[Any, Any]) -> Conversation:
@@ -190,8 +202,10 @@ class SqlAlchemyMessageRepository:
         self._seen.add(message)
 
     async def update(self, message: Message) -> None:
-        values = _message_values(message)
-        values["key"] = values.pop("id")
-        for fixed in ("conversation_id", "owner_id", "parent_id", "sender", "created_at"):
-            del values[fixed]
-        await self._conn.execute(_UPDATE_MESSAGE, values)
+        await self._conn.execute(_UPDATE_MESSAGE, _changed_values(message))
+
+    async def finish(self, reply: Message) -> bool:
+        if (await self._conn.execute(_FINISH_MESSAGE, _changed_values(reply))).first() is None:
+            return False
+        self._seen.add(reply)
+        return True

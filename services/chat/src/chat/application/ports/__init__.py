@@ -56,6 +56,12 @@ class MessageRepository(Protocol):
 
     async def update(self, message: Message) -> None: ...
 
+    async def finish(self, reply: Message) -> bool:
+        """Store a reply just finished in memory (its content, status, usage, metadata) if its
+        stored row is still in flight, in one statement that takes the row's lock; ``False``
+        (nothing written) when it was finished elsewhere or deleted. Its event goes out on commit."""
+        ...
+
 
 class UnitOfWork(unit_of_work.UnitOfWork, Protocol):
     """chat's transaction (see ``shared.kernel.unit_of_work``) and its repositories.
