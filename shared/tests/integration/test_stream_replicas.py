@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import nats
 import pytest
 from nats.aio.client import Client
-from nats.js.errors import ServiceUnavailableError
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from aiorch_devkit.devservers import EmbeddedNats, free_port
 from shared.messaging.streams import context_stream, ensure_stream
@@ -39,14 +40,18 @@ async def cluster(tmp_path) -> AsyncIterator[Client]:
 
 
 async def _until_jetstream_answers(client: Client, timeout: float = 30.0) -> None:
-    # The nodes elect a JetStream meta leader a few seconds after they meet.
+    # The nodes elect a JetStream meta leader a few seconds after they meet, and the leader
+    # can place three copies only once it has heard of every peer (on a busy machine, later
+    # than it first answers): a stream of three copies made and removed proves both.
+    js = client.jetstream()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         try:
-            await client.jetstream().account_info()
+            await js.add_stream(StreamConfig(name="PLACEMENT_PROBE", subjects=["probe.>"], num_replicas=3))
+            await js.delete_stream("PLACEMENT_PROBE")
             return
-        except (ServiceUnavailableError, TimeoutError, nats.errors.TimeoutError):
+        except (ServiceUnavailableError, BadRequestError, TimeoutError, nats.errors.TimeoutError):
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(0.25)
