@@ -18,7 +18,7 @@ STAMP := $(VENV)/.installed
 CLUSTER := $(PY) deploy/local/cluster.py
 PYTEST_ARGS ?=
 # pytest-xdist workers: system tests and the local model's run one after the other on one of
-# them (an xdist_group), the rest share out; 2 halves the suite on a 2-core machine.
+# them (an xdist_group), the rest share out. 2 suits a 2-core machine.
 TEST_WORKERS ?= 2
 
 PACKAGES := -e 'shared[local-model]' -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
