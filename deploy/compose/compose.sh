@@ -49,6 +49,23 @@ compose_command() {
     die "neither docker-compose nor the docker compose plugin is installed (apt-get install docker-compose)"
 }
 
+# Debian's docker-compose where neither it nor the plugin is there (as engine.sh installs docker.io).
+ensure_compose() {
+    command -v docker-compose >/dev/null 2>&1 && return 0
+    docker compose version >/dev/null 2>&1 && return 0
+    [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 ||
+        die "docker-compose is missing (apt-get install docker-compose, or the docker compose plugin)"
+    log "installing docker-compose from Debian"
+    local logfile
+    logfile="$(mktemp)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends docker-compose; } >"$logfile" 2>&1; then
+        tail -n 20 "$logfile" >&2
+        die "apt-get install docker-compose failed"
+    fi
+    rm -f "$logfile"
+}
+
 files=(-f "$HERE/compose.yaml")
 
 compose() {
@@ -126,6 +143,7 @@ wait_healthy() {
 
 up() {
     "$CONTAINERS/engine.sh" start
+    ensure_compose
     use_local_images
     "$HERE/secrets.sh"
     setup_files
