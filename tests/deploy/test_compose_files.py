@@ -8,9 +8,13 @@ fsync, the hardening of the services' containers, and the host-network override.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
+import json
+import os
 import re
 import smtplib
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +192,37 @@ async def test_the_mail_catcher_stores_each_message_as_an_eml_file_only_its_owne
     assert stored.read_bytes() == body.encode()
     assert stored.stat().st_mode & 0o777 == 0o600
     assert not list(tmp_path.glob(".*.partial"))
+
+
+# --- the secrets script, run for real into a temporary directory ----------------------------
+
+
+def make_secrets(directory: Path, **env: str) -> None:
+    subprocess.run(
+        ["bash", str(COMPOSE / "secrets.sh")],
+        env={"PATH": os.environ["PATH"], "AIORCH_COMPOSE_SECRETS": str(directory), **env},
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_the_secrets_script_makes_every_secret_the_compose_file_names_once_in_a_private_directory(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "secrets"
+    make_secrets(directory, AIORCH_ADMIN_PASSWORD="the admin's own passphrase")
+    named = {Path(s["file"]).name for s in BASE["secrets"].values()}
+    assert {p.name for p in directory.iterdir()} == named
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert (directory / "admin-password").read_text() == "the admin's own passphrase\n"
+    passwords = [(directory / f"{s}-db-password").read_text() for s in SERVICES]
+    assert len(set(passwords)) == len(SERVICES)
+    assert all(len(p.strip()) >= 32 for p in passwords)
+    seal = json.loads((directory / "model-seal-key.json").read_text())
+    assert len(base64.b64decode(seal["keys"][seal["current"]], validate=True)) == 32
+    if os.geteuid() == 0:  # the services' user owns what they read; PostgreSQL's is readable
+        token = (directory / "metrics-token").stat()
+        assert (token.st_uid, token.st_mode & 0o777) == (10001, 0o400)
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+    make_secrets(directory, AIORCH_ADMIN_PASSWORD="another")
+    assert {p.name: p.read_bytes() for p in directory.iterdir()} == before, "never replaced"
