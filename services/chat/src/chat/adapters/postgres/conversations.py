@@ -7,6 +7,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat.adapters.postgres.tables import conversations, messages
@@ -70,7 +71,11 @@ _UPDATE_MESSAGE = (
 )
 
 # a reply this process wrote is finished from what it holds: no read of the row first
-_FINISH_MESSAGE = _UPDATE_MESSAGE.where(messages.c.status.in_(sorted(IN_FLIGHT))).returning(messages.c.id)
+# status = ANY(array), not IN (list): an IN of literals is an "expanding" parameter SQLAlchemy
+# renders into the statement at every execution
+_FINISH_MESSAGE = _UPDATE_MESSAGE.where(
+    messages.c.status == sa.any_(sa.literal(sorted(IN_FLIGHT), ARRAY(sa.Text)))
+).returning(messages.c.id)
 
 
 def _changed_values(message: Message) -> dict[str, Any]:

@@ -10,14 +10,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chat.adapters.postgres.tables import setting_replicas
 from chat.domain.limits import SETTING_FIELDS, ChatLimits, limits_from
 
 LIMITS = sa.select(setting_replicas.c.name, setting_replicas.c.value).where(
-    setting_replicas.c.name.in_(sorted(SETTING_FIELDS))
+    # = ANY(array), not IN (list): SQLAlchemy renders an IN of literals at every execution
+    setting_replicas.c.name == sa.any_(sa.literal(sorted(SETTING_FIELDS), ARRAY(sa.Text)))
 )
 """The settings :class:`ChatLimits` is made of (those replicated so far)."""
 
