@@ -122,7 +122,10 @@ def test_the_services_containers_are_hardened() -> None:
         service = services()[name]
         assert service["image"] == SERVICE_IMAGE, name
         assert service["read_only"] is True, name
-        assert service["tmpfs"] == ["/tmp"], name
+        assert service["tmpfs"][0] == "/tmp", name
+        state = [v.split(":")[1] for v in service.get("volumes", []) if not v.startswith("./")]
+        scratch = [t.split(":")[0] for t in service["tmpfs"][1:]]
+        assert "/var/lib/aiorch" in [*state, *scratch], f"{name}: no anonymous volume for its state"
         assert service["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in service["security_opt"], name
         assert "user" not in service, f"{name}: the image's own unprivileged user"
