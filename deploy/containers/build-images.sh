@@ -400,10 +400,11 @@ build_service() {
     log "building $SERVICE_TAG on $PYTHON_IMAGE"
     # The build stage tagged too: its layers (the dependencies' above all) stay as the
     # cache of the next build instead of being pruned below as untagged images.
-    DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host \
+    # --force-rm: a failing step (the import check) leaves no stopped container behind.
+    DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host --force-rm \
         --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --target build -t "$SERVICE_BUILD_TAG" \
         -f "$ROOT/deploy/containers/service.Dockerfile" "$ctx"
-    DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host \
+    DOCKER_BUILDKIT=0 quietly "$IMAGES/service-build.log" docker build --network=host --force-rm \
         --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
         --build-arg "VERSION=$version" \
         --build-arg "REVISION=$revision" \
