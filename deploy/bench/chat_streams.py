@@ -318,7 +318,8 @@ def steady(clients: list[Client], samples: Samples) -> str:
     to the first reply's end (no post, no start, no end in between): the cost of a frame alone,
     the figure to compare across runs on a busy machine."""
     replies = [reply for client in clients for reply in client.replies]
-    firsts = [r.first for r in replies if r.first is not None]
+    # each client's first reply: a client's next one starts only after its first ended
+    firsts = [c.replies[0].first for c in clients if c.replies and c.replies[0].first is not None]
     dones = [r.done for r in replies if r.done is not None]
     if len(firsts) < CLIENTS or not dones:
         return "steady streaming: not reached (not every reply streamed at once)"
