@@ -11,7 +11,8 @@ which the delivery proofs are repeated the way a real deployment would break the
    replica that writes the reply, the rest from the other one with ``Last-Event-ID``.
 3. **Rolling restart under load.** Clients keep reading and writing on all three services while
    every process is restarted in turn (the first copies, then the second ones, then the
-   workers): no request fails beyond one retried on the other replica, and no event is lost.
+   workers): no request fails beyond one retried on the other replica, no event is lost, and
+   the chat reply an API copy was writing when told to stop is finished before it exits.
 
 Figures are printed (takeover time, drain times, retried and failed requests).
 """
@@ -41,11 +42,16 @@ from .conftest import REPO, PrivateCluster, dead
 REPLICAS = 2
 BURST = 240
 KILL_AFTER = 80
-PACE_MS = 30  # the offline model's pace: a reply lasts long enough to switch replicas mid-way
+PACE_MS = 30  # the offline model's pace, and its shortest reply: a reply lasts about 6 s,
+REPLY_TOKENS = 200  # long enough to switch replicas mid-way, or to be in flight at a restart
 
 
 def test_two_replicas_of_everything_lose_nothing(cluster: PrivateCluster) -> None:
-    cluster.env |= {"AIORCH_REPLICAS": str(REPLICAS), "CHAT_OFFLINE_PACE_MS": str(PACE_MS)}
+    cluster.env |= {
+        "AIORCH_REPLICAS": str(REPLICAS),
+        "CHAT_OFFLINE_PACE_MS": str(PACE_MS),
+        "CHAT_OFFLINE_MIN_REPLY_TOKENS": str(REPLY_TOKENS),
+    }
     up = cluster.make("up", timeout=240)
     assert up.returncode == 0, up.stdout + up.stderr
     figures = asyncio.run(Replicas(cluster).run())
@@ -249,6 +255,7 @@ class Replicas:
         started = time.monotonic()
         try:
             await asyncio.sleep(1.0)  # load before the first restart
+            in_flight = await self.reply_being_written_by("chat-api")
             for wave in waves:
                 drains |= dict(await asyncio.gather(*(self.restart(name) for name in wave)))
             await asyncio.sleep(1.0)  # and after the last
@@ -265,7 +272,21 @@ class Replicas:
         }
         assert load.failed == [], load.failed
         assert load.ok > 0
+        # the reply chat-api was writing when it was told to stop: finished before it exited
+        reply = await self.user.json("GET", f"/messages/{in_flight}")
+        assert reply["status"] == "completed", reply
         return load.projects
+
+    async def reply_being_written_by(self, name: str) -> str:
+        """Post to the API process ``name`` (a chat API copy): it writes the reply itself."""
+        service, _, replica = parse(name)
+        conversation = await self.user.json("POST", "/conversations", 201, json={"title": "Restarted"})
+        path = f"/api/v1/conversations/{conversation['id']}/messages"
+        posted = await self.user.http.post(
+            replica_url(self.cluster, service, replica, path), json={"content": "A long story, please"}
+        )
+        assert posted.status_code == 202, posted.text
+        return str(posted.json()["reply"]["id"])
 
     async def restart(self, name: str) -> tuple[str, float]:
         """Restart one process as an operator would (SIGTERM via `cluster.py restart`); returns how

@@ -119,7 +119,8 @@ async def live_resources(
         generator = Generator(
             uow=generation_units, models=catalog, channel=channel, clock=SystemClock(), blobs=state[BLOBS]
         )
-        await stack.enter_async_context(generator.running())
+        # runs after the server stopped taking requests: the replies in flight may end first
+        await stack.enter_async_context(generator.running(finish_within_s=settings.shutdown_grace_s))
         yield {MODELS: catalog, GENERATOR: generator, REPLY_CHANNEL: channel, UNITS_OF_WORK: units}
 
 

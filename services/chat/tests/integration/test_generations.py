@@ -247,6 +247,37 @@ async def test_a_shutdown_fails_the_replies_in_flight_so_they_can_be_regenerated
     assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 ", SHUTDOWN)
 
 
+async def test_a_shutdown_lets_the_replies_in_flight_finish_within_its_grace(servers, uow):
+    class Ending(Tap):  # three words, each when the test lets it, then the end
+        async def stream(self, request):
+            for n in range(1, 4):
+                await self.gate.acquire()
+                yield ChatChunk(delta=f"w{n} ")
+            yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=3))
+
+    tap = Ending()
+    nc = await nats.connect(servers.nats_url)
+    try:
+        await ensure_stream(nc.jetstream(), reply_stream())
+        generator = Generator(uow=uow, models=Catalog(tap), channel=NatsReplyChannel(nc), clock=CLOCK)
+        started = await a_reply(uow)
+
+        async def the_rest_soon() -> None:  # while the process is stopping
+            await asyncio.sleep(0.3)
+            tap.release(2)
+
+        async with generator.running(finish_within_s=30):
+            generator.start(started.conversation, started.reply)
+            tap.release(1)
+            await until(lambda: _seq_is(generator, started, 1))
+            rest = asyncio.create_task(the_rest_soon())
+        await rest
+    finally:
+        await nc.close()
+    reply = await stored(uow, started)
+    assert (reply.status, reply.content) == ("completed", "w1 w2 w3 ")
+
+
 async def test_deleting_the_conversation_stops_its_reply_at_the_next_checkpoint(process, uow):
     tap = Tap()
     generator = await process(tap)

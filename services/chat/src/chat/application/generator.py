@@ -345,14 +345,17 @@ class Generator:
     # -- the loops ---------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def running(self):  # type: ignore[no-untyped-def]
-        """Checkpoints, sweeps and stop requests while open; on exit, replies still being
-        written are failed (``SHUTDOWN``) so their owners can regenerate them."""
+    async def running(self, finish_within_s: float = 0.0):  # type: ignore[no-untyped-def]
+        """Checkpoints, sweeps and stop requests while open. On exit (the process stops) the
+        replies still being written get ``finish_within_s`` to end by themselves, their
+        followers reading on through the channel from another process (a rolling restart cuts
+        no reply); those left then are failed (``SHUTDOWN``) so their owners can regenerate them."""
         async with self._channel.serve_stops(self.stop_here):
             loops = [asyncio.create_task(self._checkpoints()), asyncio.create_task(self._sweeps())]
             try:
                 yield self
             finally:
+                await self._let_runs_finish(finish_within_s)
                 self._closing = True
                 for loop in loops:
                     loop.cancel()
@@ -360,6 +363,17 @@ class Generator:
                 for task in runs:
                     task.cancel()
                 await asyncio.gather(*loops, *runs, return_exceptions=True)
+
+    async def _let_runs_finish(self, within_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while tasks := [run.task for run in self._runs.values() if run.task and not run.task.done()]:
+            left = deadline - loop.time()
+            if left <= 0:
+                _log.warning("stopping: %d replies still being written are failed", len(tasks))
+                return
+            _log.info("stopping: waiting up to %.0f s for %d replies to finish", left, len(tasks))
+            await asyncio.wait(tasks, timeout=left)
 
     async def checkpoint(self) -> None:
         """One statement for every reply written here: the content of those that moved on, and
