@@ -28,21 +28,9 @@ BLACK_BOX=(
     tests/system/test_identity_tokens.py
 )
 
-started_engine=0
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    if ((started_engine)); then
-        "$ENGINE" stop || echo "test-compose: could not stop the Docker engine" >&2
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! "$ENGINE" status; then
-    started_engine=1
-    "$ENGINE" start
-fi
+# shellcheck source=deploy/containers/engine_session.sh
+. "$ROOT/deploy/containers/engine_session.sh"
+engine_for_this_run test-compose
 started=$SECONDS
 "$ROOT/deploy/containers/build-images.sh" nats postgres service
 echo "test-compose: images ready in $((SECONDS - started)) s; aiorch/service:local is" \

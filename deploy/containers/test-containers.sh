@@ -14,21 +14,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ENGINE="$ROOT/deploy/containers/engine.sh"
 cd "$ROOT"
 
-started_engine=0
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    if ((started_engine)); then
-        "$ENGINE" stop || echo "test-containers: could not stop the Docker engine" >&2
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! "$ENGINE" status; then
-    started_engine=1
-    "$ENGINE" start
-fi
+# shellcheck source=deploy/containers/engine_session.sh
+. "$ROOT/deploy/containers/engine_session.sh"
+engine_for_this_run test-containers
 "$ROOT/deploy/containers/build-images.sh"
 
 export AIORCH_TEST_SERVERS=containers
