@@ -269,7 +269,12 @@ def test_each_service_runs_an_api_a_worker_and_a_migrate_job(manifests: list[Man
     assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == [f"aiorch-{service}", "worker"]
     migrate = jobs[f"{service}-migrate"]["spec"]["template"]["spec"]
     assert migrate["containers"][0]["args"] == [f"aiorch-{service}", "migrate"]
-    assert migrate["initContainers"][0]["args"][:3] == ["python", "-m", "shared.db.provision"]
+    # the image's provisioning script reads the admin URL and the password from the environment:
+    # no secret in a command line another process could read
+    provision = migrate["initContainers"][0]
+    assert provision["args"] == ["python", "/opt/aiorch/lib/image/provision_roles.py", service]
+    assert {e["name"] for e in provision["env"]} == {"DATABASE_URL", f"{service.upper()}_DB_PASSWORD"}
+    assert all("secretKeyRef" in e["valueFrom"] for e in provision["env"])
     assert not [c for c in (*migrate["containers"], *migrate["initContainers"]) if "command" in c]
     service_object = by_kind(manifests, "Service")[service]
     assert service_object["spec"]["ports"][0]["port"] == SERVICES[service]
