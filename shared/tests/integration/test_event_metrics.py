@@ -148,6 +148,11 @@ async def test_a_worker_process_serves_the_series_on_its_metrics_port(service_sc
         assert health["/health/live"] == (200, {"status": "ok"})
         assert health["/health/ready"] == (200, {"status": "ok"})
         assert health["/nowhere"][0] == 404
+        refused = await loop.run_in_executor(
+            None, lambda: httpx.post(f"http://127.0.0.1:{port}/health/live", content=b"x", timeout=5)
+        )
+        assert (refused.status_code, refused.headers["allow"]) == (405, "GET")
+        assert refused.headers["content-type"] == "application/problem+json"
     finally:
         worker.send_signal(signal.SIGTERM)
         await asyncio.wait_for(worker.wait(), 20)

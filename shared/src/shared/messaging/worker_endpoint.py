@@ -83,6 +83,10 @@ class WorkerHealth:
         return "; ".join(failures) or None
 
 
+def _problem(status: int, title: str, detail: str) -> bytes:
+    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+
+
 def _handler(health: WorkerHealth | None) -> type[BaseHTTPRequestHandler]:
     checks = {}
     if health is not None:
@@ -98,17 +102,22 @@ def _handler(health: WorkerHealth | None) -> type[BaseHTTPRequestHandler]:
                 if failure is None:
                     self._answer(200, "application/json", b'{"status": "ok"}')
                 else:
-                    problem = {"type": "about:blank", "title": "Not ready", "status": 503, "detail": failure}
-                    self._answer(503, _PROBLEM_JSON, json.dumps(problem).encode())
+                    self._answer(503, _PROBLEM_JSON, _problem(503, "Not ready", failure))
             else:
-                problem = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": f"no {path}"}
-                self._answer(404, _PROBLEM_JSON, json.dumps(problem).encode())
+                self._answer(404, _PROBLEM_JSON, _problem(404, "Not Found", f"no {path}"))
 
-        def _answer(self, status: int, content_type: str, body: bytes) -> None:
+        def _refuse(self) -> None:
+            self._answer(405, _PROBLEM_JSON, _problem(405, "Method Not Allowed", "GET only"), allow="GET")
+
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _refuse
+
+        def _answer(self, status: int, content_type: str, body: bytes, *, allow: str | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            if allow is not None:
+                self.send_header("Allow", allow)
             self.end_headers()
             self.wfile.write(body)
 
