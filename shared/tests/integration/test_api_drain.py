@@ -1,5 +1,5 @@
 """A signalled API process drains: unready at once, requests in flight finished, event streams
-ended with a reconnect hint, then gone (issue 10)."""
+ended with a reconnect hint, WebSockets closed with 1012 (service restart), then gone (issue 10)."""
 
 import asyncio
 import signal
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from aiorch_devkit.devservers import free_port
 from shared.http.draining import STREAM_FAREWELL
@@ -50,7 +52,16 @@ async def test_a_signalled_api_turns_unready_finishes_requests_in_flight_and_end
                         received += chunk
                 return received
 
+            async def socket_closed_with() -> int | None:
+                async with connect(f"ws://127.0.0.1:{port}/socket", open_timeout=10) as peer:
+                    try:
+                        while True:
+                            await peer.recv()
+                    except ConnectionClosed as closed:
+                        return None if closed.rcvd is None else closed.rcvd.code
+
             stream = asyncio.create_task(read_stream())
+            socket = asyncio.create_task(socket_closed_with())
             await asyncio.sleep(0.3)  # a few ticks arrive
             in_flight = asyncio.create_task(client.get("/slow"))
             await asyncio.sleep(0.2)  # the slow request is in the server's hands
@@ -68,6 +79,7 @@ async def test_a_signalled_api_turns_unready_finishes_requests_in_flight_and_end
             body = await asyncio.wait_for(stream, 15)  # ended by the server, not by us
             assert body.count(b"event: tick") >= 3
             assert body.endswith(STREAM_FAREWELL)
+            assert await asyncio.wait_for(socket, 15) == 1012  # "service restart": reconnect elsewhere
 
         await asyncio.wait_for(process.wait(), 15)
         assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
