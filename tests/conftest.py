@@ -77,8 +77,7 @@ def jwks(tmp_path: Path) -> Iterator[JwksServer]:
     server.server.shutdown()
 
 
-@pytest.fixture
-def verifying_settings(service_root, service_database, servers, jwks):
+def settings_verifying_tokens(service_root, service_database, servers, jwks):
     """The service's settings, verifying access tokens against the ``jwks`` server's key set."""
     return settings_for(
         service_root,
@@ -88,6 +87,11 @@ def verifying_settings(service_root, service_database, servers, jwks):
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
     )
+
+
+@pytest.fixture
+def verifying_settings(service_root, service_database, servers, jwks):
+    return settings_verifying_tokens(service_root, service_database, servers, jwks)
 
 
 def token(keys, *, now=None, role="user", issuer=ISSUER, audience=AUDIENCE):

@@ -13,9 +13,7 @@ from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
-from tests.conftest import AUDIENCE, ISSUER, token
-
-from aiorch_devkit.testing.service_fixtures import settings_for
+from tests.conftest import settings_verifying_tokens, token
 
 
 @dataclass(frozen=True)
@@ -32,14 +30,7 @@ def _private_working_directory(tmp_path, monkeypatch):
 
 @pytest.fixture
 def api_settings(service_root, service_database, servers, jwks):
-    return settings_for(
-        service_root,
-        service_database,
-        servers.nats_url,
-        jwks_url=jwks.url,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
+    return settings_verifying_tokens(service_root, service_database, servers, jwks)
 
 
 @pytest.fixture

@@ -75,14 +75,7 @@ async def check_budget(owner_id: UUID, now: datetime, limits: ChatLimits, uow: U
     """
     window = window_at(now, limits.window_seconds)
     messages, tokens = await uow.usage.spent(owner_id, window.start)
-    which: Budget | None = None
-    if messages >= limits.messages_per_window:
-        which, limit = "messages", limits.messages_per_window
-    elif tokens >= limits.tokens_per_window:
-        which, limit = "tokens", limits.tokens_per_window
-    if which is not None:
-        retry_after_s = max(1, math.ceil((window.end - now).total_seconds()))
-        raise BudgetExceeded(which=which, limit=limit, resets_at=window.end, retry_after_s=retry_after_s)
+    _refuse_when_spent(messages, tokens, limits, window, now)
 
 
 async def charge_message(owner_id: UUID, now: datetime, limits: ChatLimits, uow: UnitOfWork) -> None:
@@ -96,8 +89,13 @@ async def charge_message(owner_id: UUID, now: datetime, limits: ChatLimits, uow:
     """
     window = window_at(now, limits.window_seconds)
     messages, tokens = await uow.usage.add(owner_id, window.start, 1, 0)
+    _refuse_when_spent(messages - 1, tokens, limits, window, now)  # what was spent before this one
+
+
+def _refuse_when_spent(messages: int, tokens: int, limits: ChatLimits, window: Window, now: datetime) -> None:
+    """Raises BudgetExceeded when ``messages`` or ``tokens`` already spent in ``window`` reach a limit."""
     which: Budget | None = None
-    if messages > limits.messages_per_window:
+    if messages >= limits.messages_per_window:
         which, limit = "messages", limits.messages_per_window
     elif tokens >= limits.tokens_per_window:
         which, limit = "tokens", limits.tokens_per_window
