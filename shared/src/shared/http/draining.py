@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import signal
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from types import FrameType
 from typing import Any, Final
@@ -49,13 +48,9 @@ class Drain:
 
     def __init__(self, *, delay_s: float = 0.0) -> None:
         self.delay_s = delay_s
-        self.began_at: float | None = None
-        """``time.monotonic()`` when the signal came; None while the process serves normally."""
+        self.draining = False
+        """The signal came: the process no longer wants new clients."""
         self._closing = asyncio.Event()
-
-    @property
-    def draining(self) -> bool:
-        return self.began_at is not None
 
     @property
     def closing(self) -> asyncio.Event:
@@ -84,8 +79,8 @@ class Drain:
                 signal.signal(sig, handler)
 
     def _begin(self, sig: int, frame: FrameType | None, server_handler: _SignalHandler) -> None:
-        if self.began_at is None:
-            self.began_at = time.monotonic()
+        if not self.draining:
+            self.draining = True
             _log.info("draining: no longer ready", signal=signal.Signals(sig).name, delay_s=self.delay_s)
             loop = asyncio.get_running_loop()
             loop.call_later(self.delay_s, self._stop_serving, sig, frame, server_handler)
@@ -124,12 +119,11 @@ class StreamDrainMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET":  # type: ignore[comparison-overlap,typeddict-item]
             await self.app(scope, receive, send)
             return
-        streaming = started = ended = False
+        streaming = ended = False
 
         async def watching_send(message: Message) -> None:
-            nonlocal streaming, started, ended
+            nonlocal streaming, ended
             if message["type"] == "http.response.start":
-                started = True
                 streaming = any(
                     name == b"content-type" and value.startswith(_EVENT_STREAM)
                     for name, value in message.get("headers", ())
@@ -151,7 +145,7 @@ class StreamDrainMiddleware:
             return {"type": "http.disconnect"}
 
         await self.app(scope, receive_until_closing, watching_send)
-        if streaming and started and not ended and self._drain.closing.is_set():
+        if streaming and not ended and self._drain.closing.is_set():
             with contextlib.suppress(OSError, RuntimeError):  # the client may be gone already
                 await send({"type": "http.response.body", "body": STREAM_FAREWELL, "more_body": True})
                 await send(_END_OF_BODY)
