@@ -158,14 +158,12 @@ async def test_a_checkpoint_stores_the_partial_content_and_renews_the_lease_in_o
     generator.start(started.conversation, started.reply)
     tap.release(3)
 
-    async def three_words() -> bool:
-        run = generator._runs.get(started.reply.id)
-        return run is not None and run.seq == 3
-
-    await until(three_words)
+    await until(lambda: _wrote(generator, started, "w1 w2 w3 "))
+    frames = generator._runs[started.reply.id].seq
     await generator.checkpoint()
     reply = await stored(uow, started)
-    assert (reply.status, reply.content, reply.metadata["checkpoint_seq"]) == ("streaming", "w1 w2 w3 ", 3)
+    stored_seq = reply.metadata["checkpoint_seq"]
+    assert (reply.status, reply.content, stored_seq) == ("streaming", "w1 w2 w3 ", frames)
     async with uow() as work:
         lease = (
             await work._conn.execute(sa.select(messages.c.lease_expires_at).where(messages.c.id == reply.id))
@@ -179,13 +177,14 @@ async def test_a_reply_whose_process_is_gone_is_failed_by_a_sweep_with_its_parti
     started = await a_reply(uow)
     dead.start(started.conversation, started.reply)
     dead_tap.release(2)
-    await until(lambda: _seq_is(dead, started, 2))
+    await until(lambda: _wrote(dead, started, "w1 w2 "))
     await dead.checkpoint()
     dead_tap.release(1)  # streamed after the last checkpoint: the channel keeps it
-    await until(lambda: _seq_is(dead, started, 3))
+    await until(lambda: _wrote(dead, started, "w1 w2 w3 "))
+    last_seq = dead._runs[started.reply.id].seq
     # the process "dies": it says nothing more, its task vanishes unfinished, its lease lapses
 
-    async def silent(frame) -> None:
+    def silent(frame) -> None:
         return None
 
     dead._channel.publish = silent
@@ -206,7 +205,7 @@ async def test_a_reply_whose_process_is_gone_is_failed_by_a_sweep_with_its_parti
     assert frames[-1].detail == LOST
     # what a subscriber reads is what is stored, and the end comes after the last chunk
     assert "".join(f.data for f in frames if isinstance(f, ReplyChunk)) == reply.content
-    assert frames[-1].seq == 4
+    assert frames[-1].seq == last_seq + 1
 
 
 async def test_a_stop_reaches_the_process_writing_the_reply(process, uow):
@@ -216,7 +215,7 @@ async def test_a_stop_reaches_the_process_writing_the_reply(process, uow):
     started = await a_reply(uow)
     writer.start(started.conversation, started.reply)
     tap.release(2)
-    await until(lambda: _seq_is(writer, started, 2))
+    await until(lambda: _wrote(writer, started, "w1 w2 "))
 
     reply = await other.stop(started.reply.id, started.reply.owner_id)
     assert (reply.status, reply.content) == ("stopped", "w1 w2 ")
@@ -240,7 +239,7 @@ async def test_a_shutdown_fails_the_replies_in_flight_so_they_can_be_regenerated
         async with generator.running():
             generator.start(started.conversation, started.reply)
             tap.release(1)
-            await until(lambda: _seq_is(generator, started, 1))
+            await until(lambda: _wrote(generator, started, "w1 "))
     finally:
         await nc.close()
     reply = await stored(uow, started)
@@ -269,7 +268,7 @@ async def test_a_shutdown_lets_the_replies_in_flight_finish_within_its_grace(ser
         async with generator.running(finish_within_s=30):
             generator.start(started.conversation, started.reply)
             tap.release(1)
-            await until(lambda: _seq_is(generator, started, 1))
+            await until(lambda: _wrote(generator, started, "w1 "))
             rest = asyncio.create_task(the_rest_soon())
         await rest
     finally:
@@ -284,7 +283,7 @@ async def test_deleting_the_conversation_stops_its_reply_at_the_next_checkpoint(
     started = await a_reply(uow)
     generator.start(started.conversation, started.reply)
     tap.release(1)
-    await until(lambda: _seq_is(generator, started, 1))
+    await until(lambda: _wrote(generator, started, "w1 "))
     async with uow() as work:
         await work.conversations.delete(started.conversation.id)
         await work.commit()
@@ -294,9 +293,10 @@ async def test_deleting_the_conversation_stops_its_reply_at_the_next_checkpoint(
 
 
 async def test_a_completed_reply_is_committed_once_with_its_event_and_followers_get_every_frame(process, uow):
-    class Short(Tap):
+    class Short(Tap):  # a word a turn of the event loop, as a paced stream
         async def stream(self, request):
             for word in ("one ", "two ", "three"):
+                await asyncio.sleep(0)
                 yield ChatChunk(delta=word)
             yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=3))
 
@@ -316,9 +316,32 @@ async def test_a_completed_reply_is_committed_once_with_its_event_and_followers_
     assert isinstance(tail[0], ReplyDone)
 
 
-async def _seq_is(generator: Generator, started, seq: int) -> bool:
+async def test_the_tokens_a_model_gives_in_one_turn_of_the_event_loop_go_out_as_one_frame(process, uow):
+    class Burst(Tap):  # two runs of words, each delivered at once (as a stream read in one go)
+        async def stream(self, request):
+            for run in (("one ", "two "), ("three ", "four")):
+                await asyncio.sleep(0)
+                for word in run:
+                    yield ChatChunk(delta=word)
+            yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=4))
+
+    generator = await process(Burst())
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+    reply = await stored(uow, started)
+    assert (reply.content, reply.metadata["frames"]) == ("one two three four", 3)
+    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
+    frames = [f async for f in stream.frames(0) if f is not None]
+    chunks = [(f.seq, f.data) for f in frames if isinstance(f, ReplyChunk)]
+    assert chunks == [(1, "one two "), (2, "three four")]
+    assert (type(frames[-1]), frames[-1].seq) == (ReplyDone, 3)
+
+
+async def _wrote(generator: Generator, started, text: str) -> bool:
+    """The reply's frames so far carry ``text``."""
     run = generator._runs.get(started.reply.id)
-    return run is not None and run.seq >= seq
+    return run is not None and run.content == text
 
 
 async def _gone(generator: Generator, started) -> bool:
@@ -470,8 +493,10 @@ async def test_a_follower_that_comes_before_the_first_frame_is_served_from_the_w
     async with channel.follow(started.reply.id) as feed:
         # the poster's own socket follows at once: the reply is known here before it has a frame
         assert len(channel._local[started.reply.id].feeds) == 1
-        tap.release(3)
-        frames = [await feed.next(5.0) for _ in range(3)]
+        frames = []
+        for _ in range(3):  # a word at a time: a frame each
+            tap.release(1)
+            frames.append(await feed.next(5.0))
         await generator.stop_here(started.reply.id)
         frames.append(await feed.next(5.0))
     assert [f.seq for f in frames] == [1, 2, 3, 4]
@@ -556,7 +581,7 @@ async def test_a_reply_finished_elsewhere_meanwhile_is_not_ended_again_here(proc
     started = await a_reply(uow)
     generator.start(started.conversation, started.reply, started.branch)
     tap.release(2)
-    await until(lambda: _seq_is(generator, started, 2))
+    await until(lambda: _wrote(generator, started, "w1 w2 "))
     async with uow() as work:  # another process's stop finished it from its stored content
         elsewhere = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
         elsewhere.stop(now=CLOCK.now())

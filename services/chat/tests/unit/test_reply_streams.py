@@ -28,7 +28,7 @@ class FakeReplyChannel:
         self.kept: dict = {}
         self.live: dict = {}
 
-    async def publish(self, frame: ReplyFrame) -> None:
+    def publish(self, frame: ReplyFrame) -> None:
         self.kept.setdefault(frame.message_id, []).append(frame)
         for queue in self.live.get(frame.message_id, []):
             queue.put_nowait(frame)
@@ -90,8 +90,8 @@ async def test_a_subscriber_gets_the_frames_after_its_seq_then_the_end():
     uow, channel = fake_uow(), FakeReplyChannel()
     reply = await a_reply(uow)
     for seq, word in enumerate(("one ", "two ", "three"), start=1):
-        await channel.publish(chunk(reply, seq, word))
-    await channel.publish(done(reply, 4))
+        channel.publish(chunk(reply, seq, word))
+    channel.publish(done(reply, 4))
     stream = await open_reply_stream(reply.id, reply.owner_id, lambda: uow, channel)
     frames = await collect(stream, after=1)
     assert [f.seq for f in frames] == [2, 3, 4]
@@ -101,12 +101,12 @@ async def test_a_subscriber_gets_the_frames_after_its_seq_then_the_end():
 async def test_live_frames_follow_the_kept_ones_in_order():
     uow, channel = fake_uow(), FakeReplyChannel()
     reply = await a_reply(uow)
-    await channel.publish(chunk(reply, 1, "one "))
+    channel.publish(chunk(reply, 1, "one "))
     stream = await open_reply_stream(reply.id, reply.owner_id, lambda: uow, channel)
     following = asyncio.create_task(collect(stream))
     await asyncio.sleep(0.01)
-    await channel.publish(chunk(reply, 2, "two"))
-    await channel.publish(done(reply, 3))
+    channel.publish(chunk(reply, 2, "two"))
+    channel.publish(done(reply, 3))
     frames = await asyncio.wait_for(following, 2)
     assert [f.seq for f in frames] == [1, 2, 3]
 
@@ -135,7 +135,7 @@ async def test_a_subscriber_holding_everything_gets_only_the_end():
 async def test_lost_frames_of_a_finished_reply_are_replaced_by_the_stored_whole():
     uow, channel = fake_uow(), FakeReplyChannel()
     reply = await a_reply(uow, content="one two three", status="completed")
-    await channel.publish(chunk(reply, 3, "three"))  # 1 and 2 expired
+    channel.publish(chunk(reply, 3, "three"))  # 1 and 2 expired
     stream = await open_reply_stream(reply.id, reply.owner_id, lambda: uow, channel)
     frames = await collect(stream)
     assert frames[0].whole

@@ -32,6 +32,9 @@ from shared.kernel.ai import (
 
 AnswerWriter = Callable[[ChatRequest], str]
 
+FULL_SPEED_RUN = 32
+"""Tokens the model gives back to back at pace 0 before it yields to the event loop."""
+
 # a token: leading whitespace and a word or a run of punctuation, so even compact JSON streams in pieces
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s]+)|\s+")
 _OPENINGS = (
@@ -92,10 +95,14 @@ class OfflineModel:
         started = clock.now() if clock is not None else 0.0
         for i, piece in enumerate(pieces):
             # token i is due pace_s * i after the first, whatever the consumer spent in between (a
-            # slow consumer is not slowed further); sleep(0) still yields to the loop, so a long
-            # answer at full speed (or one running late) stays cancellable
-            due = clock.until(started + self.pace_s * i) if clock is not None and i else None
-            if due is None:
+            # slow consumer is not slowed further); sleep(0) still yields to the loop, so one
+            # running late stays cancellable. At full speed (pace 0) the tokens come in runs of
+            # FULL_SPEED_RUN between yields, as a fast server's stream arrives (several events
+            # a read), and a long answer still stays cancellable
+            if clock is None:
+                if i % FULL_SPEED_RUN == 0:
+                    await asyncio.sleep(0)
+            elif (due := clock.until(started + self.pace_s * i) if i else None) is None:
                 await asyncio.sleep(0)
             else:
                 await due

@@ -65,8 +65,12 @@ class _Run:
     reply: Message
     conversation: Conversation
     parts: list[str] = field(default_factory=list)
+    """The text published so far, one part a frame."""
     seq: int = 0
     dirty: bool = False
+    pending: list[str] = field(default_factory=list)
+    """Text the model gave in this turn of the event loop, published as one frame at its end."""
+    flush_due: bool = False
     stopping: bool = False
     model_id: UUID | None = None
     """The registry model that answered (the conversation may name none: the default did)."""
@@ -176,19 +180,13 @@ class Generator:
             if attached and self._blobs is not None:
                 attached = await with_transcripts(attached, resolved, self._blobs, self._uow)
             request = await reply_request(resolved, path, limits, attachments=attached, blobs=self._blobs)
+            loop = asyncio.get_running_loop()
             async for chunk in resolved.model.stream(request):
                 if chunk.delta:
-                    run.parts.append(chunk.delta)
-                    run.seq += 1
-                    run.dirty = True
-                    await self._publish(
-                        ReplyChunk(
-                            message_id=run.reply.id,
-                            conversation_id=run.conversation.id,
-                            seq=run.seq,
-                            data=chunk.delta,
-                        )
-                    )
+                    run.pending.append(chunk.delta)
+                    if not run.flush_due:
+                        run.flush_due = True
+                        loop.call_soon(self._flush, run)
                 if chunk.usage is not None:
                     usage = chunk.usage
         except asyncio.CancelledError:
@@ -198,9 +196,10 @@ class Generator:
         except Exception as exc:  # any other failure ends the reply; it must not stay in flight
             _log.exception("generation of reply %s failed", run.reply.id)
             status, reason = "failed", f"generation failed: {type(exc).__name__}"
+        self._flush(run)  # the text of the last turn, before the end
         if run.abandoned:
             self._runs.pop(run.reply.id, None)
-            await self._publish(_terminal(run.reply, run.seq + 1, "failed", usage, GONE))
+            self._publish(_terminal(run.reply, run.seq + 1, "failed", usage, GONE))
             return
         # finishing must complete even when the task is being cancelled (a stop, a shutdown)
         finish = asyncio.ensure_future(self._finish(run, status, usage, reason))
@@ -227,7 +226,7 @@ class Generator:
                 return False
             await self._charge(uow, reply, usage, now)
             await uow.commit()
-        await self._publish(_terminal(reply, seq, status, usage, reason))
+        self._publish(_terminal(reply, seq, status, usage, reason))
         return True
 
     async def _finish_orphan(
@@ -273,7 +272,7 @@ class Generator:
             await uow.messages.update(reply)
             await self._charge(uow, reply, usage, now)
             await uow.commit()
-        await self._publish(_terminal(reply, seq, status, usage, reason))
+        self._publish(_terminal(reply, seq, status, usage, reason))
         return reply
 
     async def _charge(self, uow: UnitOfWork, reply: Message, usage: Usage, now: datetime) -> None:
@@ -336,9 +335,25 @@ class Generator:
         except Exception:
             _log.exception("auto title of conversation %s failed", run.conversation.id)
 
-    async def _publish(self, frame: ReplyFrame) -> None:
+    def _flush(self, run: _Run) -> None:
+        """One frame for the text the model gave since the last one: a model that delivers several
+        tokens at once (a fast server's stream read in one go, the offline model at full speed)
+        costs one frame, not one a token; one paced token a turn is still a frame each."""
+        run.flush_due = False
+        if not run.pending:
+            return
+        data = "".join(run.pending)
+        run.pending.clear()
+        run.parts.append(data)
+        run.seq += 1
+        run.dirty = True
+        self._publish(
+            ReplyChunk(message_id=run.reply.id, conversation_id=run.conversation.id, seq=run.seq, data=data)
+        )
+
+    def _publish(self, frame: ReplyFrame) -> None:
         try:
-            await self._channel.publish(frame)
+            self._channel.publish(frame)
         except Exception as exc:  # the broker away: subscribers fall back to the stored content
             _log.warning("a frame of reply %s was not published: %s", frame.message_id, exc)
 

@@ -2,8 +2,11 @@
 
 Design (issue 9): each reply's frames are published with a core NATS publish (no round trip
 per token) on ``chat-replies.<message id>``, a subject the JetStream stream ``CHAT_REPLIES``
-captures. The stream is the bounded buffer: in memory, each reply's frames kept 15 minutes and
-at most :data:`MAX_FRAMES` of them, the oldest dropped past 256 MiB. A subscriber reads a
+captures, by one task of the process that sends every queued frame in order (a generation
+hands its frame over and goes on: one wake-up a turn of the event loop for all the replies'
+frames, not an ``await`` of the client per frame). The stream is the bounded buffer: in
+memory, each reply's frames kept 15 minutes and at most :data:`MAX_FRAMES` of them, the oldest
+dropped past 256 MiB. A subscriber reads a
 reply through an ephemeral ordered consumer filtered to its subject: stored frames first, then
 live ones, in order, with nothing to ack and nothing left behind. A lost or expired frame is
 noticed by its ``seq`` and the stored reply stands in (``chat.application.reply_streams``).
@@ -51,6 +54,8 @@ KEPT: Final = timedelta(minutes=15)
 BACKLOG: Final = 10_000
 """Frames a subscriber may fall behind by before its feed ends (it resumes from its last seq)."""
 STOP_WAIT_S: Final = 5.0
+FLUSH_WAIT_S: Final = 5.0
+"""How long a stopping process waits for its queued frames to reach the broker."""
 LOCAL_KEEP_S: Final = 60.0
 """How long after its end a reply written here is still served from memory."""
 
@@ -219,6 +224,9 @@ class NatsReplyChannel:
         self._nc = nc
         self._js = nc.jetstream()
         self._local: dict[UUID, _Local] = {}
+        self._outgoing: deque[tuple[str, bytes]] = deque()
+        self._wake: asyncio.Future[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     def begin(self, message_id: UUID) -> None:
         self._local.setdefault(message_id, _Local(subject=f"{SUBJECT_PREFIX}{message_id}"))
@@ -227,13 +235,47 @@ class NatsReplyChannel:
         if message_id in self._local:
             asyncio.get_running_loop().call_later(LOCAL_KEEP_S, self._local.pop, message_id, None)
 
-    async def publish(self, frame: ReplyFrame) -> None:
+    def publish(self, frame: ReplyFrame) -> None:
         local = self._local.get(frame.message_id)
         if local is None:
-            await self._nc.publish(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
+            self._send(f"{SUBJECT_PREFIX}{frame.message_id}", encode(frame))
             return
         local.deliver(frame)
-        await self._nc.publish(local.subject, encode(frame))
+        self._send(local.subject, encode(frame))
+
+    def _send(self, subject: str, payload: bytes) -> None:
+        self._outgoing.append((subject, payload))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._sending(), name="reply-frames")
+        elif self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def _sending(self) -> None:
+        """Sends the queued frames in order; waits (no timer) while there are none."""
+        loop = asyncio.get_running_loop()
+        while True:
+            while self._outgoing:
+                subject, payload = self._outgoing.popleft()
+                try:
+                    await self._nc.publish(subject, payload)
+                except Exception as exc:  # the broker away: subscribers fall back to the stored content
+                    _log.warning("a reply frame was not published", subject=subject, error=str(exc))
+            self._wake = loop.create_future()
+            try:
+                await self._wake
+            finally:
+                self._wake = None
+
+    async def flush(self, within_s: float = FLUSH_WAIT_S) -> None:
+        """Until every frame handed over is sent (or failed to be), for at most ``within_s``:
+        before the process stops."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while self._outgoing and self._sender is not None and not self._sender.done():
+            if loop.time() >= deadline:
+                _log.warning("stopping: reply frames not published", frames=len(self._outgoing))
+                return
+            await asyncio.sleep(0.001)
 
     @contextlib.asynccontextmanager
     async def follow(self, message_id: UUID) -> AsyncIterator[_Feed]:
@@ -306,6 +348,11 @@ class NatsReplyChannel:
         try:
             yield
         finally:
+            await self.flush()
+            if self._sender is not None:
+                self._sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._sender
             if not self._nc.is_closed:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()

@@ -83,8 +83,9 @@ class ReplyChannel(Protocol):
         """This process no longer writes the reply (its terminal frame, if any, is published)."""
         ...
 
-    async def publish(self, frame: ReplyFrame) -> None:
-        """Fire and forget, in order per reply (the channel stores it for late subscribers)."""
+    def publish(self, frame: ReplyFrame) -> None:
+        """Fire and forget, in order per reply (the channel stores it for late subscribers):
+        handed over at once, sent on by the channel (a generation never waits on the broker)."""
         ...
 
     def follow(self, message_id: UUID) -> AbstractAsyncContextManager[ReplyFeed]:
