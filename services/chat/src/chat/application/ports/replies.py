@@ -10,18 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
+
+import msgspec
 
 from shared.kernel.ai import Usage
 
 FinishedStatus = Literal["completed", "stopped", "failed"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplyChunk:
+class ReplyChunk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Frames are msgspec Structs outside the cyclic collector (``gc=False``: they hold only
+    ids, numbers and text, so they can form no cycle): a process keeps every frame of the
+    replies it writes (a minute past their end), and 500 streams' 25,000 frames a second, as
+    tracked objects, were a young collection every 0.35 s (3-8 ms) and an older one every 4 s
+    (30-40 ms): the p99 of the streams bench's added latency per token."""
+
     message_id: UUID
     conversation_id: UUID
     seq: int
@@ -31,8 +37,7 @@ class ReplyChunk:
     serve): it replaces what the subscriber holds instead of extending it."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplyDone:
+class ReplyDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The reply finished (completed, or stopped by its owner); ``seq`` is its last frame's."""
 
     message_id: UUID
@@ -42,8 +47,7 @@ class ReplyDone:
     usage: Usage
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplyError:
+class ReplyError(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The reply failed (the model, or its process); the partial content stays readable."""
 
     message_id: UUID
