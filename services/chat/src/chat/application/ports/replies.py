@@ -14,19 +14,17 @@ from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
-import msgspec
-
 from shared.kernel.ai import Usage
+from shared.kernel.values import Untracked
 
 FinishedStatus = Literal["completed", "stopped", "failed"]
 
 
-class ReplyChunk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """Frames are msgspec Structs outside the cyclic collector (``gc=False``: they hold only
-    ids, numbers and text, so they can form no cycle): a process keeps every frame of the
-    replies it writes (a minute past their end), and 500 streams' 25,000 frames a second, as
-    tracked objects, were a young collection every 0.35 s (3-8 ms) and an older one every 4 s
-    (30-40 ms): the p99 of the streams bench's added latency per token."""
+class ReplyChunk(Untracked, frozen=True, kw_only=True):
+    """Frames are :class:`Untracked`: a process keeps every frame of the replies it writes (a
+    minute past their end), and 500 streams' 25,000 frames a second, as tracked objects, were
+    a young collection every 0.35 s (3-8 ms) and an older one every 4 s (30-40 ms): the tail
+    of the streams bench's added latency per token."""
 
     message_id: UUID
     conversation_id: UUID
@@ -37,7 +35,7 @@ class ReplyChunk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     serve): it replaces what the subscriber holds instead of extending it."""
 
 
-class ReplyDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class ReplyDone(Untracked, frozen=True, kw_only=True):
     """The reply finished (completed, or stopped by its owner); ``seq`` is its last frame's."""
 
     message_id: UUID
@@ -47,7 +45,7 @@ class ReplyDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     usage: Usage
 
 
-class ReplyError(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class ReplyError(Untracked, frozen=True, kw_only=True):
     """The reply failed (the model, or its process); the partial content stays readable."""
 
     message_id: UUID

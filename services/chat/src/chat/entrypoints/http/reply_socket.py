@@ -31,7 +31,8 @@ from litestar.types import WebSocketSendEvent
 
 from chat.application.ports import UnitOfWork
 from chat.application.replies import PostMessage, post_message
-from chat.application.reply_streams import open_reply_stream
+from chat.application.reply_streams import ReplyStream, open_reply_stream
+from chat.domain.messages import Message
 from chat.entrypoints.http.reply_dependencies import GeneratorDep, ReplyChannelDep, UnitsOfWorkDep
 from chat.entrypoints.http.reply_schemas import (
     MESSAGE_BODY_LIMIT,
@@ -188,7 +189,7 @@ class _Session:
                     message_id=started.reply.id,
                 )
             )
-            self.follow(started.reply.id, 0, principal)
+            self.follow(started.reply.id, 0, principal, known=started.reply)
         elif isinstance(request, SubscribeRequest):
             self.follow(request.message_id, request.after, principal)
         elif isinstance(request, StopRequest):
@@ -203,15 +204,23 @@ class _Session:
             principal, self.token = renewed, request.token
         return principal
 
-    def follow(self, message_id: UUID, after: int, principal: Principal) -> None:
+    def follow(
+        self, message_id: UUID, after: int, principal: Principal, known: Message | None = None
+    ) -> None:
+        """``known``: the reply as this socket just posted it (nothing to read back to check it)."""
         previous = self.follows.pop(message_id, None)
         if previous is not None:
             previous.cancel()
-        self.follows[message_id] = asyncio.create_task(self._follow(message_id, after, principal))
+        self.follows[message_id] = asyncio.create_task(self._follow(message_id, after, principal, known))
 
-    async def _follow(self, message_id: UUID, after: int, principal: Principal) -> None:
+    async def _follow(
+        self, message_id: UUID, after: int, principal: Principal, known: Message | None
+    ) -> None:
         try:
-            stream = await open_reply_stream(message_id, principal.user_id, self.units, self.replies)
+            if known is not None:
+                stream = ReplyStream(message=known, uow=self.units, channel=self.replies)
+            else:
+                stream = await open_reply_stream(message_id, principal.user_id, self.units, self.replies)
             if stream.message.conversation_id != self.conversation_id:
                 raise NotFound(f"reply {message_id} not found")
             async for frame in stream.frames(after):
