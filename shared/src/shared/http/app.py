@@ -32,6 +32,7 @@ from shared.http.metrics_endpoint import metrics_controller
 from shared.http.openapi import ClosedStructSchemaPlugin, problem_responses
 from shared.http.problems import EXCEPTION_HANDLERS
 from shared.http.request_id import RequestIdMiddleware
+from shared.http.socket_frames import keep_server_send
 
 YOUNG_GC_THRESHOLD: Final = 10_000
 _saved_thresholds: list[tuple[int, int, int]] = []  # the collector's, as each running app found it
@@ -61,6 +62,7 @@ class ServiceApp(Litestar):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        keep_server_send(scope, send)
         await self._outermost(scope, receive, send)
 
     def register(self, value: ControllerRouterHandler) -> None:  # type: ignore[override]

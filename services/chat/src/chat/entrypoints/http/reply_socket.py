@@ -50,6 +50,7 @@ from chat.entrypoints.http.reply_schemas import (
 )
 from shared.auth import Principal, verify_token
 from shared.http.problems import Problem, problem_of
+from shared.http.socket_frames import server_send
 from shared.kernel.clock import SystemClock
 from shared.kernel.errors import NotFound
 
@@ -105,10 +106,12 @@ class _Session:
         replies: ReplyChannelDep,
     ) -> None:
         self.socket = socket
+        # frames go to the server's send (shared.http.socket_frames); with no lock: a frame is
+        # written whole by one call (the server's send waits, if ever, only before writing)
+        self.frames_out = server_send(socket.scope) or socket.send
         self.conversation_id = conversation_id
         self.units = units
         self.replies = replies
-        self.lock = asyncio.Lock()
         self.follows: dict[UUID, asyncio.Task[None]] = {}
         self.token = ""
         self.watch: asyncio.Task[None] | None = None
@@ -120,8 +123,7 @@ class _Session:
             "bytes": None,
             "text": _encoder.encode(frame).decode(),
         }
-        async with self.lock:
-            await self.socket.send(event)
+        await self.frames_out(event)
 
     async def refuse(self, exc: Exception) -> None:
         with contextlib.suppress(Exception):
