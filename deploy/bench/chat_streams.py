@@ -23,8 +23,9 @@ figures and asserts nothing (bench.sh goes on if it fails).
    ``{"type": "message", ...}``, reads the frames (``accepted``, the ``chunk``s, ``done``)
    and, once its reply is done, sends the next message, until :data:`RUN_S` s after the ramp:
    from the ramp's end on, :data:`CLIENTS` replies stream at every moment. The client stamps
-   each chunk as it reads it (one process, uvloop, a prefix check per chunk frame, no JSON
-   decoding of chunks).
+   each chunk as it reads it: one process, uvloop, a minimal WebSocket client of its own
+   (``light_socket.py``: frames parsed where they are read, a prefix check per chunk frame, no
+   JSON decoding of chunks), as light as a load generator sharing the server's cores must be.
 
 Figures: the **added latency per token**: for each reply, the gaps between consecutive chunks
 minus the model's pace (the offline model sleeps :data:`PACE_MS` ms before each token after the
@@ -64,8 +65,7 @@ import psutil  # type: ignore[import-untyped]
 import uvloop
 from bench import API, BenchError, loopback
 from chat_api import Cluster, chat_api, exit_on_sigterm, raise_budgets, register
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from light_socket import LightSocket, SocketFailed, connect
 
 CLIENTS: Final = 500
 USERS: Final = 50  # the clients' owners, 10 conversations each (bench.sh lets identity take the sign-ups)
@@ -155,38 +155,62 @@ class Options:
     deflate = True  # offer permessage-deflate, as browsers do (--no-deflate: plain frames)
 
 
-async def open_socket(chat: str, token: str, conversation_id: str) -> ClientConnection:
-    return await connect(
-        socket_url(chat, conversation_id),
-        subprotocols=[SUBPROTOCOL, f"bearer.{token}"],  # type: ignore[list-item]
-        open_timeout=60,
-        ping_interval=None,  # no keep-alive pings during the run
-        max_size=2**20,
-        compression="deflate" if Options.deflate else None,
-    )
+class Conversation:
+    """One client's socket and the reply it waits for; frames are handled where they are read."""
 
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.socket: LightSocket | None = None
+        self.extensions: str | None = None
+        self._reply: Reply | None = None
+        self._finished: asyncio.Future[Reply] | None = None
 
-async def converse(ws: ClientConnection, client: Client, content: str) -> Reply:
-    """One message and its reply, to the ``done`` frame."""
-    reply = Reply(sent=time.perf_counter())
-    client.replies.append(reply)
-    await ws.send(json.dumps({"type": "message", "content": content}))
-    chunks = reply.chunks
-    while True:
-        raw = await ws.recv()
-        now = time.perf_counter()
-        if isinstance(raw, str) and raw.startswith(CHUNK_PREFIX):
-            chunks.append(now)
-            continue
-        frame = json.loads(raw)
+    async def open(self, chat: str) -> Conversation:
+        self.socket = await connect(
+            socket_url(chat, self.client.conversation_id),
+            [SUBPROTOCOL, f"bearer.{self.client.token}"],
+            self.on_text,
+            extensions="permessage-deflate" if Options.deflate else None,
+        )
+        self.extensions = (await self.socket.opened).get("sec-websocket-extensions")
+        if self.extensions:
+            raise BenchError(f"the server negotiated {self.extensions}: this client reads plain frames only")
+        return self
+
+    def on_text(self, text: str, read_at: float) -> None:
+        reply, finished = self._reply, self._finished
+        if reply is None or finished is None:
+            return
+        if text.startswith(CHUNK_PREFIX):
+            reply.chunks.append(read_at)
+            return
+        frame = json.loads(text)
         kind = frame.get("type")
         if kind == "accepted":
-            continue
+            return
         if kind == "done":
-            reply.done = now
-            return reply
-        reply.error = f"{kind}: {json.dumps(frame.get('problem', frame))[:300]}"
-        return reply
+            reply.done = read_at
+        else:
+            reply.error = f"{kind}: {json.dumps(frame.get('problem', frame))[:300]}"
+        self._reply = self._finished = None
+        finished.set_result(reply)
+
+    async def converse(self, content: str) -> Reply:
+        """One message and its reply, to the ``done`` frame."""
+        assert self.socket is not None
+        reply = Reply(sent=time.perf_counter())
+        self.client.replies.append(reply)
+        self._reply, self._finished = reply, asyncio.get_running_loop().create_future()
+        finished = self._finished
+        self.socket.send_text(json.dumps({"type": "message", "content": content}))
+        await asyncio.wait([finished, self.socket.closed], return_when=asyncio.FIRST_COMPLETED)
+        if not finished.done():
+            self.socket.closed.result()  # raises why it closed
+        return finished.result()
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
 
 
 def content_of(client: Client, number: int) -> str:
@@ -196,18 +220,19 @@ def content_of(client: Client, number: int) -> str:
     )
 
 
-async def run_client(ws: ClientConnection, client: Client, start: asyncio.Event, until: list[float]) -> None:
+async def run_client(conversation: Conversation, start: asyncio.Event, until: list[float]) -> None:
+    client = conversation.client
     await start.wait()
     await asyncio.sleep(client.index * RAMP_S / CLIENTS)
     number = 0
     try:
         while time.perf_counter() < until[0]:
             number += 1
-            reply = await converse(ws, client, content_of(client, number))
+            reply = await conversation.converse(content_of(client, number))
             if reply.error is not None:
                 client.failure = reply.error
                 return
-    except (WebSocketException, OSError) as exc:
+    except (SocketFailed, OSError) as exc:
         client.failure = f"{type(exc).__name__}: {exc}"
 
 
@@ -249,11 +274,11 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     ]
 
     async def warm_one(client: Client) -> None:
-        ws = await open_socket(chat, client.token, client.conversation_id)
+        conversation = await Conversation(client).open(chat)
         try:
-            await converse(ws, client, content_of(client, 1))
+            await conversation.converse(content_of(client, 1))
         finally:
-            await ws.close()
+            conversation.close()
 
     await asyncio.gather(*(warm_one(client) for client in warm))
     warm_errors = [r.error for c in warm for r in c.replies if r.error]
@@ -265,14 +290,14 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     clients = [Client(n, token, conversation_id) for n, (token, conversation_id) in enumerate(ids[:CLIENTS])]
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
 
-    async def opened(client: Client) -> ClientConnection:
+    async def opened(client: Client) -> Conversation:
         async with gate:
-            return await open_socket(chat, client.token, client.conversation_id)
+            return await Conversation(client).open(chat)
 
     opening = time.perf_counter()
-    sockets = await asyncio.gather(*(opened(client) for client in clients))
+    conversations = await asyncio.gather(*(opened(client) for client in clients))
     open_s = time.perf_counter() - opening
-    extensions = sockets[0].response.headers.get("Sec-WebSocket-Extensions") if sockets[0].response else None
+    extensions = conversations[0].extensions
     await asyncio.sleep(1.0)
     rss_open = api.memory_info().rss
 
@@ -281,9 +306,7 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     start = asyncio.Event()
     until = [0.0]
     watchers = [asyncio.create_task(sample(api_pid, samples, stop)), asyncio.create_task(lag(samples, stop))]
-    runs = [
-        asyncio.create_task(run_client(ws, c, start, until)) for ws, c in zip(sockets, clients, strict=True)
-    ]
+    runs = [asyncio.create_task(run_client(conversation, start, until)) for conversation in conversations]
     await asyncio.sleep(0.2)  # every client waits on the start
     started = time.perf_counter()
     ramped = started + RAMP_S
@@ -297,7 +320,8 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     ended = time.perf_counter()
     stop.set()
     await asyncio.gather(*watchers)
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    for conversation in conversations:
+        conversation.close()
     return {
         "clients": clients,
         "samples": samples,
@@ -503,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     except asyncio.CancelledError:
         print("bench: chat streams: stopped (SIGTERM)", file=sys.stderr)
         return 143
-    except (BenchError, OSError, httpx.HTTPError, psutil.Error, WebSocketException) as exc:
+    except (BenchError, OSError, httpx.HTTPError, psutil.Error, SocketFailed) as exc:
         print(f"bench: chat streams: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
