@@ -82,7 +82,11 @@ class _Run:
 
     @property
     def content(self) -> str:
-        return "".join(self.parts)
+        """The text published so far; its parts are joined into one as it is read (every
+        checkpoint reads it: 500 replies of 400 frames were a 4 ms join a second, not 50 µs)."""
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
 
 
 class Generator:
