@@ -300,13 +300,8 @@ async def test_a_completed_reply_is_committed_once_with_its_event_and_followers_
                 yield ChatChunk(delta=word)
             yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=3))
 
-    generator = await process(Short())
-    started = await a_reply(uow)
-    generator.start(started.conversation, started.reply)
-    await until(lambda: _gone(generator, started))
-    reply = await stored(uow, started)
+    reply, stream = await _written_whole(process, uow, Short())
     assert (reply.status, reply.content, reply.usage.completion_tokens) == ("completed", "one two three", 3)
-    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
     frames = [f async for f in stream.frames(0) if f is not None]
     assert [f.data for f in frames if isinstance(f, ReplyChunk)] == ["one ", "two ", "three"]
     assert isinstance(frames[-1], ReplyDone)
@@ -325,17 +320,22 @@ async def test_the_tokens_a_model_gives_in_one_turn_of_the_event_loop_go_out_as_
                     yield ChatChunk(delta=word)
             yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=4))
 
-    generator = await process(Burst())
-    started = await a_reply(uow)
-    generator.start(started.conversation, started.reply)
-    await until(lambda: _gone(generator, started))
-    reply = await stored(uow, started)
+    reply, stream = await _written_whole(process, uow, Burst())
     assert (reply.content, reply.metadata["frames"]) == ("one two three four", 3)
-    stream = await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
     frames = [f async for f in stream.frames(0) if f is not None]
     chunks = [(f.seq, f.data) for f in frames if isinstance(f, ReplyChunk)]
     assert chunks == [(1, "one two "), (2, "three four")]
     assert (type(frames[-1]), frames[-1].seq) == (ReplyDone, 3)
+
+
+async def _written_whole(process, uow, model: Tap):
+    """A reply ``model`` wrote to its end: as stored, and a follower's stream of it."""
+    generator = await process(model)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply)
+    await until(lambda: _gone(generator, started))
+    reply = await stored(uow, started)
+    return reply, await open_reply_stream(started.reply.id, started.reply.owner_id, uow, generator._channel)
 
 
 async def _wrote(generator: Generator, started, text: str) -> bool:

@@ -6,10 +6,10 @@ captures, by one task of the process that sends every queued frame in order (a g
 hands its frame over and goes on: one wake-up a turn of the event loop for all the replies'
 frames, not an ``await`` of the client per frame). The stream is the bounded buffer: in
 memory, each reply's frames kept 15 minutes and at most :data:`MAX_FRAMES` of them, the oldest
-dropped past 256 MiB. A subscriber reads a
-reply through an ephemeral ordered consumer filtered to its subject: stored frames first, then
-live ones, in order, with nothing to ack and nothing left behind. A lost or expired frame is
-noticed by its ``seq`` and the stored reply stands in (``chat.application.reply_streams``).
+dropped past 256 MiB. A subscriber reads a reply through an ephemeral ordered consumer filtered
+to its subject: stored frames first, then live ones, in order, with nothing to ack and nothing
+left behind. A lost or expired frame is noticed by its ``seq`` and the stored reply stands in
+(``chat.application.reply_streams``).
 
 Stops go over core request/reply on ``chat-control.stop.<message id>``: every API process
 listens, the one writing the reply stops it and answers.
@@ -227,6 +227,7 @@ class NatsReplyChannel:
         self._outgoing: deque[tuple[str, bytes]] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._sending_one = False
 
     def begin(self, message_id: UUID) -> None:
         self._local.setdefault(message_id, _Local(subject=f"{SUBJECT_PREFIX}{message_id}"))
@@ -256,10 +257,13 @@ class NatsReplyChannel:
         while True:
             while self._outgoing:
                 subject, payload = self._outgoing.popleft()
+                self._sending_one = True
                 try:
                     await self._nc.publish(subject, payload)
                 except Exception as exc:  # the broker away: subscribers fall back to the stored content
                     _log.warning("a reply frame was not published", subject=subject, error=str(exc))
+                finally:
+                    self._sending_one = False
             self._wake = loop.create_future()
             try:
                 await self._wake
@@ -271,7 +275,7 @@ class NatsReplyChannel:
         before the process stops."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within_s
-        while self._outgoing and self._sender is not None and not self._sender.done():
+        while (self._outgoing or self._sending_one) and self._sender is not None and not self._sender.done():
             if loop.time() >= deadline:
                 _log.warning("stopping: reply frames not published", frames=len(self._outgoing))
                 return
