@@ -20,7 +20,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
-from typing import Final, cast
+from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 TEXT: Final = 0x1
@@ -59,6 +59,8 @@ class LightSocket(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for future in (self.opened, self.closed):  # a failure nobody awaited is not logged at exit
+            future.add_done_callback(_retrieved)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio.Transport subclass
@@ -141,6 +143,11 @@ class LightSocket(asyncio.Protocol):
                 future.set_exception(exc)
         if self.transport is not None:
             self.transport.close()
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def connect(
