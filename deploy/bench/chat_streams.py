@@ -118,8 +118,6 @@ class Client:
 class Samples:
     rss: list[int] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)
-    cpu: list[tuple[float, float]] = field(default_factory=list)
-    """(``time.perf_counter()``, the API process's CPU seconds so far), every :data:`SAMPLE_S`."""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -240,7 +238,6 @@ async def sample(pid: int, samples: Samples, stop: asyncio.Event) -> None:
     process = psutil.Process(pid)
     while not stop.is_set():
         samples.rss.append(process.memory_info().rss)
-        samples.cpu.append((time.perf_counter(), cpu_seconds(process)))
         await asyncio.sleep(SAMPLE_S)
 
 
@@ -308,8 +305,7 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     watchers = [asyncio.create_task(sample(api_pid, samples, stop)), asyncio.create_task(lag(samples, stop))]
     runs = [asyncio.create_task(run_client(conversation, start, until)) for conversation in conversations]
     await asyncio.sleep(0.2)  # every client waits on the start
-    started = time.perf_counter()
-    ramped = started + RAMP_S
+    ramped = time.perf_counter() + RAMP_S
     until[0] = ramped + RUN_S
     start.set()
     await asyncio.sleep(max(0.0, ramped - time.perf_counter()))
@@ -317,7 +313,6 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     await asyncio.sleep(max(0.0, until[0] - time.perf_counter()))
     cpu_after = (cpu_seconds(api), cpu_seconds(nats) if nats else 0.0, cpu_seconds(here))
     await asyncio.gather(*runs)  # the replies in flight at the window's end, not counted
-    ended = time.perf_counter()
     stop.set()
     await asyncio.gather(*watchers)
     for conversation in conversations:
@@ -325,10 +320,8 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     return {
         "clients": clients,
         "samples": samples,
-        "started": started,
         "ramped": ramped,
         "measured_until": until[0],
-        "ended": ended,
         "created_s": created_s,
         "open_s": open_s,
         "extensions": extensions,

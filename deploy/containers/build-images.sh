@@ -70,6 +70,23 @@ up_to_date() {  # tag recipe
     ((FORCE == 0)) && [[ "$(image_label "$1")" == "$2" ]]
 }
 
+# An empty build context NAME-context under $IMAGES; its path.
+new_context() {  # name
+    local ctx="$IMAGES/$1-context"
+    rm -rf "$ctx"
+    mkdir -p "$ctx"
+    echo "$ctx"
+}
+
+# Build TAG from the Dockerfile in context CTX, labelled with RECIPE (what up_to_date reads),
+# its output in NAME-build.log; the context is removed after.
+build_context() {  # name tag recipe ctx
+    log "building $2"
+    DOCKER_BUILDKIT=0 quietly "$IMAGES/$1-build.log" docker build --network=host \
+        --label "aiorch.recipe=$3" -t "$2" "$4"
+    rm -rf "$4"
+}
+
 # rm -rf a chroot, after unmounting anything a failed debootstrap left mounted in it.
 remove_tree() {
     local dir mnt
@@ -265,9 +282,7 @@ build_postgres() {
     fi
     pgbin="/$(cat "$tarball.pgbin" 2>/dev/null || true)"
     [[ "$pgbin" == /usr/lib/postgresql/*/bin ]] || die "$tarball.pgbin is missing; rerun with --force"
-    ctx="$IMAGES/postgres-context"
-    rm -rf "$ctx"
-    mkdir -p "$ctx"
+    ctx="$(new_context postgres)"
     write_pg_entrypoint "$ctx/docker-entrypoint.sh"
     cat >"$ctx/Dockerfile" <<EOF
 FROM $base
@@ -280,9 +295,7 @@ STOPSIGNAL SIGINT
 EXPOSE 5432
 CMD ["postgres"]
 EOF
-    log "building $PG_TAG"
-    DOCKER_BUILDKIT=0 quietly "$IMAGES/postgres-build.log" docker build --network=host \
-        --label "aiorch.recipe=$recipe" -t "$PG_TAG" "$ctx"
+    build_context postgres "$PG_TAG" "$recipe" "$ctx"
 }
 
 # ---------------------------------------------------------------------- NATS --
@@ -299,9 +312,7 @@ build_nats() {
     if ldd "$NATS_BIN" >/dev/null 2>&1; then
         die "$NATS_BIN is dynamically linked; it cannot run in a FROM scratch image"
     fi
-    ctx="$IMAGES/nats-context"
-    rm -rf "$ctx"
-    mkdir -p "$ctx"
+    ctx="$(new_context nats)"
     cp "$NATS_BIN" "$ctx/nats-server"
     # A static busybox, for a HEALTHCHECK's `busybox wget` of the monitoring port (the
     # official nats:*-alpine image has /bin/busybox too, so one compose file fits both).
@@ -314,10 +325,7 @@ ENTRYPOINT ["/nats-server"]
 EXPOSE 4222
 CMD ["-js"]
 EOF
-    log "building $NATS_TAG"
-    DOCKER_BUILDKIT=0 quietly "$IMAGES/nats-build.log" docker build --network=host \
-        --label "aiorch.recipe=$recipe" -t "$NATS_TAG" "$ctx"
-    rm -rf "$ctx"
+    build_context nats "$NATS_TAG" "$recipe" "$ctx"
 }
 
 # -------------------------------------------------------------------- Python --
@@ -349,19 +357,14 @@ build_python() {
     if ((FORCE)) || ! docker image inspect "$base" >/dev/null 2>&1; then
         quietly "$IMAGES/import.log" docker import "$tarball" "$base"
     fi
-    ctx="$IMAGES/python-context"
-    rm -rf "$ctx"
-    mkdir -p "$ctx"
+    ctx="$(new_context python)"
     cat >"$ctx/Dockerfile" <<EOF
 FROM $base
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     LANG=C.UTF-8
 CMD ["python3.11"]
 EOF
-    log "building $PYTHON_TAG"
-    DOCKER_BUILDKIT=0 quietly "$IMAGES/python-build.log" docker build --network=host \
-        --label "aiorch.recipe=$recipe" -t "$PYTHON_TAG" "$ctx"
-    rm -rf "$ctx"
+    build_context python "$PYTHON_TAG" "$recipe" "$ctx"
 }
 
 # ------------------------------------------------------------------- service --
@@ -386,9 +389,7 @@ build_service() {
     if [[ "$PYTHON_IMAGE" == "$PYTHON_TAG" ]]; then build_python; fi
     recipe="$(service_recipe)"
     up_to_date "$SERVICE_TAG" "$recipe" && return 0
-    ctx="$IMAGES/service-context"
-    rm -rf "$ctx"
-    mkdir -p "$ctx"
+    ctx="$(new_context service)"
     log "building the wheelhouse"
     quietly "$IMAGES/wheelhouse.log" "$ROOT/deploy/containers/wheelhouse.sh" "$ctx/wheels"
     cp -r "$ROOT/deploy/containers/image" "$ctx/image"

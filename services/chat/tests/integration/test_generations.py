@@ -89,7 +89,8 @@ class Catalog:
 
 @pytest.fixture
 async def process(servers, uow):
-    """Builds generator "processes" (each with its own NATS connection), closed after the test."""
+    """Builds generator "processes" (each with its own NATS connection), closed after the test;
+    ``running=False``: the test opens the generator's loops itself (and closes them: a stop)."""
     async with AsyncExitStack() as stack:
 
         async def start(
@@ -101,6 +102,7 @@ async def process(servers, uow):
             vision: bool = False,
             transcriber=None,
             model_id=None,
+            running: bool = True,
         ) -> Generator:
             nc = await nats.connect(servers.nats_url)
             stack.push_async_callback(nc.close)
@@ -114,7 +116,8 @@ async def process(servers, uow):
                 lease_s=lease_s,
                 checkpoint_s=checkpoint_s,
             )
-            await stack.enter_async_context(generator.running())
+            if running:
+                await stack.enter_async_context(generator.running())
             return generator
 
         yield start
@@ -229,24 +232,19 @@ async def test_a_stop_of_a_reply_no_process_writes_finishes_it_as_stopped(proces
     assert reply.status == "stopped"
 
 
-async def test_a_shutdown_fails_the_replies_in_flight_so_they_can_be_regenerated(servers, uow):
+async def test_a_shutdown_fails_the_replies_in_flight_so_they_can_be_regenerated(process, uow):
     tap = Tap()
-    nc = await nats.connect(servers.nats_url)
-    try:
-        await ensure_stream(nc.jetstream(), reply_stream())
-        generator = Generator(uow=uow, models=Catalog(tap), channel=NatsReplyChannel(nc), clock=CLOCK)
-        started = await a_reply(uow)
-        async with generator.running():
-            generator.start(started.conversation, started.reply)
-            tap.release(1)
-            await until(lambda: _wrote(generator, started, "w1 "))
-    finally:
-        await nc.close()
+    generator = await process(tap, running=False)
+    started = await a_reply(uow)
+    async with generator.running():
+        generator.start(started.conversation, started.reply)
+        tap.release(1)
+        await until(lambda: _wrote(generator, started, "w1 "))
     reply = await stored(uow, started)
     assert (reply.status, reply.content, reply.metadata["error"]) == ("failed", "w1 ", SHUTDOWN)
 
 
-async def test_a_shutdown_lets_the_replies_in_flight_finish_within_its_grace(servers, uow):
+async def test_a_shutdown_lets_the_replies_in_flight_finish_within_its_grace(process, uow):
     class Ending(Tap):  # three words, each when the test lets it, then the end
         async def stream(self, request):
             for n in range(1, 4):
@@ -255,24 +253,19 @@ async def test_a_shutdown_lets_the_replies_in_flight_finish_within_its_grace(ser
             yield ChatChunk(delta="", finish_reason="stop", usage=Usage(prompt_tokens=1, completion_tokens=3))
 
     tap = Ending()
-    nc = await nats.connect(servers.nats_url)
-    try:
-        await ensure_stream(nc.jetstream(), reply_stream())
-        generator = Generator(uow=uow, models=Catalog(tap), channel=NatsReplyChannel(nc), clock=CLOCK)
-        started = await a_reply(uow)
+    generator = await process(tap, running=False)
+    started = await a_reply(uow)
 
-        async def the_rest_soon() -> None:  # while the process is stopping
-            await asyncio.sleep(0.3)
-            tap.release(2)
+    async def the_rest_soon() -> None:  # while the process is stopping
+        await asyncio.sleep(0.3)
+        tap.release(2)
 
-        async with generator.running(finish_within_s=30):
-            generator.start(started.conversation, started.reply)
-            tap.release(1)
-            await until(lambda: _wrote(generator, started, "w1 "))
-            rest = asyncio.create_task(the_rest_soon())
-        await rest
-    finally:
-        await nc.close()
+    async with generator.running(finish_within_s=30):
+        generator.start(started.conversation, started.reply)
+        tap.release(1)
+        await until(lambda: _wrote(generator, started, "w1 "))
+        rest = asyncio.create_task(the_rest_soon())
+    await rest
     reply = await stored(uow, started)
     assert (reply.status, reply.content) == ("completed", "w1 w2 w3 ")
 
