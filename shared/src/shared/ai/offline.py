@@ -99,13 +99,11 @@ class OfflineModel:
             # running late stays cancellable. At full speed (pace 0) the tokens come in runs of
             # FULL_SPEED_RUN between yields, as a fast server's stream arrives (several events
             # a read), and a long answer still stays cancellable
-            if clock is None:
-                if i % FULL_SPEED_RUN == 0:
-                    await asyncio.sleep(0)
-            elif (due := clock.until(started + self.pace_s * i) if i else None) is None:
-                await asyncio.sleep(0)
-            else:
+            due = clock.until(started + self.pace_s * i) if clock is not None and i else None
+            if due is not None:
                 await due
+            elif clock is not None or i % FULL_SPEED_RUN == 0:
+                await asyncio.sleep(0)
             if i < last:
                 yield ChatChunk(delta=piece)
             else:

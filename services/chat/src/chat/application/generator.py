@@ -69,8 +69,8 @@ class _Run:
     seq: int = 0
     dirty: bool = False
     pending: list[str] = field(default_factory=list)
-    """Text the model gave in this turn of the event loop, published as one frame at its end."""
-    flush_due: bool = False
+    """Text the model gave in this turn of the event loop, published as one frame at its end
+    (the turn's first piece schedules the flush)."""
     stopping: bool = False
     model_id: UUID | None = None
     """The registry model that answered (the conversation may name none: the default did)."""
@@ -187,10 +187,9 @@ class Generator:
             loop = asyncio.get_running_loop()
             async for chunk in resolved.model.stream(request):
                 if chunk.delta:
-                    run.pending.append(chunk.delta)
-                    if not run.flush_due:
-                        run.flush_due = True
+                    if not run.pending:
                         loop.call_soon(self._flush, run)
+                    run.pending.append(chunk.delta)
                 if chunk.usage is not None:
                     usage = chunk.usage
         except asyncio.CancelledError:
@@ -343,9 +342,8 @@ class Generator:
         """One frame for the text the model gave since the last one: a model that delivers several
         tokens at once (a fast server's stream read in one go, the offline model at full speed)
         costs one frame, not one a token; one paced token a turn is still a frame each."""
-        run.flush_due = False
         if not run.pending:
-            return
+            return  # flushed already: the reply ended in the same turn
         data = "".join(run.pending)
         run.pending.clear()
         run.parts.append(data)
