@@ -54,7 +54,6 @@ class ServiceApp(Litestar):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.drain = drain
         self._outermost = RequestIdMiddleware(
             StreamDrainMiddleware(partial(Litestar.__call__, self), drain),
             access_log_sample=access_log_sample,
