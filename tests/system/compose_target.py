@@ -38,9 +38,9 @@ from typing import Any
 
 import pytest
 
-from aiorch_devkit.devservers.ports import port_open
+from aiorch_devkit.devservers.ports import free_port_blocks, port_open
 
-from .conftest import FOREIGN_NAMES, FOREIGN_PREFIXES, REPO, SERVICES, PrivateCluster, distinct_free_ports
+from .conftest import FOREIGN_NAMES, FOREIGN_PREFIXES, REPO, SERVICES, PrivateCluster
 
 TARGET_ENV = "AIORCH_SYSTEM_TARGET"
 COMPOSE_SH = REPO / "deploy" / "compose" / "compose.sh"
@@ -169,7 +169,7 @@ class ComposeCluster(PrivateCluster):
     # --- the stack --------------------------------------------------------------------
 
     def _choose_ports(self) -> None:
-        self.ports = dict(zip(PORTS, distinct_free_ports(len(PORTS)), strict=True))
+        self.ports = dict(zip(PORTS, free_port_blocks(len(PORTS)), strict=True))
         self.nats_url = f"nats://127.0.0.1:{self.ports['nats']}"
 
     def _lost_a_port(self) -> bool:

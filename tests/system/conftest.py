@@ -39,6 +39,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Collection, Generator, Iterator
@@ -50,13 +51,24 @@ import httpx
 import psutil
 import pytest
 
-from aiorch_devkit.devservers import EmbeddedNats, free_port
-from aiorch_devkit.devservers.ports import port_open
+from aiorch_devkit.devservers import EmbeddedNats
+from aiorch_devkit.devservers.ports import free_port_blocks, port_open
 from aiorch_devkit.testing.servers import Servers
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "chat", "orchestrator")
-MARKER_ENV = "AIORCH_CLUSTER_STATE"  # set by the runner on every process it starts
+
+sys.path.insert(0, str(REPO / "deploy" / "local"))
+from cluster_config import (  # noqa: E402 (deploy/local holds scripts)
+    MARKER_ENV,
+    MAX_REPLICAS,
+    REPLICA_PORT_STEP,
+    WORKER_PORT_OFFSET,
+)
+
+PORT_OFFSETS = [r * REPLICA_PORT_STEP + w for r in range(MAX_REPLICAS) for w in (0, WORKER_PORT_OFFSET)]
+"""The ports the local cluster derives from a service's port (its worker's, its replicas'):
+free with it, or the cluster cannot start."""
 # Variables that would send the cluster to other servers, or tie it to an outer make.
 FOREIGN_PREFIXES = ("IDENTITY_", "CHAT_", "ORCHESTRATOR_", "AIORCH_")
 FOREIGN_NAMES = {"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
@@ -197,15 +209,6 @@ def mailed_link(mail_dir: Path, to: str, page: str, *, since: set[Path], within_
     return found[0]
 
 
-def distinct_free_ports(count: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
-
-
 async def drop_service_roles(admin_url: str) -> None:
     """Drop the services' schemas and roles (what the cluster provisions), if present."""
     import asyncpg
@@ -282,7 +285,7 @@ def cluster(servers_provider: str, request: pytest.FixtureRequest) -> Iterator[P
     shared_nats = servers if servers is not None and servers.nats_restartable else None
 
     own = [*SERVICES, *(["postgres"] if servers is None else []), *(["nats"] if shared_nats is None else [])]
-    ports = dict(zip(own, distinct_free_ports(len(own)), strict=True))
+    ports = dict(zip(own, free_port_blocks(len(own), PORT_OFFSETS), strict=True))
     env |= {
         "AIORCH_STATE_DIR": str(root / "cluster"),
         **{f"AIORCH_{s.upper()}_PORT": str(ports[s]) for s in SERVICES},
