@@ -136,3 +136,16 @@ async def test_commit_outside_the_block_is_an_error(engine):
 def test_it_runs_either_on_an_engine_or_joined_to_a_connection():
     with pytest.raises(ValueError, match="either"):
         ThingsUnitOfWork(outbox=OUTBOX, translate=translate)
+
+
+async def test_a_unit_of_work_open_in_one_task_refuses_a_second_and_keeps_its_transaction(engine):
+    uow = ThingsUnitOfWork.from_engine(engine, OUTBOX, translate)
+    async with uow:
+        with pytest.raises(RuntimeError, match="already open"):
+            async with uow:
+                pass
+        await uow.things.add(Thing(id=new_id()))
+        await uow.commit()
+    assert await counts(engine) == (1, 0)
+    await do_work(uow, commit=True)  # entered again once its block ended
+    assert await counts(engine) == (2, 2)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -142,10 +141,21 @@ def all_dependencies() -> Mapping[str, Provide]:
 def worker_chores(settings: Settings, engine: AsyncEngine) -> list[Chore]:
     """The worker's clean-ups: blobs no attachment names any more (deleted with their message,
     conversation or user), and uploads staged by a process that died."""
-    uow = SqlAlchemyUnitOfWork.from_engine(engine, OutboxWriter(f"/aiorch/{SERVICE}"), to_contract)
+    outbox = OutboxWriter(f"/aiorch/{SERVICE}")
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork.from_engine(engine, outbox, to_contract)
+
     blobs = FilesystemBlobStore(Path(settings.blob_dir))
-    sweep = partial(sweep_blobs, uow, blobs, SystemClock())
-    ownerless = partial(sweep_ownerless_blobs, uow, blobs)
+
+    # a unit of work a round: the chores run at the same time (with one shared, they took over
+    # each other's connection, and one went back to the pool mid-transaction, failing its next users)
+    async def sweep() -> int:
+        return await sweep_blobs(uow(), blobs, SystemClock())
+
+    async def ownerless() -> int:
+        return await sweep_ownerless_blobs(uow(), blobs)
+
     return [
         Chore(name="attachment-blobs", every_s=settings.blob_sweep_every_s, work=sweep),
         Chore(name="erased-attachment-blobs", every_s=settings.erased_blobs_sweep_every_s, work=ownerless),

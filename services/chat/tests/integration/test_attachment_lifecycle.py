@@ -113,6 +113,8 @@ async def test_an_erased_users_attachments_go_and_the_workers_sweep_removes_thei
     assert await blobs.read(kept, keeper.sha256) == png()
     assert await quick.work() == 0
     assert await full.work() == 0
+    # the worker runs both at once: each has its own unit of work (one shared failed both)
+    assert await asyncio.gather(quick.work(), full.work(), quick.work()) == [0, 0, 0]
 
 
 async def test_a_blob_whose_upload_never_committed_is_swept_but_not_one_a_row_names(uow, blobs):

@@ -9,6 +9,8 @@ Two ways to run:
   uses a savepoint, so "not committed" still discards the use case's changes;
   "committed" releases them into the owner's transaction, which the owner commits.
 
+An instance may be entered again once its block has ended, never by two tasks at once.
+
 A service subclasses it, typed with its domain event base, and builds its
 repositories on the connection in :meth:`~SqlAlchemyUnitOfWork.attach_repositories`,
 handing each the unit of work's :attr:`~SqlAlchemyUnitOfWork.seen`: a repository adds
@@ -74,6 +76,10 @@ class SqlAlchemyUnitOfWork(Generic[E]):
         """Build the service's repositories on ``conn``; called on entering the block."""
 
     async def __aenter__(self) -> Self:
+        if self._conn is not None:
+            # its connection and transaction live on the instance: a second task entering it would
+            # take them over, and the first one's connection would go back to the pool mid-transaction
+            raise RuntimeError("this unit of work is already open: give each task its own")
         if self._engine is not None:
             self._conn = await self._engine.connect()
             try:
