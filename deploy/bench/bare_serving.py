@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 
-def serve(app_factory: str, *, required: Sequence[str], default_workers: int) -> None:
-    """Runs ``module:factory`` (a module beside this one) on ``BARE_PORT``, ``BARE_WORKERS`` workers."""
+def serve(app_factory: str, *, required: Sequence[str], default_workers: int, **options: Any) -> None:
+    """Runs ``module:factory`` (a module beside this one) on ``BARE_PORT``, ``BARE_WORKERS`` workers;
+    ``options``: more of uvicorn's."""
     for name in required:
         if not os.environ.get(name):
             raise SystemExit(f"{app_factory.partition(':')[0]}: {name} is required")
@@ -26,4 +28,5 @@ def serve(app_factory: str, *, required: Sequence[str], default_workers: int) ->
         http="httptools",
         log_level="warning",
         access_log=False,
+        **options,
     )

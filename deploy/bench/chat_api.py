@@ -143,6 +143,42 @@ def chat_api(cluster: Cluster, out: Path, name: str, settings: Mapping[str, str]
             _stop(process)
 
 
+@contextmanager
+def bare_server(
+    script: str, out: Path, log_name: str, marker: Mapping[str, str], settings: Mapping[str, str]
+) -> Iterator[tuple[str, int]]:
+    """One of the bench's bare apps (``script``, beside this module) on one uvicorn worker,
+    listening: its base URL and pid. ``settings``: its ``BARE_*`` variables. Stopped on exit;
+    its output goes to ``<out>/<log_name>``."""
+    port = ports(1)[0]
+    env = {**os.environ, **marker, **settings, "BARE_PORT": str(port), "BARE_WORKERS": "1"}
+    with (out / log_name).open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name(script))],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    raise BenchError(f"{script} exited with {process.returncode} (see {log_name})")
+                try:
+                    httpx.get(f"{url}/", timeout=1)  # any answer (404) means it listens
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise BenchError(f"{script} did not listen within {READY_TIMEOUT_S:.0f} s") from None
+                    time.sleep(0.2)
+            yield url, process.pid
+        finally:
+            _stop(process)
+
+
 def _wait_ready(api: ChatApi) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = "no answer"

@@ -47,8 +47,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -56,8 +54,8 @@ from typing import Any, Final
 import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
-from bench import RESULT_LINE, BenchError, Run, loopback, median_run, parse_wrk, ports, service_dsn
-from chat_api import Cluster, chat_api, exit_on_sigterm, raise_budgets, register, user_id
+from bench import RESULT_LINE, BenchError, Run, loopback, median_run, parse_wrk, service_dsn
+from chat_api import Cluster, bare_server, chat_api, exit_on_sigterm, raise_budgets, register, user_id
 
 from shared.kernel.ids import new_id
 
@@ -189,46 +187,6 @@ async def settle_bare(dsn: str, owners: list[uuid.UUID]) -> None:
         await conn.close()
 
 
-@contextmanager
-def bare_app(dsn: str, out: Path, marker: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """bare_chat.py on one uvicorn worker (serving in-process): its base URL and pid. Stopped on exit."""
-    port = ports(1)[0]
-    env = {**os.environ, **marker, "BARE_CHAT_DSN": dsn, "BARE_PORT": str(port), "BARE_WORKERS": "1"}
-    env["BARE_POOL_SIZE"] = str(POOL)
-    with (out / "chat-post-bare.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("bare_chat.py"))],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise BenchError(
-                        f"bare_chat.py exited with {process.returncode} (see chat-post-bare.log)"
-                    )
-                try:
-                    httpx.get(f"{url}/", timeout=1)  # any answer (404) means it listens
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise BenchError("bare_chat.py did not listen within 30 s") from None
-                    time.sleep(0.2)
-            yield url, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
 def cpu_seconds(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
@@ -287,7 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         with (
             chat_api(cluster, out, "chat-post-api", settings) as api,
-            bare_app(dsn, out, cluster.marker()) as (bare, bare_pid),
+            bare_server(
+                "bare_chat.py",
+                out,
+                "chat-post-bare.log",
+                cluster.marker(),
+                {"BARE_CHAT_DSN": dsn, "BARE_POOL_SIZE": str(POOL)},
+            ) as (bare, bare_pid),
         ):
             started = time.monotonic()
             tokens = register(cluster.identity, USERS)

@@ -55,6 +55,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import uvloop
 from bench import API, BenchError, loopback
-from chat_api import Cluster, chat_api, exit_on_sigterm, raise_budgets, register
+from chat_api import Cluster, bare_server, chat_api, exit_on_sigterm, raise_budgets, register
 from light_socket import LightSocket, SocketFailed, connect
 
 CLIENTS: Final = 500
@@ -86,7 +87,7 @@ WARM_UP: Final = 10
 OPENING_AT_ONCE: Final = 25  # handshakes in flight while the sockets open
 SAMPLE_S: Final = 0.1
 LAG_TICK_S: Final = 0.01
-DEADLINE_S: Final = 100.0  # the whole step, start-up of the API process included
+DEADLINE_S: Final = 160.0  # the whole step, start-up of the API process and the floor included
 CHUNK_PREFIX: Final = '{"type":"chunk"'
 SUBPROTOCOL: Final = "aiorch.v1"
 
@@ -257,13 +258,23 @@ def cpu_seconds(*processes: psutil.Process) -> float:
     return total
 
 
-async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | None) -> dict[str, Any]:
-    api = psutil.Process(api_pid)
-    nats = psutil.Process(nats_pid) if nats_pid else None
-    here = psutil.Process()
+async def measure_chat(chat: str, tokens: list[str], api_pid: int, nats_pid: int | None) -> dict[str, Any]:
     began = time.perf_counter()
     ids = await create_conversations(chat, tokens, CLIENTS + WARM_UP)
     created_s = time.perf_counter() - began
+    return {**await measure(chat, ids, api_pid, nats_pid), "created_s": created_s, "users": len(tokens)}
+
+
+def floor_conversations() -> list[tuple[str, str]]:
+    """The bare server's sockets: it reads no token and keeps no conversation."""
+    return [("-", str(uuid.uuid4())) for _ in range(CLIENTS + WARM_UP)]
+
+
+async def measure(url: str, ids: list[tuple[str, str]], api_pid: int, nats_pid: int | None) -> dict[str, Any]:
+    """The streams of ``ids`` (token, conversation id) against the server at ``url``."""
+    api = psutil.Process(api_pid)
+    nats = psutil.Process(nats_pid) if nats_pid else None
+    here = psutil.Process()
 
     # warm-up: a few streams through every code path, so the baseline RSS is the warm process's
     warm = [
@@ -271,7 +282,7 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
     ]
 
     async def warm_one(client: Client) -> None:
-        conversation = await Conversation(client).open(chat)
+        conversation = await Conversation(client).open(url)
         try:
             await conversation.converse(content_of(client, 1))
         finally:
@@ -289,7 +300,7 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
 
     async def opened(client: Client) -> Conversation:
         async with gate:
-            return await Conversation(client).open(chat)
+            return await Conversation(client).open(url)
 
     opening = time.perf_counter()
     conversations = await asyncio.gather(*(opened(client) for client in clients))
@@ -322,10 +333,8 @@ async def measure(chat: str, tokens: list[str], api_pid: int, nats_pid: int | No
         "samples": samples,
         "ramped": ramped,
         "measured_until": until[0],
-        "created_s": created_s,
         "open_s": open_s,
         "extensions": extensions,
-        "users": len(tokens),
         "rss_before": rss_before,
         "rss_open": rss_open,
         "cpu": [after - before for before, after in zip(cpu_before, cpu_after, strict=True)],
@@ -343,20 +352,35 @@ def in_flight(clients: list[Client], at: float) -> int:
     return count
 
 
-def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
-    clients: list[Client] = result["clients"]
-    samples: Samples = result["samples"]
+def gaps_of(result: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """The added latency of every gap between chunks (ms): once every client streams (the
+    goal's figure), and during the ramp."""
     pace = PACE_MS / 1000
     ramped, until = result["ramped"], result["measured_until"]
+    gaps: list[float] = []
     ramp_gaps: list[float] = []
-    gaps: list[float] = []  # once every client streams: the goal's figure
-    for client in clients:
+    for client in result["clients"]:
         for reply in client.replies:
             for earlier, later in zip(reply.chunks, reply.chunks[1:], strict=False):
                 if later < ramped:
                     ramp_gaps.append((later - earlier - pace) * 1000)
                 elif later <= until:
                     gaps.append((later - earlier - pace) * 1000)
+    return gaps, ramp_gaps
+
+
+def chunks_in_window(result: dict[str, Any]) -> int:
+    ramped, until = result["ramped"], result["measured_until"]
+    return sum(1 for c in result["clients"] for r in c.replies for at in r.chunks if ramped <= at <= until)
+
+
+def report(result: dict[str, Any], floor: dict[str, Any], took_s: float) -> dict[str, Any]:
+    clients: list[Client] = result["clients"]
+    samples: Samples = result["samples"]
+    pace = PACE_MS / 1000
+    ramped, until = result["ramped"], result["measured_until"]
+    gaps, ramp_gaps = gaps_of(result)
+    floor_gaps, _ = gaps_of(floor)
     replies = [reply for client in clients for reply in client.replies]
     finished = [r for r in replies if r.done is not None and r.error is None]
     first_ms = [(r.first - r.sent) * 1000 for r in replies if r.first is not None]
@@ -364,7 +388,10 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
     window = [ramped + step * 0.25 for step in range(int(RUN_S / 0.25) + 1)]
     concurrency = [in_flight(clients, at) for at in window]
     seconds = until - ramped
-    tokens = sum(1 for r in replies for at in r.chunks if ramped <= at <= until)
+    tokens = chunks_in_window(result)
+    floor_seconds = floor["measured_until"] - floor["ramped"]
+    floor_tokens = chunks_in_window(floor)
+    floor_cpu = floor["cpu"][0]
     api_cpu, nats_cpu, client_cpu = result["cpu"]
     peak = max(samples.rss) if samples.rss else result["rss_open"]
     mib = 1024 * 1024
@@ -391,7 +418,12 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
     )
     print(f"\n  added latency per token (gap between chunks - {PACE_MS} ms):")
     print(f"  {'':<34} {'gaps':>9} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'p99.9 ms':>9} {'max ms':>9}")
-    for label, values in ((f"all {CLIENTS} streaming (the window)", gaps), ("the ramp", ramp_gaps)):
+    rows = (
+        (f"all {CLIENTS} streaming (the window)", gaps),
+        ("the ramp", ramp_gaps),
+        ("bare server, its window (the floor)", floor_gaps),
+    )
+    for label, values in rows:
         print(
             f"  {label:<34} {len(values):>9,} {ms(values, 0.5):>9} {ms(values, 0.9):>9} {ms(values, 0.99):>9}"
             f" {ms(values, 0.999):>9} {max(values, default=float('nan')):>9.2f}"
@@ -399,6 +431,11 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
     p99 = percentile(gaps, 0.99)
     verdict = "meets" if p99 < 5 else "BELOW"
     print(f"  p99 {p99:.2f} ms: {verdict} the goal (p99 < 5 ms over the model's own pace)")
+    print(
+        f"  the floor: a bare server (bare_streams.py: the same server, model and frames, nothing of"
+        f" chat's own work) read {floor_tokens / floor_seconds:,.0f} chunks/s at"
+        f" {floor_cpu / floor_seconds:.2f} core, {floor_cpu / max(floor_tokens, 1) * 1e6:,.1f} µs a chunk"
+    )
     print("\n  time to first chunk (message sent → first chunk read), every reply:")
     print(f"  {'':<34} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'max ms':>9}")
     if first_ms:
@@ -458,6 +495,11 @@ def report(result: dict[str, Any], took_s: float) -> dict[str, Any]:
         "cpu_cores": {"api": api_cpu / seconds, "nats": nats_cpu / seconds, "client": client_cpu / seconds},
         "client_lag_ms": {"p50": percentile(samples.lag_ms, 0.5), "p99": percentile(samples.lag_ms, 0.99)},
         "failures": len(failures),
+        "floor": {
+            "chunks": floor_tokens,
+            "added_ms": {"p50": percentile(floor_gaps, 0.5), "p99": percentile(floor_gaps, 0.99)},
+            "cpu_cores": floor_cpu / floor_seconds,
+        },
     }
 
 
@@ -510,9 +552,19 @@ def main(argv: list[str] | None = None) -> int:
             left = DEADLINE_S - (time.monotonic() - began)
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 result = runner.run(
-                    bounded(measure(api.url, tokens, api.pid, nats_pid(args.state_dir)), left)
+                    bounded(measure_chat(api.url, tokens, api.pid, nats_pid(args.state_dir)), left)
                 )
-        figures = report(result, time.monotonic() - began)
+        # the same clients against the bare server, alone on the machine as chat's API process was
+        with (
+            bare_server("bare_streams.py", out, "chat-streams-bare.log", cluster.marker(), OFFLINE_MODEL) as (
+                bare,
+                bare_pid,
+            ),
+            asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        ):
+            left = DEADLINE_S - (time.monotonic() - began)
+            floor = runner.run(bounded(measure(bare, floor_conversations(), bare_pid, None), left))
+        figures = report(result, floor, time.monotonic() - began)
         (out / "chat-streams.json").write_text(json.dumps(figures, indent=2) + "\n")
     except TimeoutError:
         print(f"bench: chat streams: not done within {DEADLINE_S:.0f} s", file=sys.stderr)

@@ -30,27 +30,46 @@ class FakeReplyChannel:
 
     def publish(self, frame: ReplyFrame) -> None:
         self.kept.setdefault(frame.message_id, []).append(frame)
-        for queue in self.live.get(frame.message_id, []):
-            queue.put_nowait(frame)
+        for feed in self.live.get(frame.message_id, []):
+            feed.offer(frame)
 
     @asynccontextmanager
     async def follow(self, message_id):
-        queue: asyncio.Queue = asyncio.Queue()
+        feed = FakeFeed()
         for frame in self.kept.get(message_id, []):
-            queue.put_nowait(frame)
-        self.live.setdefault(message_id, []).append(queue)
-
-        class Feed:
-            async def next(self, quiet_s: float):
-                try:
-                    return await asyncio.wait_for(queue.get(), quiet_s)
-                except TimeoutError:
-                    return None
-
-        yield Feed()
+            feed.offer(frame)
+        self.live.setdefault(message_id, []).append(feed)
+        yield feed
 
     async def has_frames(self, message_id) -> bool:
         return bool(self.kept.get(message_id))
+
+
+class FakeFeed:
+    """A feed as the channel's: a frame that comes while the subscriber waits on an empty feed
+    is offered to its taker first."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.take = None
+        self.waiting = False
+
+    def offer(self, frame: ReplyFrame) -> None:
+        if self.take is not None and self.waiting and self.queue.empty() and self.take(frame):
+            return
+        self.queue.put_nowait(frame)
+
+    def hand_over(self, take) -> None:
+        self.take = take
+
+    async def next(self, quiet_s: float):
+        self.waiting = True
+        try:
+            return await asyncio.wait_for(self.queue.get(), quiet_s)
+        except TimeoutError:
+            return None
+        finally:
+            self.waiting = False
 
 
 async def a_reply(uow, *, content: str = "", status: str = "pending"):
@@ -82,8 +101,31 @@ def done(reply, seq: int) -> ReplyDone:
     )
 
 
-async def collect(stream: ReplyStream, after: int = 0) -> list:
-    return [frame async for frame in stream.frames(after)]
+async def collect(stream: ReplyStream, after: int = 0, write_now=None) -> list:
+    return [frame async for frame in stream.frames(after, write_now=write_now)]
+
+
+async def test_live_chunks_in_order_go_to_the_transports_write_and_the_rest_through_the_stream():
+    uow, channel = fake_uow(), FakeReplyChannel()
+    reply = await a_reply(uow)
+    channel.publish(chunk(reply, 1, "one "))  # kept: the backlog comes through the stream
+    written: list[int] = []
+
+    def write_now(frame: ReplyFrame) -> bool:
+        if frame.seq == 3:
+            return False  # as a socket that would have waited: nothing written
+        written.append(frame.seq)
+        return True
+
+    stream = await open_reply_stream(reply.id, reply.owner_id, lambda: uow, channel)
+    following = asyncio.create_task(collect(stream, write_now=write_now))
+    await asyncio.sleep(0.01)
+    for seq, word in ((2, "two "), (3, "three "), (4, "four")):
+        channel.publish(chunk(reply, seq, word))
+    channel.publish(done(reply, 5))
+    frames = await asyncio.wait_for(following, 2)
+    assert written == [2]
+    assert [f.seq for f in frames] == [1, 3, 4, 5]  # each frame once, in order, the end through the stream
 
 
 async def test_a_subscriber_gets_the_frames_after_its_seq_then_the_end():

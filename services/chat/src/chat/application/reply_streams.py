@@ -20,6 +20,7 @@ from chat.application.ports import UnitOfWork
 from chat.application.ports.replies import (
     TERMINAL,
     FeedOverflow,
+    FrameTaker,
     ReplyChannel,
     ReplyChunk,
     ReplyDone,
@@ -43,8 +44,15 @@ class ReplyStream:
     quiet_s: float = QUIET_S
     recheck_s: float = RECHECK_S
 
-    async def frames(self, after: int = 0) -> AsyncIterator[ReplyFrame | None]:
-        """The frames after ``after``, ending with the terminal one; ``None`` when quiet."""
+    async def frames(
+        self, after: int = 0, write_now: FrameTaker | None = None
+    ) -> AsyncIterator[ReplyFrame | None]:
+        """The frames after ``after``, ending with the terminal one; ``None`` when quiet.
+
+        ``write_now``: the transport's way to write a frame at once, without waiting (``False``:
+        it could not, and wrote nothing). Live chunks in order then go to it straight from the
+        channel, without coming through here; the rest (the backlog, a gap, the end, a chunk it
+        declined) still comes here, in order."""
         message = self.message
         if message.finished:
             if after >= _frames_of(message):
@@ -57,6 +65,16 @@ class ReplyStream:
         expected = after + 1
         quiet = 0.0
         async with self.channel.follow(message.id) as feed:
+            if write_now is not None:
+
+                def live_chunk(frame: ReplyFrame) -> bool:
+                    nonlocal expected
+                    if isinstance(frame, ReplyChunk) and frame.seq == expected and write_now(frame):
+                        expected += 1
+                        return True
+                    return False
+
+                feed.hand_over(live_chunk)
             while True:
                 try:
                     frame = await feed.next(self.quiet_s)

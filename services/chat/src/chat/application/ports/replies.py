@@ -62,6 +62,10 @@ class FeedOverflow(Exception):
     """The subscriber fell too far behind: its feed ends (it resumes from the last seq it holds)."""
 
 
+FrameTaker = Callable[[ReplyFrame], bool]
+"""Takes a frame at once, in the caller's own call (``True``), or declines it (``False``)."""
+
+
 class ReplyFeed(Protocol):
     async def next(self, quiet_s: float) -> ReplyFrame | None:
         """The next frame of the reply, from its first; ``None`` after ``quiet_s`` seconds of quiet.
@@ -69,6 +73,14 @@ class ReplyFeed(Protocol):
         Raises:
             FeedOverflow: the subscriber fell too far behind.
         """
+        ...
+
+    def hand_over(self, take: FrameTaker) -> None:
+        """From now on, a frame that comes while the subscriber waits in :meth:`next` on an empty
+        feed is first offered to ``take``, in the producer's own call: taken, it is done with
+        (and counts as activity, not quiet); declined, it is queued for :meth:`next` as any
+        other. Frames so stay in order, and a subscriber that can write a frame out at once
+        saves waking up for each."""
         ...
 
 

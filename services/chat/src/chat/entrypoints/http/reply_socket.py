@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 from uuid import UUID
@@ -30,6 +31,7 @@ from litestar.params import PathParameter
 from litestar.types import WebSocketSendEvent
 
 from chat.application.ports import UnitOfWork
+from chat.application.ports.replies import ReplyFrame
 from chat.application.replies import PostMessage, post_message
 from chat.application.reply_streams import ReplyStream, open_reply_stream
 from chat.domain.messages import Message
@@ -67,6 +69,11 @@ POLICY_VIOLATION: Final = 1008
 _encoder = msgspec.json.Encoder()
 _client_frames = msgspec.json.Decoder(ClientFrame)
 _CLOCK = SystemClock()
+
+
+def _event(frame: ServerFrame) -> WebSocketSendEvent:
+    """The ASGI event of a frame, for the socket's send (``send_text`` builds the same, two calls deeper)."""
+    return {"type": "websocket.send", "bytes": None, "text": _encoder.encode(frame).decode()}
 
 
 @websocket("/api/v1/conversations/{conversation_id:uuid}/ws")
@@ -117,13 +124,26 @@ class _Session:
         self.watch: asyncio.Task[None] | None = None
 
     async def send(self, frame: ServerFrame) -> None:
-        # the ASGI event straight to the socket's send (send_text builds the same one, two calls deeper)
-        event: WebSocketSendEvent = {
-            "type": "websocket.send",
-            "bytes": None,
-            "text": _encoder.encode(frame).decode(),
-        }
-        await self.frames_out(event)
+        await self.frames_out(_event(frame))
+
+    def write_now(self, frame: ReplyFrame) -> bool:
+        """The reply's frame written in this call, if the socket takes it without waiting
+        (``False``: it would have waited for the socket to drain; nothing was written).
+
+        Why by hand: the server's ``send`` writes a frame whole in one call and waits only
+        before it, when the socket is paused; stepping it once here is what Python 3.12's eager
+        tasks do, and saves the follower's task a wake-up per frame."""
+        sending = self.frames_out(_event(wire(frame)))
+        if not inspect.iscoroutine(sending):
+            return False
+        try:
+            sending.send(None)
+        except StopIteration:
+            return True
+        except Exception:  # closed: the follower's own send meets it and ends
+            return False
+        sending.close()  # it waits for the socket to drain, before writing anything
+        return False
 
     async def refuse(self, exc: Exception) -> None:
         with contextlib.suppress(Exception):
@@ -225,7 +245,7 @@ class _Session:
                 stream = await open_reply_stream(message_id, principal.user_id, self.units, self.replies)
             if stream.message.conversation_id != self.conversation_id:
                 raise NotFound(f"reply {message_id} not found")
-            async for frame in stream.frames(after):
+            async for frame in stream.frames(after, write_now=self.write_now):
                 if frame is not None:
                     await self.send(wire(frame))
         except asyncio.CancelledError:
