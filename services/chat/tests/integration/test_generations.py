@@ -583,3 +583,28 @@ async def test_a_reply_finished_elsewhere_meanwhile_is_not_ended_again_here(proc
     await generator.stop_here(started.reply.id)
     reply = await stored(uow, started)
     assert (reply.status, reply.content) == ("stopped", "")
+
+
+async def test_a_checkpoint_leaves_alone_a_reply_whose_end_is_being_stored(process, uow):
+    """The race it closes: a checkpoint that read the replies before one of them ended, and ran
+    its statement after, found that one's row no longer in flight, took it for deleted and
+    cancelled its task (an auto title after the end was lost so)."""
+    tap = Tap()
+    generator = await process(tap)
+    started = await a_reply(uow)
+    generator.start(started.conversation, started.reply, started.branch)
+    tap.release(1)
+    await until(lambda: _wrote(generator, started, "w1 "))
+    run = generator._runs[started.reply.id]
+    run.finishing = True  # as the generation does before it stores its end, which it stores here:
+    async with uow() as work:
+        ended = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
+        ended.complete(content="w1 ", usage=Usage(), now=CLOCK.now())
+        await work.messages.update(ended)
+        await work.commit()
+    await generator.checkpoint()
+    assert not run.abandoned
+    assert not run.task.cancelled()
+    run.finishing = False  # now as a reply deleted meanwhile: the next checkpoint stops it
+    await generator.checkpoint()
+    await until(lambda: _gone(generator, started))

@@ -76,6 +76,8 @@ class _Run:
     """The registry model that answered (the conversation may name none: the default did)."""
     abandoned: bool = False
     """Its row is gone (or finished elsewhere): nothing is left to finish."""
+    finishing: bool = False
+    """Its end is being stored: checkpoints leave it alone (its end writes its content)."""
     task: asyncio.Task[None] | None = None
     branch: list[Message] | None = None
     """The messages it answers, known when it started (none read back); ``None``: read them."""
@@ -205,6 +207,7 @@ class Generator:
             self._publish(_terminal(run.reply, run.seq + 1, "failed", usage, GONE))
             return
         # finishing must complete even when the task is being cancelled (a stop, a shutdown)
+        run.finishing = True
         finish = asyncio.ensure_future(self._finish(run, status, usage, reason))
         try:
             await asyncio.shield(finish)
@@ -396,7 +399,7 @@ class Generator:
         """One statement for every reply written here: the content of those that moved on, and
         every lease renewed. A reply no longer in flight there (deleted with its conversation or
         its user, or finished elsewhere) stops being written."""
-        runs = list(self._runs.values())
+        runs = [run for run in self._runs.values() if not run.finishing]
         if not runs:
             return
         contents = [(run.reply.id, run.content if run.dirty else None, run.seq) for run in runs]
@@ -406,7 +409,8 @@ class Generator:
             alive = await uow.leases.checkpoint(contents, self._clock.now() + self._lease)
             await uow.commit()
         for run in runs:
-            if run.reply.id not in alive and run.task is not None and not run.task.done():
+            gone = run.reply.id not in alive and not run.finishing  # not ended here meanwhile
+            if gone and run.task is not None and not run.task.done():
                 run.abandoned = True
                 run.task.cancel()
 
