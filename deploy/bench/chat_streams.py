@@ -495,6 +495,7 @@ def report(result: dict[str, Any], floor: dict[str, Any], took_s: float) -> dict
         "cpu_cores": {"api": api_cpu / seconds, "nats": nats_cpu / seconds, "client": client_cpu / seconds},
         "client_lag_ms": {"p50": percentile(samples.lag_ms, 0.5), "p99": percentile(samples.lag_ms, 0.99)},
         "failures": len(failures),
+        "first_failure": failures[0] if failures else None,
         "floor": {
             "chunks": floor_tokens,
             "added_ms": {"p50": percentile(floor_gaps, 0.5), "p99": percentile(floor_gaps, 0.99)},

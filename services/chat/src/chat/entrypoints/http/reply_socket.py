@@ -25,6 +25,7 @@ from typing import Annotated, Any, Final
 from uuid import UUID
 
 import msgspec
+import structlog
 from litestar import WebSocket, websocket
 from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
 from litestar.params import PathParameter
@@ -69,6 +70,7 @@ POLICY_VIOLATION: Final = 1008
 _encoder = msgspec.json.Encoder()
 _client_frames = msgspec.json.Decoder(ClientFrame)
 _CLOCK = SystemClock()
+_log = structlog.get_logger("chat.sockets")
 
 
 def _event(frame: ServerFrame) -> WebSocketSendEvent:
@@ -124,7 +126,10 @@ class _Session:
         self.watch: asyncio.Task[None] | None = None
 
     async def send(self, frame: ServerFrame) -> None:
-        await self.frames_out(_event(frame))
+        try:
+            await self.frames_out(_event(frame))
+        except OSError as exc:  # the server's own send, on a socket its client left
+            raise WebSocketDisconnect(detail="the client went") from exc
 
     def write_now(self, frame: ReplyFrame) -> bool:
         """The reply's frame written in this call, if the socket takes it without waiting
@@ -253,8 +258,11 @@ class _Session:
         except WebSocketDisconnect:
             return
         except Exception as exc:
+            problem = problem_of(exc)
+            if problem.status >= 500:  # not the client's doing: said here too, not only to it
+                _log.exception("following a reply failed", message_id=str(message_id))
             with contextlib.suppress(Exception):
-                await self.error(message_id, problem_of(exc))
+                await self.error(message_id, problem)
 
     async def _own_reply(self, message_id: UUID, principal: Principal) -> None:
         async with self.units() as uow:
