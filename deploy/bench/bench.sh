@@ -338,7 +338,7 @@ run_config() {
         local chat_args=(--state-dir "$AIORCH_STATE_DIR" --pg-port "$AIORCH_PG_PORT" --nats-port "$AIORCH_NATS_PORT"
             --identity "$identity" --orchestrator "$orchestrator" --out "$OUT")
         say "chat streams: 500 WebSocket streams on one chat API process (deploy/bench/chat_streams.py)"
-        timeout 150 "$PY" "$HERE/chat_streams.py" "${chat_args[@]}" >"$OUT/chat-streams.txt" 2>&1 \
+        timeout 180 "$PY" "$HERE/chat_streams.py" "${chat_args[@]}" >"$OUT/chat-streams.txt" 2>&1 \
             || say "the chat streams step failed (the bench goes on): $(tail -n 5 "$OUT/chat-streams.txt")"
         CHAT_STREAMS_OUT=$OUT/chat-streams.txt
         say "chat post: posting a message against a bare asyncpg endpoint (deploy/bench/chat_post.py)"
