@@ -568,18 +568,30 @@ async def test_a_reply_written_here_ends_in_one_statement_with_its_model_in_the_
     )
 
 
-async def test_a_reply_finished_elsewhere_meanwhile_is_not_ended_again_here(process, uow):
+async def a_reply_being_written(process, uow, words: int):
+    """A reply this process writes, ``words`` words into it (its model holds the rest back)."""
     tap = Tap()
     generator = await process(tap)
     started = await a_reply(uow)
     generator.start(started.conversation, started.reply, started.branch)
-    tap.release(2)
-    await until(lambda: _wrote(generator, started, "w1 w2 "))
-    async with uow() as work:  # another process's stop finished it from its stored content
-        elsewhere = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
-        elsewhere.stop(now=CLOCK.now())
-        await work.messages.update(elsewhere)
+    tap.release(words)
+    await until(lambda: _wrote(generator, started, "".join(f"w{n} " for n in range(1, words + 1))))
+    return generator, started
+
+
+async def end_its_row(uow, started, end) -> None:
+    """The reply's row ended by another writer than the generation (``end`` concludes it)."""
+    async with uow() as work:
+        row = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
+        end(row)
+        await work.messages.update(row)
         await work.commit()
+
+
+async def test_a_reply_finished_elsewhere_meanwhile_is_not_ended_again_here(process, uow):
+    generator, started = await a_reply_being_written(process, uow, 2)
+    # another process's stop finished it from its stored content
+    await end_its_row(uow, started, lambda row: row.stop(now=CLOCK.now()))
     await generator.stop_here(started.reply.id)
     reply = await stored(uow, started)
     assert (reply.status, reply.content) == ("stopped", "")
@@ -589,19 +601,10 @@ async def test_a_checkpoint_leaves_alone_a_reply_whose_end_is_being_stored(proce
     """The race it closes: a checkpoint that read the replies before one of them ended, and ran
     its statement after, found that one's row no longer in flight, took it for deleted and
     cancelled its task (an auto title after the end was lost so)."""
-    tap = Tap()
-    generator = await process(tap)
-    started = await a_reply(uow)
-    generator.start(started.conversation, started.reply, started.branch)
-    tap.release(1)
-    await until(lambda: _wrote(generator, started, "w1 "))
+    generator, started = await a_reply_being_written(process, uow, 1)
     run = generator._runs[started.reply.id]
     run.finishing = True  # as the generation does before it stores its end, which it stores here:
-    async with uow() as work:
-        ended = await work.messages.get(started.reply.id, started.reply.owner_id, for_update=True)
-        ended.complete(content="w1 ", usage=Usage(), now=CLOCK.now())
-        await work.messages.update(ended)
-        await work.commit()
+    await end_its_row(uow, started, lambda row: row.complete(content="w1 ", usage=Usage(), now=CLOCK.now()))
     await generator.checkpoint()
     assert not run.abandoned
     assert not run.task.cancelled()
