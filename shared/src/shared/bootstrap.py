@@ -123,6 +123,16 @@ class ServiceRoot(Generic[S, U]):
     def event_source(self) -> str:
         return f"/aiorch/{self.service}"
 
+    def units_of_work(self, engine: AsyncEngine) -> Callable[[], U]:
+        """A fresh unit of work on ``engine`` per call, staging events in this service's outbox
+        (one per task: an open unit of work is never shared)."""
+        outbox = OutboxWriter(self.event_source)
+
+        def unit_of_work() -> U:
+            return self.unit_of_work.from_engine(engine, outbox, self.translate)
+
+        return unit_of_work
+
     def load_settings(self, environ: Mapping[str, str] | None = None) -> S:
         return load_service_settings(self.settings, self.service, environ)
 
@@ -204,11 +214,7 @@ class ServiceRoot(Generic[S, U]):
                     ).items():
                         app.state[key] = value
                 if self.live_resources is not None and unit_of_work is None:
-
-                    def units_of_work() -> U:
-                        return self.unit_of_work.from_engine(engine, outbox, self.translate)
-
-                    live = self.live_resources(settings, app.state, units_of_work)
+                    live = self.live_resources(settings, app.state, self.units_of_work(engine))
                     for key, value in (await stack.enter_async_context(live)).items():
                         app.state[key] = value
                 yield

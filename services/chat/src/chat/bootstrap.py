@@ -51,7 +51,6 @@ from shared.db.migrations import migrations_of
 from shared.db.pool import open_read_pool
 from shared.erasure.consumer import user_erasure
 from shared.kernel.clock import SystemClock
-from shared.messaging.outbox import OutboxWriter
 from shared.messaging.streams import ensure_stream
 
 
@@ -98,11 +97,7 @@ async def live_resources(
             max_overflow=0,
         )
         stack.push_async_callback(engine.dispose)
-        outbox = OutboxWriter(ROOT.event_source)
-
-        def generation_units() -> SqlAlchemyUnitOfWork:
-            return SqlAlchemyUnitOfWork.from_engine(engine, outbox, to_contract)
-
+        generation_units = ROOT.units_of_work(engine)
         catalog = state.get(MODELS)
         if catalog is None:
             http = await stack.enter_async_context(httpx.AsyncClient())
@@ -141,11 +136,7 @@ def all_dependencies() -> Mapping[str, Provide]:
 def worker_chores(settings: Settings, engine: AsyncEngine) -> list[Chore]:
     """The worker's clean-ups: blobs no attachment names any more (deleted with their message,
     conversation or user), and uploads staged by a process that died."""
-    outbox = OutboxWriter(f"/aiorch/{SERVICE}")
-
-    def uow() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork.from_engine(engine, outbox, to_contract)
-
+    uow = ROOT.units_of_work(engine)
     blobs = FilesystemBlobStore(Path(settings.blob_dir))
 
     # a unit of work a round: the chores run at the same time (with one shared, they took over
